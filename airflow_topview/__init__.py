@@ -1,0 +1,3 @@
+"""Apache Airflow provider for TopView AI video generation."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,50 @@
+"""Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+INTEGRATION = "TopView"
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Describe the package, its modules and the ``topview`` connection form."""
+    return {
+        "package-name": "airflow-provider-topview",
+        "name": "TopView",
+        "description": "`TopView <https://www.topview.ai/>`__ AI video generation (Image-to-Video V2).",
+        "versions": ["0.1.0"],
+        "integrations": [
+            {
+                "integration-name": INTEGRATION,
+                "external-doc-url": "https://docs.topview.ai/",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_topview.hooks.topview"]}],
+        "operators": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": [
+                    "airflow_topview.operators.image_to_video",
+                ],
+            }
+        ],
+        "connection-types": [
+            {
+                "hook-class-name": "airflow_topview.hooks.topview.TopviewHook",
+                "hook-name": "TopView",
+                "connection-type": "topview",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port", "extra"],
+                    "relabeling": {"login": "Topview UID", "password": "API key", "host": "API base URL"},
+                    "placeholders": {
+                        "login": "your Topview UID (API Settings in the TopView web app)",
+                        "password": "sk-...",
+                        "host": "https://api.topview.ai",
+                    },
+                },
+                "conn-fields": {},
+            }
+        ],
+    }

@@ -1,0 +1,278 @@
+"""Pydantic models of what crosses the wire: the V2 submit body in, task results and uploads out.
+
+Python code speaks snake_case; TopView speaks camelCase. Requests validate snake_case input (so error
+locations name the operator parameter) and serialize camelCase; results accept camelCase and dump
+camelCase, so XCom carries TopView's own field names.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from pydantic import (
+    AliasGenerator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+# A guard against runaway lists (a template rendering a whole table, say); no model takes more.
+MAX_REFERENCE_IMAGES = 10
+_ASPECT_RATIO = re.compile(r"\d{1,2}:\d{1,2}")
+_HTTP_URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
+SUCCESS_STATUSES = frozenset({"success", "succeeded", "completed"})
+FAILED_STATUSES = frozenset({"fail", "failed", "error"})
+
+_REQUEST_FIELDS_WITH_STRINGS = (
+    "model",
+    "first_frame_file_id",
+    "end_frame_file_id",
+    "prompt",
+    "aspect_ratio",
+    "board_id",
+    "notice_url",
+)
+
+
+def _parse_list_literal(value: str) -> Any:
+    """Read a list that a template rendered to text: JSON (``["a","b"]``) or Python repr (``['a', 'b']``)."""
+    text = value.strip()
+    if not text.startswith("["):
+        raise ValueError(f"must be a list of file ids, got the text {value!r}")
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise ValueError(f"must be a list of file ids, got text that is not a list: {value!r}") from None
+
+
+class ImageToVideoRequest(BaseModel):
+    """The body of ``POST /v2/common_task/image2video/task/submit``, validated before anything is sent.
+
+    Values that templates render as text are coerced (``"720"`` -> 720, ``"['a', 'b']"`` -> list),
+    so DAGs work with and without ``render_template_as_native_obj``.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=AliasGenerator(serialization_alias=to_camel),
+        extra="forbid",
+        frozen=True,
+    )
+
+    model: str = "seedance-1.5-pro"
+    first_frame_file_id: str | None = None
+    end_frame_file_id: str | None = None
+    reference_image_file_ids: list[str] | None = None
+    prompt: str | None = None
+    aspect_ratio: str | None = None
+    resolution: int | None = Field(default=None, gt=0)
+    duration: int | None = Field(default=None, gt=0)
+    sound: Literal["on", "off"] | None = None
+    generating_count: int | None = Field(default=None, ge=1, le=4)
+    board_id: str | None = None
+    notice_url: str | None = None
+
+    @field_validator(*_REQUEST_FIELDS_WITH_STRINGS, mode="before")
+    @classmethod
+    def _no_blank_strings(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("aspect_ratio")
+    @classmethod
+    def _ratio_shape(cls, value: str | None) -> str | None:
+        if value is not None and not _ASPECT_RATIO.fullmatch(value):
+            raise ValueError(f"must look like 16:9 (width:height), got {value!r}")
+        return value
+
+    @field_validator("notice_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not _HTTP_URL.fullmatch(value):
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value
+
+    @field_validator("resolution", "duration", "generating_count", mode="before")
+    @classmethod
+    def _whole_numbers_only(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be a whole number, not a boolean")
+        if isinstance(value, str):
+            text = value.strip()
+            if not text.lstrip("-").isdigit():
+                raise ValueError(f"must be a whole number, got {value!r}")
+            return int(text)
+        return value
+
+    @field_validator("sound", mode="before")
+    @classmethod
+    def _sound_word(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        if isinstance(value, str):
+            return value.strip().lower()
+        return value
+
+    @field_validator("reference_image_file_ids", mode="before")
+    @classmethod
+    def _as_list(cls, value: Any) -> Any:
+        if value is None or isinstance(value, list):
+            return value
+        if isinstance(value, str):
+            return _parse_list_literal(value)
+        if isinstance(value, Mapping):
+            raise ValueError("must be a list of file ids, not a mapping")
+        if isinstance(value, Iterable):  # tuples, XCom lazy sequences from mapped tasks
+            return list(value)
+        return value
+
+    @field_validator("reference_image_file_ids")
+    @classmethod
+    def _reference_ids_rules(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if any(not item.strip() for item in value):
+            raise ValueError("must not contain empty file ids")
+        if len(value) < 2:
+            raise ValueError(f"needs at least 2 reference images, got {len(value)}")
+        if len(value) > MAX_REFERENCE_IMAGES:
+            raise ValueError(f"takes at most {MAX_REFERENCE_IMAGES} reference images, got {len(value)}")
+        if len(set(value)) != len(value):
+            raise ValueError("must not repeat a file id")
+        return value
+
+    @model_validator(mode="after")
+    def _input_mode_rules(self) -> ImageToVideoRequest:
+        if self.end_frame_file_id and not self.first_frame_file_id:
+            raise ValueError("end_frame_file_id needs first_frame_file_id (a last frame without a first one)")
+        if not self.first_frame_file_id and not self.reference_image_file_ids:
+            raise ValueError("one of first_frame_file_id or reference_image_file_ids is required")
+        frames = {self.first_frame_file_id, self.end_frame_file_id} - {None}
+        overlap = frames.intersection(self.reference_image_file_ids or ())
+        if overlap:
+            raise ValueError(
+                "reference_image_file_ids must not include the first or end frame "
+                f"(both name {', '.join(sorted(str(item) for item in overlap))})"
+            )
+        return self
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON body TopView expects: camelCase names, unset fields left out."""
+        return self.model_dump(by_alias=True, exclude_none=True)
+
+    @property
+    def input_mode(self) -> str:
+        """``multi_ref``, ``first_end`` (first frame with a last frame) or ``single``."""
+        if self.reference_image_file_ids:
+            return "multi_ref"
+        return "first_end" if self.end_frame_file_id else "single"
+
+
+class RequestValidationError(ValueError):
+    """Bad operator input, already phrased for the task log: one line per broken rule."""
+
+
+def build_request(params: Mapping[str, Any]) -> ImageToVideoRequest:
+    """Validate operator parameters (None = not set) into a request, or raise a readable error."""
+    given = {name: value for name, value in params.items() if value is not None}
+    try:
+        return ImageToVideoRequest.model_validate(given)
+    except ValidationError as exc:
+        raise RequestValidationError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per problem, each naming the parameter and the rule (never the whole input)."""
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "is not a parameter of the Image-to-Video V2 submit call"
+        lines.append(f"{where}: {message}" if where else message)
+    return "Invalid Image-to-Video request: " + "; ".join(lines)
+
+
+class _TopviewResult(BaseModel):
+    """Base of API results: camelCase in and out, unknown fields kept (TopView adds fields often)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+
+    def to_xcom(self) -> dict[str, Any]:
+        """JSON-safe dict with TopView's own field names."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class SubmitResult(_TopviewResult):
+    """What submit answers: the new task id and its first status."""
+
+    task_id: str
+    status: str | None = None
+    error_msg: str | None = None
+
+
+class Video(_TopviewResult):
+    """One generated video of a task (a task makes ``generatingCount`` of them)."""
+
+    file_path: str | None = None
+    width: int | None = None
+    height: int | None = None
+    status: str | None = None
+    error_msg: str | None = None
+    board_task_id: str | None = None
+    duration: float | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return bool(self.file_path) and (self.status is None or self.status.lower() in SUCCESS_STATUSES)
+
+
+class ImageToVideoTask(_TopviewResult):
+    """A task as the query call returns it."""
+
+    task_id: str
+    status: str
+    error_msg: str | None = None
+    cost_credit: float | None = None
+    board_id: str | None = None
+    videos: list[Video] = Field(default_factory=list)
+
+    @property
+    def state(self) -> Literal["success", "fail", "pending"]:
+        """Collapse TopView's status spellings into the three states a waiter cares about."""
+        status = self.status.lower()
+        if status in SUCCESS_STATUSES:
+            return "success"
+        if status in FAILED_STATUSES:
+            return "fail"
+        return "pending"
+
+    @property
+    def failed_videos(self) -> list[Video]:
+        return [video for video in self.videos if not video.succeeded]
+
+
+class CreditDetail(_TopviewResult):
+    """The account's credit balance (``GET /user/credit/detail``)."""
+
+    remain_credit: float | None = None
+
+
+class UploadCredential(_TopviewResult):
+    """Where to PUT a file's bytes, and the file id it will have."""
+
+    file_id: str
+    upload_url: str
+    file_name: str | None = None

@@ -1,0 +1,36 @@
+"""Submit one TopView Image-to-Video task from an image you already uploaded.
+
+Shows: every body parameter templated from ``Param``s, so the Airflow UI's trigger form asks for them;
+the TopView task id lands in XCom (``return_value`` and ``task_id``) for the tasks that follow.
+Needs a ``topview`` connection named ``topview_default``.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG, Param
+
+from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
+
+with DAG(
+    dag_id="example_topview_submit",
+    schedule=None,
+    catchup=False,
+    tags=["example", "topview"],
+    params={
+        "first_frame_file_id": Param(type="string", minLength=1, description="TopView file id of the image"),
+        "prompt": Param("A slow camera push-in, soft morning light", type="string"),
+        "model": Param("seedance-1.5-pro", type="string"),
+        "resolution": Param(720, type="integer", enum=[480, 540, 720, 768, 1080, 2160]),
+        "duration": Param(5, type="integer", minimum=1, maximum=30),
+        "sound": Param("off", type="string", enum=["on", "off"]),
+    },
+) as dag:
+    SubmitImageToVideoOperator(
+        task_id="submit_video",
+        model="{{ params.model }}",
+        first_frame_file_id="{{ params.first_frame_file_id }}",
+        prompt="{{ params.prompt }}",
+        resolution="{{ params.resolution }}",
+        duration="{{ params.duration }}",
+        sound="{{ params.sound }}",
+    )

@@ -1,0 +1,60 @@
+"""Shared fixtures: a throwaway Airflow home (sqlite, migrated once) and a runner for real DAG runs.
+
+The environment is set here, at import, before anything imports Airflow: Airflow reads AIRFLOW_HOME
+and the dags folder when it is first imported.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.dag_runner import DagRunner
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DAG_SOURCES = (PROJECT_ROOT / "dags", PROJECT_ROOT / "tests" / "dags")
+
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="topview-airflow-home-"))
+_DAGS_FOLDER = _AIRFLOW_HOME / "dags"
+_DAGS_FOLDER.mkdir()
+for source in DAG_SOURCES:
+    for dag_file in sorted(source.glob("*.py")):
+        (_DAGS_FOLDER / dag_file.name).symlink_to(dag_file)
+
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(_DAGS_FOLDER),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+    }
+)
+
+
+@pytest.fixture(scope="session")
+def airflow_home() -> Path:
+    """An Airflow home whose sqlite metadata DB was created with ``airflow db migrate``."""
+    airflow = Path(sys.executable).with_name("airflow")
+    result = subprocess.run(
+        [str(airflow), "db", "migrate"], capture_output=True, text=True, env=os.environ.copy(), check=False
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def dags_folder(airflow_home: Path) -> Path:
+    return _DAGS_FOLDER
+
+
+@pytest.fixture
+def dag_runner(airflow_home: Path, capfd: pytest.CaptureFixture[str]) -> Iterator[DagRunner]:
+    """Runs DAGs from the dags folder in this process with ``dag.test()``, capturing their logs."""
+    yield DagRunner(_DAGS_FOLDER, capfd)

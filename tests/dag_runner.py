@@ -1,0 +1,77 @@
+"""Run a DAG for real (``dag.test()``, the code path behind ``airflow dags test``) and read what it left.
+
+Task instances, XComs and rendered template fields are read back from the metadata DB; the task logs
+are what the run printed.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@dataclass
+class DagRunResult:
+    dag_id: str
+    run_id: str
+    state: str
+    task_states: dict[tuple[str, int], str]
+    xcoms: dict[tuple[str, str, int], Any]
+    rendered_fields: dict[tuple[str, int], dict[str, Any]]
+    log: str
+    tries: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def xcom(self, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
+        return self.xcoms[(task_id, key, map_index)]
+
+    def task_state(self, task_id: str, map_index: int = -1) -> str:
+        return self.task_states[(task_id, map_index)]
+
+
+@functools.cache
+def _dagbag(dags_folder: str) -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=dags_folder)
+    assert bag.import_errors == {}, bag.import_errors
+    return bag
+
+
+class DagRunner:
+    def __init__(self, dags_folder: Path, capfd: pytest.CaptureFixture[str]) -> None:
+        self.dags_folder = dags_folder
+        self.capfd = capfd
+
+    def dag(self, dag_id: str) -> Any:
+        return _dagbag(str(self.dags_folder)).dags[dag_id]
+
+    def run(self, dag_id: str, conf: dict[str, Any] | None = None) -> DagRunResult:
+        self.capfd.readouterr()
+        dag_run = self.dag(dag_id).test(run_conf=conf or {})
+        captured = self.capfd.readouterr()
+        return self._collect(dag_id, dag_run.run_id, str(dag_run.state), captured.out + captured.err)
+
+    def _collect(self, dag_id: str, run_id: str, state: str, log: str) -> DagRunResult:
+        from airflow.models.renderedtifields import RenderedTaskInstanceFields
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.models.xcom import XComModel
+        from airflow.utils.session import create_session
+
+        with create_session() as session:
+            tis = session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=run_id).all()
+            xcoms = session.query(XComModel).filter_by(dag_id=dag_id, run_id=run_id).all()
+            rendered = session.query(RenderedTaskInstanceFields).filter_by(dag_id=dag_id, run_id=run_id).all()
+            return DagRunResult(
+                dag_id=dag_id,
+                run_id=run_id,
+                state=state,
+                task_states={(ti.task_id, ti.map_index): str(ti.state) for ti in tis},
+                tries={(ti.task_id, ti.map_index): ti.try_number for ti in tis},
+                xcoms={(x.task_id, x.key, x.map_index): XComModel.deserialize_value(x) for x in xcoms},
+                rendered_fields={(r.task_id, r.map_index): dict(r.rendered_fields) for r in rendered},
+                log=log,
+            )
