@@ -57,4 +57,4 @@ def dags_folder(airflow_home: Path) -> Path:
 @pytest.fixture
 def dag_runner(airflow_home: Path, capfd: pytest.CaptureFixture[str]) -> Iterator[DagRunner]:
     """Runs DAGs from the dags folder in this process with ``dag.test()``, capturing their logs."""
-    yield DagRunner(_DAGS_FOLDER, capfd)
+    return DagRunner(_DAGS_FOLDER, capfd)

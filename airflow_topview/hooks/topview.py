@@ -84,7 +84,9 @@ class TopviewHook(HttpHook):
         """Take request options from extras, and drop the rest instead of sending them as headers."""
         unknown, self.merged_extra = _process_extra_options_from_connection(connection, extra_options)
         if unknown:
-            self.log.warning("Ignoring unknown extras of connection %s: %s", self.topview_conn_id, sorted(unknown))
+            self.log.warning(
+                "Ignoring unknown extras of connection %s: %s", self.topview_conn_id, sorted(unknown)
+            )
         session.proxies = self.merged_extra.get("proxies", self.merged_extra.get("proxy", {}))
         session.verify = self.merged_extra.get("verify", self.merged_extra.get("verify_ssl", True))
         session.cert = self.merged_extra.get("cert")
@@ -105,7 +107,9 @@ class TopviewHook(HttpHook):
         uid, api_key = connection.login, connection.password
         if not uid or not api_key:
             missing = " and ".join(
-                name for name, value in (("login (Topview UID)", uid), ("password (API key)", api_key)) if not value
+                name
+                for name, value in (("login (Topview UID)", uid), ("password (API key)", api_key))
+                if not value
             )
             raise TopviewError(f"Connection {self.topview_conn_id!r} has no {missing}.")
         from airflow.sdk.log import mask_secret
@@ -186,7 +190,9 @@ class TopviewHook(HttpHook):
         result = self.call("POST", api.SUBMIT_IMAGE_TO_VIDEO, json=request.to_body(), retry_unanswered=False)
         return SubmitResult.model_validate(result)
 
-    def get_image_to_video_task(self, topview_task_id: str, *, cloudfront_url: bool = True) -> ImageToVideoTask:
+    def get_image_to_video_task(
+        self, topview_task_id: str, *, cloudfront_url: bool = True
+    ) -> ImageToVideoTask:
         """Query a task's status and, once finished, its videos (signed URLs that expire)."""
         params = {"taskId": topview_task_id, "needCloudFrontUrl": str(cloudfront_url).lower()}
         return ImageToVideoTask.model_validate(self.call("GET", api.QUERY_IMAGE_TO_VIDEO, params=params))

@@ -1,4 +1,4 @@
-"""Test DAGs: every way a DAG author feeds SubmitImageToVideoOperator (params, conf, macros, XCom, mapping)."""
+"""Test DAGs: each way a DAG author feeds SubmitImageToVideoOperator (params, conf, macros, XCom, maps)."""
 
 from __future__ import annotations
 

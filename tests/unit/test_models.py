@@ -85,7 +85,11 @@ def test_reference_ids_accept_rendered_lists(rendered: object) -> None:
         ({"end_frame_file_id": "f2"}, "end_frame_file_id", "needs first_frame_file_id"),
         ({"reference_image_file_ids": ["r1"]}, "reference_image_file_ids", "at least 2"),
         ({"reference_image_file_ids": ["r"] * 2}, "reference_image_file_ids", "repeat"),
-        ({"reference_image_file_ids": [f"r{i}" for i in range(11)]}, "reference_image_file_ids", "at most 10"),
+        (
+            {"reference_image_file_ids": [f"r{i}" for i in range(11)]},
+            "reference_image_file_ids",
+            "at most 10",
+        ),
         ({"reference_image_file_ids": "r1,r2"}, "reference_image_file_ids", "list of file ids"),
         ({"reference_image_file_ids": "[broken"}, "reference_image_file_ids", "not a list"),
         ({"reference_image_file_ids": {"a": 1}}, "reference_image_file_ids", "not a mapping"),
@@ -98,7 +102,11 @@ def test_reference_ids_accept_rendered_lists(rendered: object) -> None:
         ({"first_frame_file_id": ""}, "first_frame_file_id", "must not be empty"),
         ({"first_frame_file_id": "f1", "prompt": "  "}, "prompt", "must not be empty"),
         ({"first_frame_file_id": "f1", "model": ""}, "model", "must not be empty"),
-        ({"first_frame_file_id": "f1", "generating_count": 0}, "generating_count", "greater than or equal to 1"),
+        (
+            {"first_frame_file_id": "f1", "generating_count": 0},
+            "generating_count",
+            "greater than or equal to 1",
+        ),
         ({"first_frame_file_id": "f1", "generating_count": 5}, "generating_count", "less than or equal to 4"),
         ({"first_frame_file_id": "f1", "generating_count": "two"}, "generating_count", "whole number"),
         ({"first_frame_file_id": "f1", "resolution": 0}, "resolution", "greater than 0"),
@@ -144,7 +152,13 @@ def test_task_result_reads_camel_case_and_dumps_it_back() -> None:
 
 @pytest.mark.parametrize(
     ("status", "state"),
-    [("init", "pending"), ("running", "pending"), ("queued", "pending"), ("failed", "fail"), ("SUCCESS", "success")],
+    [
+        ("init", "pending"),
+        ("running", "pending"),
+        ("queued", "pending"),
+        ("failed", "fail"),
+        ("SUCCESS", "success"),
+    ],
 )
 def test_status_spellings_collapse_into_three_states(status: str, state: str) -> None:
     assert ImageToVideoTask(task_id="t", status=status).state == state

@@ -1,0 +1,79 @@
+"""The package as Airflow sees it: provider registration, connection form, parse-time cost, DAG files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from airflow_topview.get_provider_info import get_provider_info
+
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+
+
+def test_provider_info_matches_distribution() -> None:
+    from importlib.metadata import entry_points
+
+    info = get_provider_info()
+    assert info["package-name"] == "airflow-provider-topview"
+    [entry] = [
+        ep for ep in entry_points(group="apache_airflow_provider") if ep.value.startswith("airflow_topview")
+    ]
+    assert entry.load() is get_provider_info
+
+
+def test_providers_manager_sees_hook_and_connection_form() -> None:
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    assert "airflow-provider-topview" in manager.providers
+    hook_info = manager.hooks["topview"]
+    assert hook_info is not None
+    assert hook_info.hook_class_name == "airflow_topview.hooks.topview.TopviewHook"
+    behaviour = manager.field_behaviours["topview"]
+    assert behaviour["relabeling"] == {"login": "Topview UID", "password": "API key", "host": "API base URL"}
+    assert {"schema", "port", "extra"} <= set(behaviour["hidden_fields"])
+
+
+def test_airflow_cli_lists_the_provider(airflow_home: Path) -> None:
+    result = subprocess.run(
+        [AIRFLOW, "providers", "list", "--output", "json"], capture_output=True, text=True, check=True
+    )
+    start = result.stdout.index("[")
+    providers = {row["package_name"]: row for row in json.loads(result.stdout[start:])}
+    assert providers["airflow-provider-topview"]["version"] == "0.1.0"
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["airflow_topview.operators.image_to_video"],
+)
+def test_operator_modules_import_nothing_heavy(module: str) -> None:
+    probe = (
+        "import sys, json, airflow.sdk\n"
+        "before = set(sys.modules)\n"
+        f"import {module}\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    added = json.loads(result.stdout.strip().splitlines()[-1])
+    heavy = [
+        name
+        for name in added
+        if name.split(".")[0] in {"requests", "aiohttp", "pydantic", "urllib3", "tenacity"}
+        or name.startswith(
+            ("airflow_topview.hooks.topview", "airflow_topview.models", "airflow.providers.http")
+        )
+    ]
+    assert heavy == []
+
+
+def test_dag_files_import_cleanly(dags_folder: Path) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(Path(__file__).resolve().parents[2] / "dags"))
+    assert bag.import_errors == {}
+    assert "example_topview_submit" in bag.dags
