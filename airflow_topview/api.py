@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError
+from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewSubmitUncertainError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -97,3 +98,48 @@ def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | No
     if retry_after is not None:
         delay = max(delay, min(retry_after, cap))
     return delay
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently one API call is repeated after a transient failure."""
+
+    attempts: int = 5
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("retry_limit must be at least 1")
+
+    def delay_before_retry(self, attempt: int, error: BaseException) -> float | None:
+        """Seconds to wait before the next attempt, or None: give up and raise ``error``."""
+        if attempt >= self.attempts or not is_retryable(error):
+            return None
+        return backoff_delay(attempt, self.base_delay, self.max_delay, getattr(error, "retry_after", None))
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Transient errors may succeed when repeated; everything else is final."""
+    if isinstance(error, TopviewAPIError):
+        return error.retryable
+    return isinstance(error, TopviewConnectionError)
+
+
+def describe_retry(
+    method: str, endpoint: str, error: BaseException, attempt: int, policy: RetryPolicy, delay: float
+) -> str:
+    """The warning logged before each retry: what failed, which attempt, how long until the next."""
+    return (
+        f"TopView {method} {endpoint} failed ({error}); attempt {attempt} of {policy.attempts}, "
+        f"retrying in {delay:.2f} s"
+    )
+
+
+def uncertain_submit(method: str, endpoint: str, cause: BaseException) -> TopviewSubmitUncertainError:
+    """The error for a paid call that was sent but got no answer: never repeated automatically."""
+    return TopviewSubmitUncertainError(
+        f"No answer from TopView to {method} {endpoint} ({type(cause).__name__}). TopView may have accepted "
+        "the task; it is not sent again so that it is not paid twice. Check the TopView web app before "
+        "running this task again."
+    )

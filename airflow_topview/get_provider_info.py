@@ -30,6 +30,13 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "sensors": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_topview.sensors.image_to_video"]}
+        ],
+        "triggers": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_topview.triggers.image_to_video"]}
+        ],
+        "extra-links": ["airflow_topview.links.TopviewVideoLink"],
         "connection-types": [
             {
                 "hook-class-name": "airflow_topview.hooks.topview.TopviewHook",

@@ -1,23 +1,25 @@
-"""TopviewHook: the ``topview`` connection and every synchronous TopView API call."""
+"""TopviewHook: the ``topview`` connection and every TopView API call; TopviewAsyncHook for triggers."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import time
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import requests
 from airflow.providers.http.hooks.http import HttpHook, _process_extra_options_from_connection
+from airflow.sdk import BaseHook
 
 from airflow_topview import api
-from airflow_topview.exceptions import (
-    TopviewAPIError,
-    TopviewConnectionError,
-    TopviewError,
-    TopviewSubmitUncertainError,
-)
+from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
 from airflow_topview.models import CreditDetail, ImageToVideoRequest, ImageToVideoTask, SubmitResult
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from airflow.sdk import Connection
 
 # requests' (connect, read) timeouts: connecting is quick or broken; TopView answers within seconds.
@@ -58,12 +60,8 @@ class TopviewHook(HttpHook):
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
     ) -> None:
         super().__init__(method="GET", http_conn_id=topview_conn_id)
-        if retry_limit < 1:
-            raise ValueError("retry_limit must be at least 1")
         self.topview_conn_id = topview_conn_id
-        self.retry_limit = retry_limit
-        self.retry_delay = retry_delay
-        self.retry_max_delay = retry_max_delay
+        self.retry_policy = api.RetryPolicy(retry_limit, retry_delay, retry_max_delay)
         self.timeout = timeout
         self._session: requests.Session | None = None
 
@@ -145,41 +143,23 @@ class TopviewHook(HttpHook):
         """
         session = self.get_conn()
         url = self.url_from_endpoint(endpoint)
-        for attempt in range(1, self.retry_limit + 1):
+        for attempt in itertools.count(1):
             error: TopviewError
             try:
                 response = session.request(
                     method, url, params=params, json=json, timeout=self._request_timeout()
                 )
                 return api.read_envelope(response.status_code, response.headers, response.text, endpoint)
-            except TopviewAPIError as exc:
+            except TopviewError as exc:
                 error = exc
-                retryable, retry_after = exc.retryable, exc.retry_after
-            except TopviewConnectionError as exc:
-                error, retryable, retry_after = exc, True, None
             except requests.RequestException as exc:
                 if not retry_unanswered and not _never_sent(exc):
-                    raise TopviewSubmitUncertainError(
-                        f"No answer from TopView to {method} {endpoint} ({type(exc).__name__}). TopView may "
-                        "have accepted the task; it is not sent again so that it is not paid twice. "
-                        "Check the TopView web app before running this task again."
-                    ) from None
+                    raise api.uncertain_submit(method, endpoint, exc) from None
                 error = TopviewConnectionError(f"{method} {endpoint} failed: {type(exc).__name__}: {exc}")
-                retryable, retry_after = True, None
-            if not retryable or attempt == self.retry_limit:
-                if retryable:
-                    self.log.error("TopView %s %s: giving up after %d attempts", method, endpoint, attempt)
+            delay = self.retry_policy.delay_before_retry(attempt, error)
+            if delay is None:
                 raise error
-            delay = api.backoff_delay(attempt, self.retry_delay, self.retry_max_delay, retry_after)
-            self.log.warning(
-                "TopView %s %s failed (%s); attempt %d of %d, retrying in %.2f s",
-                method,
-                endpoint,
-                error,
-                attempt,
-                self.retry_limit,
-                delay,
-            )
+            self.log.warning(api.describe_retry(method, endpoint, error, attempt, self.retry_policy, delay))
             time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -214,6 +194,125 @@ class TopviewHook(HttpHook):
         finally:
             hook.close()
         return True, f"Connected to TopView; remaining credits: {credit.remain_credit}"
+
+
+class TopviewAsyncHook(BaseHook):
+    """The async twin of :class:`TopviewHook`, for triggers: read-only calls over aiohttp.
+
+    The connection is read with the async API, and all hooks in one event loop (one triggerer) share a
+    pooled HTTP session, so hundreds of waiting tasks do not open hundreds of connection pools.
+    """
+
+    conn_name_attr = "topview_conn_id"
+    default_conn_name = "topview_default"
+    conn_type = "topview"
+    hook_name = "TopView"
+
+    def __init__(
+        self,
+        topview_conn_id: str = default_conn_name,
+        *,
+        retry_limit: int = 5,
+        retry_delay: float = 1.0,
+        retry_max_delay: float = 30.0,
+        timeout: float = 60.0,
+    ) -> None:
+        super().__init__()
+        self.topview_conn_id = topview_conn_id
+        self.retry_policy = api.RetryPolicy(retry_limit, retry_delay, retry_max_delay)
+        self.timeout = timeout
+        self._target: tuple[str, dict[str, str]] | None = None
+
+    async def _base_url_and_headers(self) -> tuple[str, dict[str, str]]:
+        if self._target is None:
+            from airflow.providers.common.compat.connection import get_async_connection
+
+            connection = await get_async_connection(self.topview_conn_id, hook=self)
+            uid, api_key = _credentials(connection, self.topview_conn_id)
+            self._target = (
+                api.normalize_base_url(connection.host, connection.port),
+                api.auth_headers(uid, api_key),
+            )
+        return self._target
+
+    def session(self) -> AbstractAsyncContextManager[aiohttp.ClientSession]:
+        """Hold the event loop's shared HTTP session (a trigger holds it for its whole run)."""
+        return SHARED_SESSIONS.lease()
+
+    async def call(self, method: str, endpoint: str, *, params: dict[str, Any] | None = None) -> Any:
+        """Call an API endpoint and return the envelope's ``result``, retrying transient failures."""
+        base_url, headers = await self._base_url_and_headers()
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
+        async with self.session() as session:
+            for attempt in itertools.count(1):
+                error: TopviewError
+                try:
+                    async with session.request(
+                        method, base_url + endpoint, params=params, headers=headers, timeout=timeout
+                    ) as response:
+                        text = await response.text()
+                        return api.read_envelope(response.status, response.headers, text, endpoint)
+                except TopviewError as exc:
+                    error = exc
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    error = TopviewConnectionError(f"{method} {endpoint} failed: {type(exc).__name__}: {exc}")
+                delay = self.retry_policy.delay_before_retry(attempt, error)
+                if delay is None:
+                    raise error
+                self.log.warning(
+                    api.describe_retry(method, endpoint, error, attempt, self.retry_policy, delay)
+                )
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def get_image_to_video_task(
+        self, topview_task_id: str, *, cloudfront_url: bool = True
+    ) -> ImageToVideoTask:
+        """Query a task's status and, once finished, its videos."""
+        params = {"taskId": topview_task_id, "needCloudFrontUrl": str(cloudfront_url).lower()}
+        return ImageToVideoTask.model_validate(
+            await self.call("GET", api.QUERY_IMAGE_TO_VIDEO, params=params)
+        )
+
+
+class _SharedSessions:
+    """One aiohttp session per event loop, shared by every lease holder and closed with the last one."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[asyncio.AbstractEventLoop, tuple[aiohttp.ClientSession, int]] = {}
+
+    @asynccontextmanager
+    async def lease(self) -> AsyncIterator[aiohttp.ClientSession]:
+        loop = asyncio.get_running_loop()
+        session, holders = self._sessions.get(loop, (None, 0))
+        if session is None or session.closed:
+            session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, limit_per_host=50))
+        self._sessions[loop] = (session, holders + 1)
+        try:
+            yield session
+        finally:
+            session, holders = self._sessions[loop]
+            if holders <= 1:
+                del self._sessions[loop]
+                await session.close()
+            else:
+                self._sessions[loop] = (session, holders - 1)
+
+
+SHARED_SESSIONS = _SharedSessions()
+
+
+def _credentials(connection: Connection, conn_id: str) -> tuple[str, str]:
+    """(Topview UID, API key) from a connection, or an error naming what is missing (never the value)."""
+    uid, api_key = connection.login, connection.password
+    if not uid or not api_key:
+        missing = " and ".join(
+            name
+            for name, value in (("login (Topview UID)", uid), ("password (API key)", api_key))
+            if not value
+        )
+        raise TopviewError(f"Connection {conn_id!r} has no {missing}.")
+    return uid, api_key
 
 
 def _never_sent(exc: requests.RequestException) -> bool:

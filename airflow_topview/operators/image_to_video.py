@@ -6,11 +6,14 @@ the hook, HTTP clients and pydantic models are imported inside ``execute``.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_topview.links import TopviewVideoLink
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -19,6 +22,9 @@ if TYPE_CHECKING:
 
     from airflow_topview.hooks.topview import TopviewHook
     from airflow_topview.models import ImageToVideoRequest
+
+# Key under which the submitted TopView task id survives retries (task_state_store, Airflow 3.3+).
+TASK_STATE_KEY = "topview_task_id"
 
 # Operator parameter names of the submit body, in the order TopView documents them.
 BODY_PARAMETERS: tuple[str, ...] = (
@@ -45,7 +51,10 @@ class SubmitImageToVideoOperator(BaseOperator):
     at ``None`` are not sent. The rendered values are validated before any HTTP request; bad input fails
     the task without retries and names the parameter and the rule.
 
-    XCom: ``return_value`` and ``task_id`` hold the TopView task id (str).
+    XCom: ``return_value`` and ``task_id`` hold the TopView task id (str); with ``wait_for_completion=True``
+    ``result`` holds the finished task. The submit runs on the worker, never in the trigger. A retry of the
+    task first looks at the TopView task an earlier try submitted (kept in ``task_state_store``): running ->
+    wait for it, succeeded -> reuse it, failed -> submit anew; so retries never pay twice.
 
     :param model: TopView model id or display name (``seedance-1.5-pro``, ``Kling V3``, ...).
     :param first_frame_file_id: file id of the first frame (single image and first/last-frame modes).
@@ -66,6 +75,7 @@ class SubmitImageToVideoOperator(BaseOperator):
     :param timeout: longest wait for the videos, in seconds.
     :param max_credits: fail before submitting when the estimated cost is higher.
     :param validate_model: check the parameters against the known capabilities of the model.
+    :param fail_on_partial: with ``wait_for_completion``, fail when any video of the task failed.
     :param hook_params: extra keyword arguments for :class:`TopviewHook` (``retry_limit``, ``retry_delay``,
         ``timeout``, ...).
     """
@@ -75,6 +85,7 @@ class SubmitImageToVideoOperator(BaseOperator):
         "reference_image_file_ids": "json",
         "prompt": "md",
     }
+    operator_extra_links = (TopviewVideoLink(),)
     ui_color = "#e8dcff"
 
     def __init__(
@@ -99,6 +110,7 @@ class SubmitImageToVideoOperator(BaseOperator):
         timeout: float = 60 * 60,
         max_credits: float | str | None = None,
         validate_model: bool = True,
+        fail_on_partial: bool = False,
         hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -122,6 +134,7 @@ class SubmitImageToVideoOperator(BaseOperator):
         self.timeout = timeout
         self.max_credits = max_credits
         self.validate_model = validate_model
+        self.fail_on_partial = fail_on_partial
         self.hook_params = hook_params or {}
 
     @property
@@ -143,23 +156,83 @@ class SubmitImageToVideoOperator(BaseOperator):
     def execute(self, context: Context) -> str:
         request = self.build_request()
         self._refuse_unsupported_options()
-        topview_task_id = self._submit(request)
-        context["ti"].xcom_push(key="task_id", value=topview_task_id)
-        return topview_task_id
+        hook = self.hook
+        try:
+            topview_task_id, finished = self._resume_or_submit(context, request, hook)
+            context["ti"].xcom_push(key="task_id", value=topview_task_id)
+            if not self.wait_for_completion:
+                return topview_task_id
+            if finished is None and self.deferrable:
+                self._defer_until_done(topview_task_id)
+            if finished is None:
+                finished = self._poll_until_done(hook, topview_task_id)
+        finally:
+            hook.close()
+        return self.execute_complete(context, finished)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
+        """Turn the final event into XCom ``result`` (or a failure); ``return_value`` stays the task id."""
+        from airflow_topview.outcome import result_from_event
+
+        result = result_from_event(event, fail_on_partial=self.fail_on_partial, log=self.log)
+        context["ti"].xcom_push(key="result", value=result)
+        return str(event["topview_task_id"])
 
     def _refuse_unsupported_options(self) -> None:
-        if self.wait_for_completion:
-            raise AirflowFailException(
-                "wait_for_completion=True is not supported yet: chain an ImageToVideoSensor after this task."
-            )
         if self.max_credits is not None:
             raise AirflowFailException("max_credits is not supported yet: leave it unset.")
 
-    def _submit(self, request: ImageToVideoRequest) -> str:
+    def _resume_or_submit(
+        self, context: Context, request: ImageToVideoRequest, hook: TopviewHook
+    ) -> tuple[str, dict[str, Any] | None]:
+        """Reuse the TopView task an earlier try of this task submitted, unless it failed; else submit.
+
+        Returns the task id and, when that task already finished successfully, its final event.
+        """
+        store = context.get("task_state_store")
+        if store is None:
+            self.log.warning(
+                "This Airflow has no task_state_store (it came in Airflow 3.3): if this task is retried "
+                "it submits, and TopView bills, a new generation."
+            )
+        elif previous := store.get(TASK_STATE_KEY):
+            earlier = self._earlier_task_event(hook, str(previous))
+            if earlier is None:
+                self.log.info(
+                    "An earlier try submitted TopView task %s; still running, waiting for it", previous
+                )
+                return str(previous), None
+            if earlier["status"] == "success":
+                self.log.info(
+                    "An earlier try submitted TopView task %s and it succeeded; not resubmitting", previous
+                )
+                return str(previous), earlier
+            self.log.warning(
+                "TopView task %s of an earlier try ended (%s); submitting anew", previous, earlier
+            )
+        topview_task_id = self._submit(request, hook)
+        if store is not None:
+            store.set(TASK_STATE_KEY, topview_task_id)
+        return topview_task_id, None
+
+    def _earlier_task_event(self, hook: TopviewHook, topview_task_id: str) -> dict[str, Any] | None:
+        """Status of an earlier try's task: None while running, else its final event (``gone`` if unknown)."""
+        from airflow_topview.exceptions import TopviewAPIError
+        from airflow_topview.outcome import event_for
+
+        try:
+            return event_for(hook.get_image_to_video_task(topview_task_id))
+        except TopviewAPIError as exc:
+            if exc.code == "4004":
+                return {"status": "gone", "topview_task_id": topview_task_id, "message": str(exc)}
+            if exc.retryable:
+                raise
+            raise AirflowFailException(str(exc)) from None
+
+    def _submit(self, request: ImageToVideoRequest, hook: TopviewHook) -> str:
         from airflow_topview.exceptions import TopviewAPIError, TopviewSubmitUncertainError
 
         self.log.info("Submitting TopView Image-to-Video task: %s", request.to_body())
-        hook = self.hook
         try:
             result = hook.submit_image_to_video(request)
         except TopviewSubmitUncertainError as exc:
@@ -168,7 +241,34 @@ class SubmitImageToVideoOperator(BaseOperator):
             if exc.retryable:
                 raise
             raise AirflowFailException(str(exc)) from None
-        finally:
-            hook.close()
         self.log.info("TopView accepted the task: topview_task_id=%s", result.task_id)
         return result.task_id
+
+    def _defer_until_done(self, topview_task_id: str) -> None:
+        from airflow_topview.triggers.image_to_video import ImageToVideoTrigger
+
+        self.defer(
+            trigger=ImageToVideoTrigger(
+                topview_task_id=topview_task_id,
+                end_time=time.time() + self.timeout,
+                topview_conn_id=self.topview_conn_id,
+                poll_interval=self.poll_interval,
+                hook_params=self.hook_params,
+            ),
+            method_name="execute_complete",
+            timeout=None,  # the trigger keeps the deadline and reports it (execute_complete runs)
+        )
+
+    def _poll_until_done(self, hook: TopviewHook, topview_task_id: str) -> dict[str, Any]:
+        """Wait on the worker (not deferrable): poll until the task finishes or ``timeout`` passes."""
+        from airflow_topview.outcome import poll_once
+
+        deadline = time.monotonic() + self.timeout
+        while True:
+            event = poll_once(hook, topview_task_id, self.log)
+            if event is not None:
+                return event
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return {"status": "timeout", "topview_task_id": topview_task_id}
+            time.sleep(min(self.poll_interval, remaining))

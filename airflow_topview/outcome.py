@@ -1,0 +1,101 @@
+"""What a finished TopView task means for the Airflow task: one set of rules for sensor, operator, trigger.
+
+Every waiting path (trigger events, sensor pokes, the operator's own polling) turns a task into the same
+event dict, and :func:`result_from_event` turns that event into the XCom value or the failure.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+if TYPE_CHECKING:
+    from airflow.sdk.types import Logger
+
+    from airflow_topview.hooks.topview import TopviewHook
+    from airflow_topview.models import ImageToVideoTask
+
+
+class TopviewWaitTimeout(AirflowException):
+    """The wait ended while the TopView task was still running."""
+
+
+def event_for(task: ImageToVideoTask) -> dict[str, Any] | None:
+    """The final event for a finished task, or None while it is still running."""
+    if task.state == "success":
+        return {"status": "success", "topview_task_id": task.task_id, "result": task.to_xcom()}
+    if task.state == "fail":
+        return {
+            "status": "fail",
+            "topview_task_id": task.task_id,
+            "message": task.error_msg or "no reason given",
+            "result": task.to_xcom(),
+        }
+    return None
+
+
+def poll_once(hook: TopviewHook, topview_task_id: str, log: Logger) -> dict[str, Any] | None:
+    """One synchronous status check: the final event, or None while running or after a transient error."""
+    from airflow_topview.api import is_retryable
+    from airflow_topview.exceptions import TopviewError
+
+    try:
+        task = hook.get_image_to_video_task(topview_task_id)
+    except TopviewError as exc:
+        if is_retryable(exc):
+            log.warning("Polling TopView task %s failed, will poll again: %s", topview_task_id, exc)
+            return None
+        raise AirflowFailException(str(exc)) from None
+    event = event_for(task)
+    if event is None:
+        log.info("TopView task %s is %s", topview_task_id, task.status)
+    return event
+
+
+def timeout_message(topview_task_id: str) -> str:
+    return (
+        f"Gave up waiting for TopView task {topview_task_id}: it was still running at the deadline. "
+        "TopView has no cancel call, so the video may still complete (and be billed); look it up later "
+        f"with ImageToVideoSensor(topview_task_id={topview_task_id!r}) or in the TopView web app."
+    )
+
+
+def result_from_event(event: dict[str, Any], *, fail_on_partial: bool, log: Logger) -> dict[str, Any]:
+    """The finished task for XCom, or raise: fail and API errors without retry, timeout with retry."""
+    status = event.get("status")
+    topview_task_id = event.get("topview_task_id", "?")
+    if status == "success":
+        return _accept_success(event["result"], fail_on_partial=fail_on_partial, log=log)
+    if status == "fail":
+        raise AirflowFailException(f"TopView task {topview_task_id} failed: {event.get('message')}")
+    if status == "timeout":
+        raise TopviewWaitTimeout(timeout_message(topview_task_id))
+    raise AirflowFailException(f"Waiting for TopView task {topview_task_id} failed: {event.get('message')}")
+
+
+def _accept_success(result: dict[str, Any], *, fail_on_partial: bool, log: Logger) -> dict[str, Any]:
+    from airflow_topview.models import ImageToVideoTask
+
+    task = ImageToVideoTask.model_validate(result)
+    failed = [
+        {"index": index, "errorMsg": video.error_msg}
+        for index, video in enumerate(task.videos)
+        if not video.succeeded
+    ]
+    log.info(
+        "TopView task %s succeeded: %d video(s), cost %s credits",
+        task.task_id,
+        len(task.videos) - len(failed),
+        task.cost_credit,
+    )
+    if not failed:
+        return result
+    summary = (
+        f"{len(failed)} of {len(task.videos)} videos of TopView task {task.task_id} failed: "
+        + "; ".join(f"video {item['index']}: {item['errorMsg'] or 'no reason given'}" for item in failed)
+    )
+    if fail_on_partial or len(failed) == len(task.videos):
+        raise AirflowFailException(summary)
+    log.warning(summary)
+    return {**result, "failedVideos": failed}

@@ -1,0 +1,113 @@
+"""ImageToVideoSensor: wait for a TopView Image-to-Video task (poke, reschedule or deferrable).
+
+Imported at DAG parse time, so the hook, trigger and models are imported only when the sensor runs.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk.configuration import conf
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from airflow.sdk import Context
+
+    from airflow_topview.hooks.topview import TopviewHook
+
+
+class ImageToVideoSensor(BaseSensorOperator):
+    """Wait until a TopView task finishes; return the finished task (TopView's JSON) as ``return_value``.
+
+    The task's ``videos`` hold ``filePath`` URLs (signed, they expire). A task that ends in ``fail`` fails
+    the sensor with TopView's message. When some videos of a multi-video task failed, the sensor succeeds,
+    logs a warning and lists them under ``failedVideos``; ``fail_on_partial=True`` fails it instead.
+    Transient API errors while polling are logged and waited out.
+
+    :param topview_task_id: the TopView task id (templated), usually ``submit.output``.
+    :param topview_conn_id: the ``topview`` connection.
+    :param fail_on_partial: fail when any video of the task failed.
+    :param deferrable: wait in the triggerer, holding no worker slot.
+    :param max_poll_interval: deferrable only: let the poll interval grow up to this many seconds.
+    :param hook_params: extra keyword arguments for the hooks (``retry_limit``, ``retry_delay``, ``timeout``).
+    """
+
+    template_fields: Sequence[str] = ("topview_task_id",)
+    ui_color = "#e8dcff"
+
+    def __init__(
+        self,
+        *,
+        topview_task_id: str,
+        topview_conn_id: str = "topview_default",
+        fail_on_partial: bool = False,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        max_poll_interval: float | None = None,
+        hook_params: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("poke_interval", 10.0)
+        super().__init__(**kwargs)
+        self.topview_task_id = topview_task_id
+        self.topview_conn_id = topview_conn_id
+        self.fail_on_partial = fail_on_partial
+        self.deferrable = deferrable
+        self.max_poll_interval = max_poll_interval
+        self.hook_params = hook_params or {}
+
+    @cached_property
+    def hook(self) -> TopviewHook:
+        from airflow_topview.hooks.topview import TopviewHook
+
+        return TopviewHook(self.topview_conn_id, **self.hook_params)
+
+    def _checked_task_id(self) -> str:
+        if not isinstance(self.topview_task_id, str) or not self.topview_task_id.strip():
+            raise AirflowFailException(
+                f"topview_task_id must be a TopView task id (text), got {self.topview_task_id!r}"
+            )
+        return self.topview_task_id.strip()
+
+    def execute(self, context: Context) -> Any:
+        topview_task_id = self._checked_task_id()
+        if not self.deferrable:
+            return super().execute(context)
+        from airflow_topview.triggers.image_to_video import ImageToVideoTrigger
+
+        self.defer(
+            trigger=ImageToVideoTrigger(
+                topview_task_id=topview_task_id,
+                end_time=time.time() + self.timeout,
+                topview_conn_id=self.topview_conn_id,
+                poll_interval=self.poke_interval,
+                max_poll_interval=self.max_poll_interval,
+                hook_params=self.hook_params,
+            ),
+            method_name="execute_complete",
+            timeout=None,  # the trigger keeps the deadline and reports it (execute_complete runs)
+        )
+
+    def poke(self, context: Context) -> PokeReturnValue | bool:
+        from airflow_topview.outcome import poll_once, result_from_event
+
+        event = poll_once(self.hook, self._checked_task_id(), self.log)
+        if event is None:
+            return False
+        return PokeReturnValue(
+            is_done=True,
+            xcom_value=result_from_event(event, fail_on_partial=self.fail_on_partial, log=self.log),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        """Resume after the trigger; the event carries all (``airflow dags test`` drops defer kwargs)."""
+        from airflow_topview.outcome import TopviewWaitTimeout, result_from_event
+
+        try:
+            return result_from_event(event, fail_on_partial=self.fail_on_partial, log=self.log)
+        except TopviewWaitTimeout as exc:
+            raise AirflowSensorTimeout(str(exc)) from None

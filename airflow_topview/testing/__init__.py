@@ -1,0 +1,51 @@
+"""A local TopView API simulator and its pytest plugin, for this provider's tests and for users' DAG tests.
+
+Names are loaded lazily so that the pytest plugin (which imports this package) stays cheap::
+
+    from airflow_topview.testing import TopviewSimulator, Fault
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_topview.testing.faults import ENDPOINTS, Fault
+    from airflow_topview.testing.simulator import TopviewSimulator
+    from airflow_topview.testing.state import (
+        CallbackRecord,
+        FileRecord,
+        JournalEntry,
+        TaskRecord,
+        VideoRecord,
+    )
+
+__all__ = [
+    "ENDPOINTS",
+    "CallbackRecord",
+    "Fault",
+    "FileRecord",
+    "JournalEntry",
+    "TaskRecord",
+    "TopviewSimulator",
+    "VideoRecord",
+]
+
+_HOMES = {
+    "ENDPOINTS": "faults",
+    "Fault": "faults",
+    "TopviewSimulator": "simulator",
+    "CallbackRecord": "state",
+    "FileRecord": "state",
+    "JournalEntry": "state",
+    "TaskRecord": "state",
+    "VideoRecord": "state",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)

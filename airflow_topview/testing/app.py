@@ -1,0 +1,314 @@
+"""The simulator's HTTP face: routes, auth, envelope, faults and journaling around every request.
+
+TopView answers business errors as HTTP 200 with a string ``code`` in the envelope; the storage side
+(uploads, video files) answers like S3, with XML errors and no envelope. Both are imitated here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import cache
+from http import HTTPStatus
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from airflow_topview.testing.state import JournalEntry
+from airflow_topview.testing.validation import ApiError, validate_submit
+
+if TYPE_CHECKING:
+    from airflow_topview.testing.faults import Fault
+    from airflow_topview.testing.state import SimulatorState
+
+log = logging.getLogger("airflow_topview.testing")
+
+UPLOAD_FORMATS = frozenset({"png", "jpg", "jpeg", "bmp", "webp", "mp4", "mov", "avi", "mp3", "wav", "m4a"})
+MALFORMED_BODY = '{"code": "200", "resu'
+_CHUNK = 1 << 20
+
+
+@dataclass
+class _Body:
+    """What was read of the request body before the handler runs."""
+
+    size: int = 0
+    json: Any = None
+    invalid_json: bool = False
+    received_at: float = field(default_factory=time.monotonic)
+
+
+Handler = Callable[[web.Request, _Body], Awaitable[web.StreamResponse]]
+
+
+@cache
+def sample_video() -> bytes:
+    """The tiny H.264 MP4 served for every generated video."""
+    return resources.files("airflow_topview.testing").joinpath("assets/sample.mp4").read_bytes()
+
+
+class EnvelopeResponse(web.Response):
+    """A TopView JSON envelope; remembers its ``code`` for the journal."""
+
+    def __init__(self, code: str, message: str, result: Any = None, *, status: int = 200) -> None:
+        body = json.dumps({"code": code, "message": message, "result": result})
+        super().__init__(text=body, status=status, content_type="application/json")
+        self.code = code
+
+
+class DroppedResponse(web.Response):
+    """Placeholder returned after the connection was aborted; nothing reaches the client."""
+
+
+def ok(result: Any) -> EnvelopeResponse:
+    return EnvelopeResponse("200", "Success", result)
+
+
+def s3_error(status: int, code: str, message: str) -> web.Response:
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    )
+    return web.Response(status=status, text=body, content_type="application/xml")
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _entry(endpoint: str, request: web.Request, body: _Body, resp: web.StreamResponse | None) -> JournalEntry:
+    return JournalEntry(
+        endpoint=endpoint,
+        method=request.method,
+        path=request.path,
+        query=dict(request.query),
+        headers={str(name): value for name, value in request.headers.items()},
+        json=body.json,
+        body_size=body.size,
+        status=None if resp is None else resp.status,
+        code=resp.code if isinstance(resp, EnvelopeResponse) else None,
+        received_at=body.received_at,
+    )
+
+
+def _base_url(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+class SimulatorApp:
+    """Builds the ``aiohttp.web`` application over a :class:`SimulatorState`."""
+
+    def __init__(self, state: SimulatorState, uid: str, api_key: str) -> None:
+        self.state = state
+        self.uid = uid
+        self.api_key = api_key
+
+    def build(self) -> web.Application:
+        app = web.Application()
+        routes: list[tuple[str, str, str, Handler, bool]] = [
+            ("submit", "POST", "/v2/common_task/image2video/task/submit", self._submit, True),
+            ("query", "GET", "/v2/common_task/image2video/task/query", self._query, True),
+            ("credential", "GET", "/v1/upload/credential", self._credential, True),
+            ("upload", "PUT", "/_upload/{file_id}", self._upload, False),
+            ("check", "GET", "/v1/upload/check", self._check, True),
+            ("credit", "GET", "/user/credit/detail", self._credit, True),
+            ("notice_check", "POST", "/notice/notice_url/check", self._notice_check, True),
+            ("download", "GET", r"/_videos/{task_id}/{index:\d+}.mp4", self._download, False),
+            ("unknown", "*", "/{tail:.*}", self._unknown, False),
+        ]
+        for endpoint, method, path, handler, needs_auth in routes:
+            app.router.add_route(method, path, self._wrap(endpoint, handler, needs_auth=needs_auth))
+        return app
+
+    # pipeline ----------------------------------------------------------------------------------
+    def _wrap(
+        self, endpoint: str, handler: Handler, *, needs_auth: bool
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            return await self._handle(endpoint, handler, request, needs_auth=needs_auth)
+
+        return handle
+
+    async def _handle(
+        self, endpoint: str, handler: Handler, request: web.Request, *, needs_auth: bool
+    ) -> web.StreamResponse:
+        body = _Body()
+        slot = self.state.journal_open(_entry(endpoint, request, body, None))
+        resp: web.StreamResponse | None = None
+        try:
+            if request.method == "POST" and request.can_read_body:
+                raw = await request.read()
+                body.size = len(raw)
+                if raw:
+                    try:
+                        body.json = json.loads(raw)
+                    except ValueError:
+                        body.invalid_json = True
+            resp = await self._answer(endpoint, handler, request, body, needs_auth=needs_auth)
+            return resp
+        finally:
+            answered = None if isinstance(resp, DroppedResponse) else resp
+            entry = _entry(endpoint, request, body, answered)
+            self.state.journal_close(slot, entry)
+            shown = request.path if endpoint in ("upload", "download") else request.path_qs
+            code = f" code={entry.code}" if entry.code else ""
+            log.info("%s %s -> %s%s", request.method, shown, entry.status or "dropped", code)
+
+    async def _answer(
+        self, endpoint: str, handler: Handler, request: web.Request, body: _Body, *, needs_auth: bool
+    ) -> web.StreamResponse:
+        fault = self.state.take_fault(endpoint)
+        if fault is not None and fault.kind != "slow":
+            return await self._faulted(fault, request, body)
+        resp: web.StreamResponse | None
+        try:
+            resp = self._auth_error(request) if needs_auth else None
+            if resp is None:
+                resp = await handler(request, body)
+        except ApiError as exc:
+            resp = EnvelopeResponse(exc.code, exc.message)
+        except Exception:
+            log.exception("simulator bug while answering %s %s", request.method, request.path)
+            resp = EnvelopeResponse("5000", "internal simulator error", status=500)
+        if fault is not None:  # slow: the work is done, only the answer is late
+            await asyncio.sleep(fault.seconds)
+        return resp
+
+    async def _faulted(self, fault: Fault, request: web.Request, body: _Body) -> web.StreamResponse:
+        if fault.kind == "drop":
+            if request.transport is not None:
+                request.transport.abort()
+            return DroppedResponse()
+        # Read what the client sends so it sees our answer rather than a broken pipe.
+        body.size += await _drain(request)
+        if fault.kind == "code":
+            return EnvelopeResponse(fault.envelope_code or "5000", fault.message or "")
+        if fault.kind == "malformed":
+            return web.Response(status=200, text=MALFORMED_BODY, content_type="application/json")
+        headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+        text = fault.body if fault.body is not None else f"{fault.http_status} {_reason(fault.http_status)}"
+        return web.Response(status=fault.http_status, text=text, headers=headers)
+
+    def _auth_error(self, request: web.Request) -> web.Response | None:
+        uid = request.headers.get("Topview-Uid")
+        authorization = request.headers.get("Authorization")
+        if not uid:
+            return EnvelopeResponse("401", "Unauthorized: missing Topview-Uid header")
+        if not authorization:
+            return EnvelopeResponse("401", "Unauthorized: missing Authorization header")
+        scheme, _, key = authorization.partition(" ")
+        if scheme != "Bearer" or not key:
+            return EnvelopeResponse("401", "Unauthorized: Authorization must be 'Bearer <api key>'")
+        if not (_same(uid, self.uid) and _same(key.strip(), self.api_key)):
+            return EnvelopeResponse("401", "Unauthorized: invalid uid or api key")
+        return None
+
+    # API endpoints -----------------------------------------------------------------------------
+    async def _submit(self, request: web.Request, body: _Body) -> web.StreamResponse:
+        if body.invalid_json:
+            raise ApiError("4000", "body: must be a JSON object")
+        task = self.state.submit(validate_submit(body.json))
+        return ok({"taskId": task.task_id, "status": task.status, "errorMsg": None})
+
+    async def _query(self, request: web.Request, body: _Body) -> web.StreamResponse:
+        task_id = request.query.get("taskId", "").strip()
+        if not task_id:
+            raise ApiError("4003", "taskId: required")
+        return ok(self.state.query(task_id, _base_url(request)))
+
+    async def _credential(self, request: web.Request, body: _Body) -> web.StreamResponse:
+        fmt = request.query.get("format", "").strip().lower()
+        if not fmt:
+            raise ApiError("4003", "format: required")
+        if fmt not in UPLOAD_FORMATS:
+            raise ApiError("4001", f"format: unsupported file format {fmt!r}")
+        record = self.state.new_file(fmt)
+        return ok(
+            {
+                "fileId": record.file_id,
+                "uploadUrl": self.state.signer.upload_url(_base_url(request), record.file_id),
+                "fileName": f"{record.file_id}.{fmt}",
+            }
+        )
+
+    async def _check(self, request: web.Request, body: _Body) -> web.StreamResponse:
+        file_id = request.query.get("fileId", "").strip()
+        if not file_id:
+            raise ApiError("4003", "fileId: required")
+        return ok(self.state.check_file(file_id))
+
+    async def _credit(self, request: web.Request, body: _Body) -> web.StreamResponse:
+        with self.state.lock:
+            remain = self.state.credits
+            used = self.state.initial_credits - remain
+        return ok({"remainCredit": round(remain, 4), "usedCredit": round(used, 4)})
+
+    async def _notice_check(self, request: web.Request, body: _Body) -> web.StreamResponse:
+        url = request.query.get("noticeUrl", "").strip()
+        if not url:
+            raise ApiError("4003", "noticeUrl: required")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ApiError("4000", "noticeUrl: must be an http(s) URL")
+        return ok(True)
+
+    async def _unknown(self, request: web.Request, body: _Body) -> web.StreamResponse:
+        return EnvelopeResponse("404", f"Not Found: {request.method} {request.path}", status=404)
+
+    # storage side (S3-like) --------------------------------------------------------------------
+    async def _upload(self, request: web.Request, body: _Body) -> web.StreamResponse:
+        file_id = request.match_info["file_id"]
+        leaked = [name for name in ("Authorization", "Topview-Uid") if name in request.headers]
+        if leaked:
+            body.size = await _drain(request)
+            return s3_error(
+                403,
+                "InvalidArgument",
+                f"Only the presigned query authenticates this URL; unexpected header(s): {', '.join(leaked)}",
+            )
+        signature = request.query.get("X-Amz-Signature", "")
+        if not self.state.upload_allowed(file_id, signature):
+            body.size = await _drain(request)
+            return s3_error(403, "SignatureDoesNotMatch", "The request signature does not match.")
+        digest = hashlib.sha256()  # fast (SHA-NI): a 1 GiB upload costs well under a second
+        async for chunk in request.content.iter_chunked(_CHUNK):
+            digest.update(chunk)
+            body.size += len(chunk)
+        self.state.record_upload(file_id, body.size, digest.hexdigest())
+        return web.Response(status=200, headers={"ETag": f'"{digest.hexdigest()}"'})
+
+    async def _download(self, request: web.Request, body: _Body) -> web.StreamResponse:
+        task_id, index = request.match_info["task_id"], int(request.match_info["index"])
+        verdict = self.state.signer.check_video(
+            task_id, index, request.query.get("Expires", ""), request.query.get("Signature", ""), time.time()
+        )
+        if verdict == "bad":
+            return s3_error(403, "AccessDenied", "Signature does not match or the URL was revoked.")
+        if verdict == "expired":
+            return s3_error(403, "AccessDenied", "Request has expired")
+        if not self.state.video_available(task_id, index):
+            return s3_error(404, "NoSuchKey", "The specified key does not exist.")
+        return web.Response(body=sample_video(), content_type="video/mp4")
+
+
+async def _drain(request: web.Request) -> int:
+    """Read and discard the request body; returns its size."""
+    size = 0
+    async for chunk in request.content.iter_chunked(_CHUNK):
+        size += len(chunk)
+    return size

@@ -1,0 +1,335 @@
+"""``TopviewSimulator``: a local TopView API on 127.0.0.1 for tests and demos.
+
+The server runs in a background thread with its own event loop, so sync tests, async tests and
+Airflow's triggerer can all talk real HTTP to it. Everything else here is the test-facing control
+surface (journal, faults, scripted outcomes) delegating to :class:`SimulatorState`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from aiohttp import web
+
+from airflow_topview.testing.app import SimulatorApp
+from airflow_topview.testing.callbacks import CallbackSender
+from airflow_topview.testing.state import (
+    CallbackRecord,
+    FileRecord,
+    JournalEntry,
+    Outcome,
+    SimulatorState,
+    TaskRecord,
+    TaskScript,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import TracebackType
+
+    from airflow_topview.testing.faults import Fault
+
+T = TypeVar("T")
+
+_TICK_SECONDS = 0.02
+_WAIT_SLICE = 0.05
+
+
+class TopviewSimulator:
+    """A fake TopView API. Use as ``with TopviewSimulator() as sim:`` or ``async with``.
+
+    ``polls_to_finish=N``: a task answers ``running`` until its N-th query, which finishes it.
+    ``seconds_to_finish=S``: tasks finish S seconds after submit, polled or not (overrides polls).
+    """
+
+    def __init__(
+        self,
+        uid: str = "test-uid",
+        api_key: str = "sk-test-key",
+        polls_to_finish: int = 2,
+        seconds_to_finish: float | None = None,
+        upload_check_lag: int = 0,
+        max_running: int | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        credits: float = 10000.0,
+        shutdown_timeout: float = 1.0,
+    ) -> None:
+        self.uid = uid
+        self._api_key = api_key
+        self.host = host
+        self._requested_port = port
+        self._shutdown_timeout = shutdown_timeout
+        self._state = SimulatorState(
+            polls_to_finish=polls_to_finish,
+            seconds_to_finish=seconds_to_finish,
+            upload_check_lag=upload_check_lag,
+            max_running=max_running,
+            credits=credits,
+        )
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._port: int | None = None
+
+    def __repr__(self) -> str:  # never shows the API key
+        where = self.base_url if self._thread is not None else "stopped"
+        return f"TopviewSimulator(uid={self.uid!r}, {where})"
+
+    # lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> TopviewSimulator:
+        """Start serving on a background thread; returns once the port is bound."""
+        if self._thread is not None:
+            raise RuntimeError("simulator already started")
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        self._thread = threading.Thread(
+            target=self._serve, args=(ready, failure), name="topview-simulator", daemon=True
+        )
+        self._thread.start()
+        ready.wait()
+        if failure:
+            self._thread.join()
+            self._thread = None
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        """Stop the server, finishing callbacks in flight briefly. Safe to call twice."""
+        thread, loop, stopping = self._thread, self._loop, self._stopping
+        if thread is None or loop is None or stopping is None:
+            return
+        loop.call_soon_threadsafe(stopping.set)
+        thread.join()
+        self._thread = self._loop = self._stopping = None  # base_url stays readable for assertions
+
+    def __enter__(self) -> TopviewSimulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> TopviewSimulator:
+        return await asyncio.to_thread(self.start)
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # In a thread: a callback may be waiting on a receiver that runs in the caller's loop.
+        await asyncio.to_thread(self.stop)
+
+    def _serve(self, ready: threading.Event, failure: list[BaseException]) -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._main(ready))
+        except BaseException as exc:
+            if not ready.is_set():
+                failure.append(exc)
+                ready.set()
+            else:
+                raise
+        finally:
+            loop.close()
+
+    async def _main(self, ready: threading.Event) -> None:
+        loop = asyncio.get_running_loop()
+        sender = CallbackSender(self._state, self.uid)
+        app = SimulatorApp(self._state, self.uid, self._api_key).build()
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=self._shutdown_timeout)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self.host, self._requested_port)
+            await site.start()
+            self._port = int(runner.addresses[0][1])
+            self._state.base_url = self.base_url
+
+            def notify(url: str, payload: dict[str, Any]) -> None:
+                loop.call_soon_threadsafe(sender.send, url, payload)
+
+            self._state.on_complete = notify
+            self._loop, self._stopping = loop, asyncio.Event()
+            ticker = loop.create_task(self._tick())
+            ready.set()
+            await self._stopping.wait()
+            ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)
+            self._state.on_complete = None
+            await sender.close()
+        finally:
+            await runner.cleanup()
+
+    async def _tick(self) -> None:
+        """Finish time-based tasks even when nobody polls (callbacks need that)."""
+        while True:
+            self._state.complete_due(time.monotonic())
+            await asyncio.sleep(_TICK_SECONDS)
+
+    @property
+    def api_key(self) -> str:
+        """The key clients must send as ``Authorization: Bearer <key>``."""
+        return self._api_key
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("simulator not started yet")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` of the running simulator."""
+        return f"http://{self.host}:{self.port}"
+
+    # behaviour knobs (settable while running) --------------------------------------------------
+    @property
+    def polls_to_finish(self) -> int:
+        return self._state.polls_to_finish
+
+    @polls_to_finish.setter
+    def polls_to_finish(self, value: int) -> None:
+        if value < 1:
+            raise ValueError("polls_to_finish must be >= 1")
+        self._state.polls_to_finish = value
+
+    @property
+    def seconds_to_finish(self) -> float | None:
+        return self._state.seconds_to_finish
+
+    @seconds_to_finish.setter
+    def seconds_to_finish(self, value: float | None) -> None:
+        self._state.seconds_to_finish = value
+
+    @property
+    def upload_check_lag(self) -> int:
+        return self._state.upload_check_lag
+
+    @upload_check_lag.setter
+    def upload_check_lag(self, value: int) -> None:
+        self._state.upload_check_lag = value
+
+    @property
+    def max_running(self) -> int | None:
+        return self._state.max_running
+
+    @max_running.setter
+    def max_running(self, value: int | None) -> None:
+        self._state.max_running = value
+
+    @property
+    def credits(self) -> float:
+        """Credits left; completed tasks deduct their ``costCredit``."""
+        return self._state.credits
+
+    @credits.setter
+    def credits(self, value: float) -> None:
+        with self._state.mutate():
+            self._state.credits = value
+
+    @property
+    def url_ttl(self) -> float:
+        """Lifetime in seconds of the video URLs issued from now on (default 24 h, like S3)."""
+        return self._state.signer.ttl_seconds
+
+    @url_ttl.setter
+    def url_ttl(self, value: float) -> None:
+        self._state.signer.ttl_seconds = value
+
+    # observation -------------------------------------------------------------------------------
+    @property
+    def journal(self) -> list[JournalEntry]:
+        """Every request so far, in arrival order (a copy; entries in flight have ``status=None``)."""
+        with self._state.lock:
+            return list(self._state.journal)
+
+    def requests_to(self, endpoint: str) -> list[JournalEntry]:
+        """Journal entries for one endpoint name (``"submit"``, ``"query"``, ...)."""
+        return [entry for entry in self.journal if entry.endpoint == endpoint]
+
+    @property
+    def tasks(self) -> dict[str, TaskRecord]:
+        """taskId -> copy of the task (``status``, ``body``, ``videos``, ``cost``, ``polls``, ...)."""
+        return self._state.snapshot_tasks()
+
+    @property
+    def files(self) -> dict[str, FileRecord]:
+        """fileId -> copy of the file record (``format``, ``uploaded``, ``checked``, ``size``, ``sha256``)."""
+        return self._state.snapshot_files()
+
+    @property
+    def callbacks(self) -> list[CallbackRecord]:
+        """Callback deliveries so far: ``(url, payload, http status or error text)``."""
+        with self._state.lock:
+            return list(self._state.callbacks)
+
+    def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
+        """Wait until ``predicate()`` is truthy and return its value; ``TimeoutError`` after ``timeout``.
+
+        Wakes on every simulator change and at least every 50 ms; the predicate runs without the
+        simulator's lock, so it may make HTTP calls to the simulator.
+        """
+        deadline = time.monotonic() + timeout
+        state = self._state
+        while True:
+            with state.lock:
+                seen = state.version
+            value = predicate()
+            if value:
+                return value
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"condition not met within {timeout} s")
+            with state.changed:
+                if state.version == seen:
+                    state.changed.wait(min(remaining, _WAIT_SLICE))
+
+    async def wait_for_async(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
+        """:meth:`wait_for` without blocking the caller's event loop."""
+        return await asyncio.to_thread(self.wait_for, predicate, timeout)
+
+    def pending_faults(self, endpoint: str) -> int | None:
+        """Fault shots still armed for ``endpoint`` (None when a persistent fault is armed)."""
+        with self._state.lock:
+            return self._state.faults.pending(endpoint)
+
+    # control -----------------------------------------------------------------------------------
+    def inject(self, endpoint: str, fault: Fault, times: int | None = 1) -> None:
+        """Make the next ``times`` requests to ``endpoint`` misbehave (``None``: until ``clear_faults``)."""
+        self._state.inject(endpoint, fault, times)
+
+    def clear_faults(self) -> None:
+        with self._state.mutate():
+            self._state.faults.clear()
+
+    def add_file(self, fmt: str = "png") -> str:
+        """A file id that is already uploaded and checked, usable in a submit body right away."""
+        return self._state.new_file(fmt.lower(), ready=True).file_id
+
+    def script_next_task(
+        self,
+        outcome: Outcome = "success",
+        error_msg: str | None = None,
+        failed_videos: list[int] | None = None,
+    ) -> None:
+        """Decide how the next submitted task ends; scripts queue up, one per submitted task."""
+        if outcome not in ("success", "fail", "partial"):
+            raise ValueError("outcome must be 'success', 'fail' or 'partial'")
+        self._state.script_next(TaskScript(outcome, error_msg, tuple(failed_videos or ())))
+
+    def finish_task(self, task_id: str) -> TaskRecord:
+        """Complete a task now (as scripted); returns a copy of it."""
+        return self._state.finish(task_id)
+
+    def expire_urls(self) -> None:
+        """Make every video URL issued so far answer 403; a new query issues fresh ones."""
+        with self._state.mutate():
+            self._state.signer.expire_all()
+
+    def reset(self) -> None:
+        """Forget journal, faults, scripts, tasks, files and callbacks; restore the initial credits."""
+        self._state.reset()

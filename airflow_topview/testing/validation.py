@@ -1,0 +1,133 @@
+"""Submit-body rules of Image-to-Video V2, answered the way TopView answers them.
+
+Every error names the JSON field first (``"referenceImageFileIds: at least 2 images required"``), so
+client tests can check that a bad parameter is reported as that parameter. Models are not checked:
+the real server accepts models it has just added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_RESOLUTION = 720
+DEFAULT_DURATION = 5
+DEFAULT_SOUND = "off"
+DEFAULT_ASPECT_RATIO = "16:9"
+
+_STRING_FIELDS = (
+    "model",
+    "firstFrameFileId",
+    "endFrameFileId",
+    "prompt",
+    "aspectRatio",
+    "sound",
+    "boardId",
+    "noticeUrl",
+)
+_INT_FIELDS = ("resolution", "duration", "generatingCount")
+
+
+class ApiError(Exception):
+    """A business error, answered as HTTP 200 with the envelope ``{"code": code, "message": message}``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SubmitRequest:
+    """A submit body that passed validation, with the server-side defaults filled in."""
+
+    model: str
+    first_frame_file_id: str | None
+    end_frame_file_id: str | None
+    reference_image_file_ids: tuple[str, ...]
+    prompt: str | None
+    aspect_ratio: str | None
+    resolution: int
+    duration: int
+    sound: str
+    generating_count: int
+    board_id: str | None
+    notice_url: str | None
+    body: dict[str, Any] = field(default_factory=dict)
+
+    def file_ids(self) -> list[tuple[str, str]]:
+        """(JSON field, file id) for every file the task reads."""
+        pairs = [("firstFrameFileId", self.first_frame_file_id), ("endFrameFileId", self.end_frame_file_id)]
+        found = [(name, value) for name, value in pairs if value]
+        found += [("referenceImageFileIds", value) for value in self.reference_image_file_ids]
+        return found
+
+
+def _check_types(body: dict[str, Any]) -> None:
+    for name in _STRING_FIELDS:
+        value = body.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ApiError("4000", f"{name}: must be a string")
+    for name in _INT_FIELDS:
+        value = body.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ApiError("4000", f"{name}: must be an integer")
+    refs = body.get("referenceImageFileIds")
+    if refs is not None and (not isinstance(refs, list) or not all(isinstance(x, str) for x in refs)):
+        raise ApiError("4000", "referenceImageFileIds: must be a list of strings")
+
+
+def validate_submit(body: object) -> SubmitRequest:
+    """Check a parsed submit body; raise :class:`ApiError` with TopView's code on the first broken rule.
+
+    File existence is not checked here (it needs the simulator's state).
+    """
+    if not isinstance(body, dict):
+        raise ApiError("4000", "body: must be a JSON object")
+    _check_types(body)
+    # null and "" count as "not sent", like the server's blank checks.
+    model = body.get("model") or ""
+    if not model.strip():
+        raise ApiError("4003", "model: required")
+    first = body.get("firstFrameFileId") or None
+    end = body.get("endFrameFileId") or None
+    refs = tuple(body.get("referenceImageFileIds") or ())
+    if not first and not refs:
+        raise ApiError("4003", "firstFrameFileId or referenceImageFileIds: one of them is required")
+    if end and not first:
+        raise ApiError("4000", "endFrameFileId: needs firstFrameFileId")
+    if refs and len(refs) < 2:
+        raise ApiError("4000", "referenceImageFileIds: at least 2 images required")
+    if refs and {first, end} & set(refs):
+        raise ApiError("4000", "referenceImageFileIds: must not include the first or end frame")
+    count = body.get("generatingCount")
+    count = 1 if count is None else count
+    if not 1 <= count <= 4:
+        raise ApiError("4000", "generatingCount: must be between 1 and 4")
+    sound = body.get("sound")
+    sound = DEFAULT_SOUND if sound is None else sound
+    if sound not in ("on", "off"):
+        raise ApiError("4000", "sound: must be 'on' or 'off'")
+    resolution = body.get("resolution")
+    resolution = DEFAULT_RESOLUTION if resolution is None else resolution
+    if resolution <= 0:
+        raise ApiError("4000", "resolution: must be a positive integer")
+    duration = body.get("duration")
+    duration = DEFAULT_DURATION if duration is None else duration
+    if duration <= 0:
+        raise ApiError("4000", "duration: must be a positive integer")
+    return SubmitRequest(
+        model=model,
+        first_frame_file_id=first,
+        end_frame_file_id=end,
+        reference_image_file_ids=refs,
+        prompt=body.get("prompt"),
+        aspect_ratio=body.get("aspectRatio") or None,
+        resolution=resolution,
+        duration=duration,
+        sound=sound,
+        generating_count=count,
+        board_id=body.get("boardId") or None,
+        notice_url=body.get("noticeUrl") or None,
+        body=dict(body),
+    )

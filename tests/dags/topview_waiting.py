@@ -1,0 +1,81 @@
+"""Test DAGs: waiting for TopView (operator polling and deferring, sensor in every mode) and retries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import DAG
+
+from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
+from airflow_topview.sensors.image_to_video import ImageToVideoSensor
+
+FAST_HOOK = {"retry_limit": 2, "retry_delay": 0.01, "timeout": 5}
+SINGLE_TRY_HOOK = {"retry_limit": 1, "timeout": 5}
+FIRST_FRAME = "{{ dag_run.conf['first'] }}"
+COUNT = "{{ dag_run.conf.get('count', 1) }}"
+
+for deferrable in (False, True):
+    mode = "deferrable" if deferrable else "polling"
+    with DAG(f"topview_test_wait_{mode}", schedule=None):
+        SubmitImageToVideoOperator(
+            task_id="submit",
+            first_frame_file_id=FIRST_FRAME,
+            generating_count=COUNT,
+            wait_for_completion=True,
+            deferrable=deferrable,
+            poll_interval=0.05,
+            timeout=30,
+            hook_params=FAST_HOOK,
+        )
+    with DAG(f"topview_test_wait_{mode}_partial_fails", schedule=None):
+        SubmitImageToVideoOperator(
+            task_id="submit",
+            first_frame_file_id=FIRST_FRAME,
+            generating_count=COUNT,
+            wait_for_completion=True,
+            deferrable=deferrable,
+            fail_on_partial=True,
+            poll_interval=0.05,
+            timeout=30,
+            hook_params=FAST_HOOK,
+        )
+    with DAG(f"topview_test_timeout_{mode}", schedule=None):
+        SubmitImageToVideoOperator(
+            task_id="submit",
+            first_frame_file_id=FIRST_FRAME,
+            wait_for_completion=True,
+            deferrable=deferrable,
+            poll_interval=0.05,
+            timeout=0.5,
+            hook_params=FAST_HOOK,
+        )
+    # The first try times out while every query fails; the retry must find the task, not submit again.
+    with DAG(
+        f"topview_test_retry_{mode}",
+        schedule=None,
+        default_args={"retries": 3, "retry_delay": timedelta(0)},
+    ):
+        SubmitImageToVideoOperator(
+            task_id="submit",
+            first_frame_file_id=FIRST_FRAME,
+            wait_for_completion=True,
+            deferrable=deferrable,
+            poll_interval=10,
+            timeout=0.3,
+            hook_params=SINGLE_TRY_HOOK,
+        )
+
+for sensor_mode in ("poke", "reschedule", "deferrable"):
+    with DAG(f"topview_test_sensor_{sensor_mode}", schedule=None):
+        submit = SubmitImageToVideoOperator(
+            task_id="submit", first_frame_file_id=FIRST_FRAME, generating_count=COUNT, hook_params=FAST_HOOK
+        )
+        ImageToVideoSensor(
+            task_id="wait",
+            topview_task_id=submit.output,
+            mode="reschedule" if sensor_mode == "reschedule" else "poke",
+            deferrable=sensor_mode == "deferrable",
+            poke_interval=0.05,
+            timeout=30,
+            hook_params=FAST_HOOK,
+        )

@@ -1,0 +1,1 @@
+"""Tests of the bundled TopView simulator (airflow_topview.testing)."""

@@ -1,0 +1,82 @@
+"""Shared helpers: a running simulator per test and a tiny `requests` client speaking TopView's protocol."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import requests
+
+from airflow_topview.testing import TopviewSimulator
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+UID = "test-uid"
+KEY = "sk-test-key"
+SUBMIT = "/v2/common_task/image2video/task/submit"
+QUERY = "/v2/common_task/image2video/task/query"
+AUTH = {"Topview-Uid": UID, "Authorization": f"Bearer {KEY}"}
+
+
+class Api:
+    """Minimal synchronous TopView client for the tests (no retries, no cleverness)."""
+
+    def __init__(self, sim: TopviewSimulator) -> None:
+        self.sim = sim
+        self.http = requests.Session()
+
+    def url(self, path: str) -> str:
+        return self.sim.base_url + path
+
+    def get(self, path: str, headers: dict[str, str] | None = None, **params: Any) -> requests.Response:
+        return self.http.get(
+            self.url(path), params=params, headers=AUTH if headers is None else headers, timeout=5
+        )
+
+    def post(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None, **params: Any
+    ) -> requests.Response:
+        return self.http.post(
+            self.url(path), json=body, params=params, headers=AUTH if headers is None else headers, timeout=5
+        )
+
+    def submit(self, body: Any) -> dict[str, Any]:
+        return self.post(SUBMIT, body).json()
+
+    def query(self, task_id: str) -> dict[str, Any]:
+        return self.get(QUERY, taskId=task_id, needCloudFrontUrl="true").json()
+
+    def submit_ok(self, **body: Any) -> str:
+        body.setdefault("model", "seedance-1.5-pro")
+        if "firstFrameFileId" not in body and "referenceImageFileIds" not in body:
+            body["firstFrameFileId"] = self.sim.add_file()
+        answer = self.submit(body)
+        assert answer["code"] == "200", answer
+        return str(answer["result"]["taskId"])
+
+    def run_to_end(self, task_id: str, max_polls: int = 10) -> dict[str, Any]:
+        for _ in range(max_polls):
+            result = self.query(task_id)["result"]
+            if result["status"] not in ("init", "running"):
+                return dict(result)
+        raise AssertionError(f"task {task_id} still running after {max_polls} polls")
+
+    def upload(self, fmt: str, data: Any) -> str:
+        cred = self.get("/v1/upload/credential", format=fmt).json()["result"]
+        put = requests.put(cred["uploadUrl"], data=data, timeout=30)
+        assert put.status_code == 200, put.text
+        return str(cred["fileId"])
+
+
+@pytest.fixture
+def sim() -> Iterator[TopviewSimulator]:
+    with TopviewSimulator(uid=UID, api_key=KEY, polls_to_finish=2) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def api(sim: TopviewSimulator) -> Iterator[Api]:
+    client = Api(sim)
+    yield client
+    client.http.close()
