@@ -13,20 +13,24 @@ if TYPE_CHECKING:
 TOPVIEW_APP_URL = "https://www.topview.ai/"
 
 
-class TopviewVideoLink(BaseOperatorLink):
-    """Opens the first finished video (XCom ``result``); while waiting, TopView's web app (XCom ``task_id``).
+def video_link(result: Any) -> str:
+    """The first finished video's URL in a task result, else TopView's web app."""
+    if isinstance(result, dict):
+        for video in result.get("videos") or ():
+            if isinstance(video, dict) and video.get("filePath"):
+                return str(video["filePath"])
+    return TOPVIEW_APP_URL
 
-    Video URLs are signed by TopView and expire (about 24 hours).
+
+class TopviewVideoLink(BaseOperatorLink):
+    """Opens the first finished video; while the task is deferred, TopView's web app.
+
+    Airflow 3 computes the link on the worker when a try ends (deferral included) and stores it as
+    XCom ``_link_TopviewVideoLink``: the operator keeps the URL in ``topview_link`` for that moment,
+    which avoids reading XComs that may not exist yet. Video URLs are signed and expire (~24 h).
     """
 
     name = "TopView video"
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        from airflow.sdk.execution_time.xcom import XCom
-
-        result: Any = XCom.get_value(ti_key=ti_key, key="result")
-        if isinstance(result, dict):
-            for video in result.get("videos") or ():
-                if isinstance(video, dict) and video.get("filePath"):
-                    return str(video["filePath"])
-        return TOPVIEW_APP_URL if XCom.get_value(ti_key=ti_key, key="task_id") else ""
+        return str(getattr(operator, "topview_link", "") or "")

@@ -1,7 +1,8 @@
-"""Submit one TopView Image-to-Video task from an image you already uploaded.
+"""Submit one TopView Image-to-Video task from an image you already uploaded, then wait for it.
 
 Shows: every body parameter templated from ``Param``s, so the Airflow UI's trigger form asks for them;
-the TopView task id lands in XCom (``return_value`` and ``task_id``) for the tasks that follow.
+the TopView task id lands in XCom (``return_value`` and ``task_id``) and feeds ``ImageToVideoSensor``,
+which waits in reschedule mode (no worker slot held between checks) and returns the finished task.
 Needs a ``topview`` connection named ``topview_default``.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from airflow.sdk import DAG, Param
 
 from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
+from airflow_topview.sensors.image_to_video import ImageToVideoSensor
 
 with DAG(
     dag_id="example_topview_submit",
@@ -25,7 +27,7 @@ with DAG(
         "sound": Param("off", type="string", enum=["on", "off"]),
     },
 ) as dag:
-    SubmitImageToVideoOperator(
+    submit = SubmitImageToVideoOperator(
         task_id="submit_video",
         model="{{ params.model }}",
         first_frame_file_id="{{ params.first_frame_file_id }}",
@@ -33,4 +35,11 @@ with DAG(
         resolution="{{ params.resolution }}",
         duration="{{ params.duration }}",
         sound="{{ params.sound }}",
+    )
+    ImageToVideoSensor(
+        task_id="wait_for_video",
+        topview_task_id=submit.output,
+        mode="reschedule",
+        poke_interval=5,
+        timeout=30 * 60,
     )

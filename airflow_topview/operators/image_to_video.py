@@ -13,7 +13,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_topview.links import TopviewVideoLink
+from airflow_topview.links import TOPVIEW_APP_URL, TopviewVideoLink, video_link
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -136,6 +136,7 @@ class SubmitImageToVideoOperator(BaseOperator):
         self.validate_model = validate_model
         self.fail_on_partial = fail_on_partial
         self.hook_params = hook_params or {}
+        self.topview_link = ""  # read by TopviewVideoLink when the try ends
 
     @property
     def hook(self) -> TopviewHook:
@@ -160,6 +161,7 @@ class SubmitImageToVideoOperator(BaseOperator):
         try:
             topview_task_id, finished = self._resume_or_submit(context, request, hook)
             context["ti"].xcom_push(key="task_id", value=topview_task_id)
+            self.topview_link = TOPVIEW_APP_URL
             if not self.wait_for_completion:
                 return topview_task_id
             if finished is None and self.deferrable:
@@ -176,6 +178,7 @@ class SubmitImageToVideoOperator(BaseOperator):
 
         result = result_from_event(event, fail_on_partial=self.fail_on_partial, log=self.log)
         context["ti"].xcom_push(key="result", value=result)
+        self.topview_link = video_link(result)
         return str(event["topview_task_id"])
 
     def _refuse_unsupported_options(self) -> None:

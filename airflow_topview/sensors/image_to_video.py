@@ -13,6 +13,8 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 
+from airflow_topview.links import TopviewVideoLink, video_link
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -38,6 +40,7 @@ class ImageToVideoSensor(BaseSensorOperator):
     """
 
     template_fields: Sequence[str] = ("topview_task_id",)
+    operator_extra_links = (TopviewVideoLink(),)
     ui_color = "#e8dcff"
 
     def __init__(
@@ -59,6 +62,7 @@ class ImageToVideoSensor(BaseSensorOperator):
         self.deferrable = deferrable
         self.max_poll_interval = max_poll_interval
         self.hook_params = hook_params or {}
+        self.topview_link = ""  # read by TopviewVideoLink when the try ends
 
     @cached_property
     def hook(self) -> TopviewHook:
@@ -93,21 +97,25 @@ class ImageToVideoSensor(BaseSensorOperator):
         )
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
-        from airflow_topview.outcome import poll_once, result_from_event
+        from airflow_topview.outcome import poll_once
 
         event = poll_once(self.hook, self._checked_task_id(), self.log)
         if event is None:
             return False
-        return PokeReturnValue(
-            is_done=True,
-            xcom_value=result_from_event(event, fail_on_partial=self.fail_on_partial, log=self.log),
-        )
+        return PokeReturnValue(is_done=True, xcom_value=self._finish(event))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger; the event carries all (``airflow dags test`` drops defer kwargs)."""
-        from airflow_topview.outcome import TopviewWaitTimeout, result_from_event
+        from airflow_topview.outcome import TopviewWaitTimeout
 
         try:
-            return result_from_event(event, fail_on_partial=self.fail_on_partial, log=self.log)
+            return self._finish(event)
         except TopviewWaitTimeout as exc:
             raise AirflowSensorTimeout(str(exc)) from None
+
+    def _finish(self, event: dict[str, Any]) -> dict[str, Any]:
+        from airflow_topview.outcome import result_from_event
+
+        result = result_from_event(event, fail_on_partial=self.fail_on_partial, log=self.log)
+        self.topview_link = video_link(result)
+        return result

@@ -1,0 +1,141 @@
+"""ImageToVideoTrigger run directly in an event loop against the simulator, and its serialized form."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import time
+from typing import Any
+
+import pytest
+
+from airflow_topview.hooks.topview import SHARED_SESSIONS, TopviewHook
+from airflow_topview.models import build_request
+from airflow_topview.testing import Fault, TopviewSimulator
+from airflow_topview.triggers.image_to_video import ImageToVideoTrigger
+
+FAST = {"retry_limit": 2, "retry_delay": 0.01, "timeout": 2.0}
+
+
+def submit(sim: TopviewSimulator, **fields: object) -> str:
+    request = build_request({"first_frame_file_id": sim.add_file("png"), **fields})
+    return TopviewHook(retry_limit=1).submit_image_to_video(request).task_id
+
+
+async def events_of(trigger: ImageToVideoTrigger) -> list[dict[str, Any]]:
+    return [event.payload async for event in trigger.run()]
+
+
+def make_trigger(topview_task_id: str, *, within: float = 10.0, **overrides: Any) -> ImageToVideoTrigger:
+    return ImageToVideoTrigger(
+        topview_task_id=topview_task_id,
+        end_time=time.time() + within,
+        poll_interval=overrides.pop("poll_interval", 0.01),
+        hook_params=FAST,
+        **overrides,
+    )
+
+
+def test_serialize_round_trip_holds_no_secret() -> None:
+    trigger = ImageToVideoTrigger(
+        topview_task_id="abc",
+        end_time=1234.5,
+        topview_conn_id="my_topview",
+        poll_interval=7,
+        max_poll_interval=30,
+        hook_params={"retry_limit": 3},
+    )
+    classpath, kwargs = trigger.serialize()
+    module_name, _, class_name = classpath.rpartition(".")
+    rebuilt = getattr(importlib.import_module(module_name), class_name)(**json.loads(json.dumps(kwargs)))
+    assert rebuilt.serialize() == (classpath, kwargs)
+    assert set(kwargs) == {
+        "topview_task_id",
+        "end_time",
+        "topview_conn_id",
+        "poll_interval",
+        "max_poll_interval",
+        "hook_params",
+    }
+    assert "sk-" not in json.dumps(kwargs)
+
+
+async def test_success_event_carries_the_finished_task(topview_connection: TopviewSimulator) -> None:
+    sim = topview_connection
+    sim.polls_to_finish = 3
+    task_id = submit(sim, generating_count=2)
+    [event] = await events_of(make_trigger(task_id))
+    assert event["status"] == "success"
+    assert event["topview_task_id"] == task_id
+    assert event["result"]["taskId"] == task_id
+    assert len(event["result"]["videos"]) == 2
+    queries = sim.requests_to("query")
+    assert len(queries) == 3
+    assert all(entry.headers["Authorization"] == "Bearer sk-test-key" for entry in queries)
+
+
+async def test_fail_event_quotes_topview(topview_connection: TopviewSimulator) -> None:
+    sim = topview_connection
+    sim.script_next_task(outcome="fail", error_msg="content policy")
+    [event] = await events_of(make_trigger(submit(sim)))
+    assert (event["status"], event["message"]) == ("fail", "content policy")
+
+
+async def test_timeout_event_when_deadline_passes(topview_connection: TopviewSimulator) -> None:
+    sim = topview_connection
+    sim.polls_to_finish = 10_000
+    task_id = submit(sim)
+    [event] = await events_of(make_trigger(task_id, within=0.2, poll_interval=0.05))
+    assert event == {
+        "status": "timeout",
+        "topview_task_id": task_id,
+        "message": "the task did not finish in time",
+    }
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault.http(500), Fault.http(429), Fault.code("5003"), Fault.malformed(), Fault.drop()],
+    ids=["500", "429", "5003", "malformed", "drop"],
+)
+async def test_transient_poll_errors_are_survived(topview_connection: TopviewSimulator, fault: Fault) -> None:
+    sim = topview_connection
+    task_id = submit(sim)
+    sim.inject("query", fault, times=6)  # more than one call's retry budget: the trigger polls on
+    [event] = await events_of(make_trigger(task_id))
+    assert event["status"] == "success"
+    assert len(sim.requests_to("query")) >= 5
+
+
+async def test_permanent_error_ends_with_error_event(topview_connection: TopviewSimulator) -> None:
+    sim = topview_connection
+    task_id = submit(sim)
+    sim.inject("query", Fault.code("401"), times=None)
+    [event] = await events_of(make_trigger(task_id))
+    assert event["status"] == "error"
+    assert event["code"] == "401"
+    assert "sk-test-key" not in json.dumps(event)
+    assert len(sim.requests_to("query")) == 1
+
+
+async def test_unknown_task_is_an_error_event(topview_connection: TopviewSimulator) -> None:
+    [event] = await events_of(make_trigger("0" * 32))
+    assert (event["status"], event["code"]) == ("error", "4004")
+
+
+async def test_many_triggers_share_one_http_session(topview_connection: TopviewSimulator) -> None:
+    sim = topview_connection
+    sim.polls_to_finish = 4
+    task_ids = [submit(sim) for _ in range(20)]
+    seen_sessions: set[int] = set()
+
+    async def watch() -> None:
+        while any(not sim.tasks[task_id].finished for task_id in task_ids):
+            seen_sessions.update(id(session) for session, _ in SHARED_SESSIONS._sessions.values())
+            await asyncio.sleep(0.005)
+
+    results = await asyncio.gather(*(events_of(make_trigger(task_id)) for task_id in task_ids), watch())
+    assert all(events[0]["status"] == "success" for events in results[:-1])
+    assert len(seen_sessions) == 1
+    assert SHARED_SESSIONS._sessions == {}  # closed with the last trigger

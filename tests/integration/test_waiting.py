@@ -1,0 +1,161 @@
+"""Waiting for videos in real DAG runs: operator polling and deferring, the sensor in every mode, retries."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_topview.testing import Fault, TopviewSimulator
+from tests.dag_runner import DagRunner
+
+pytestmark = pytest.mark.dag
+
+WAIT_MODES = ["polling", "deferrable"]
+SENSOR_MODES = ["poke", "reschedule", "deferrable"]
+
+
+def first_frame(sim: TopviewSimulator, **conf: object) -> dict[str, object]:
+    return {"first": sim.add_file("png"), **conf}
+
+
+@pytest.mark.parametrize("mode", WAIT_MODES)
+def test_submit_and_wait_pushes_id_and_result(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, mode: str
+) -> None:
+    sim = topview_connection
+    sim.polls_to_finish = 3
+    result = dag_runner.run(f"topview_test_wait_{mode}", conf=first_frame(sim, count=2))
+    assert result.state == "success", result.log[-4000:]
+    [topview_task_id] = sim.tasks
+    assert result.xcom("submit") == topview_task_id
+    assert result.xcom("submit", key="task_id") == topview_task_id
+    finished = result.xcom("submit", key="result")
+    assert finished["taskId"] == topview_task_id
+    assert finished["status"] == "success"
+    assert [video["status"] for video in finished["videos"]] == ["success", "success"]
+    assert len(sim.requests_to("submit")) == 1
+    assert len(sim.requests_to("query")) == 3
+    link = result.xcom("submit", key="_link_TopviewVideoLink")
+    assert link == finished["videos"][0]["filePath"]
+
+
+def test_deferrable_submit_goes_through_the_trigger(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    sim = topview_connection
+    result = dag_runner.run("topview_test_wait_deferrable", conf=first_frame(sim))
+    assert result.state == "success", result.log[-4000:]
+    assert "Pausing task as DEFERRED" in result.log
+    assert "[airflow_topview.triggers.image_to_video.ImageToVideoTrigger]" in result.log
+    assert "XCom not found" not in result.log
+    # Only the trigger polls: the worker sent the POST and nothing else before deferring.
+    assert [entry.endpoint for entry in sim.journal] == ["submit", "query"]
+
+
+@pytest.mark.parametrize("sensor_mode", SENSOR_MODES)
+def test_sensor_returns_the_finished_task(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, sensor_mode: str
+) -> None:
+    sim = topview_connection
+    sim.polls_to_finish = 3
+    result = dag_runner.run(f"topview_test_sensor_{sensor_mode}", conf=first_frame(sim))
+    assert result.state == "success", result.log[-4000:]
+    [topview_task_id] = sim.tasks
+    finished = result.xcom("wait")
+    assert finished["taskId"] == topview_task_id
+    assert finished["videos"][0]["filePath"].startswith(sim.base_url)
+    assert len(sim.requests_to("query")) == 3
+    assert result.xcom("wait", key="_link_TopviewVideoLink") == finished["videos"][0]["filePath"]
+    assert result.xcom("submit", key="_link_TopviewVideoLink") == "https://www.topview.ai/"
+
+
+@pytest.mark.parametrize("sensor_mode", SENSOR_MODES)
+def test_sensor_survives_transient_poll_errors(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, sensor_mode: str
+) -> None:
+    sim = topview_connection
+    sim.inject("query", Fault.http(502), times=3)
+    result = dag_runner.run(f"topview_test_sensor_{sensor_mode}", conf=first_frame(sim))
+    assert result.state == "success", result.log[-4000:]
+    statuses = [entry.status for entry in sim.requests_to("query")]
+    assert statuses.count(502) == 3
+    assert statuses[-1] == 200
+
+
+@pytest.mark.parametrize("sensor_mode", SENSOR_MODES)
+def test_failed_task_fails_sensor_with_topview_message(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, sensor_mode: str
+) -> None:
+    sim = topview_connection
+    sim.script_next_task(outcome="fail", error_msg="the model refused this image")
+    result = dag_runner.run(f"topview_test_sensor_{sensor_mode}", conf=first_frame(sim))
+    assert result.state == "failed"
+    assert result.task_state("wait") == "failed"
+    [topview_task_id] = sim.tasks
+    assert f"TopView task {topview_task_id} failed: the model refused this image" in result.log
+
+
+@pytest.mark.parametrize("mode", WAIT_MODES)
+def test_partial_success_warns_and_reports_failed_videos(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, mode: str
+) -> None:
+    sim = topview_connection
+    sim.script_next_task(outcome="partial", failed_videos=[1])
+    result = dag_runner.run(f"topview_test_wait_{mode}", conf=first_frame(sim, count=3))
+    assert result.state == "success", result.log[-4000:]
+    finished = result.xcom("submit", key="result")
+    assert [item["index"] for item in finished["failedVideos"]] == [1]
+    assert "1 of 3 videos of TopView task" in result.log
+
+
+@pytest.mark.parametrize("mode", WAIT_MODES)
+def test_partial_success_can_fail_the_task(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, mode: str
+) -> None:
+    sim = topview_connection
+    sim.script_next_task(outcome="partial", failed_videos=[0])
+    result = dag_runner.run(f"topview_test_wait_{mode}_partial_fails", conf=first_frame(sim, count=2))
+    assert result.state == "failed"
+    assert "1 of 2 videos of TopView task" in result.log
+    assert result.tries[("submit", -1)] == 1
+
+
+@pytest.mark.parametrize("mode", WAIT_MODES)
+def test_timeout_names_the_task_and_the_missing_cancel(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, mode: str
+) -> None:
+    sim = topview_connection
+    sim.polls_to_finish = 10_000
+    result = dag_runner.run(f"topview_test_timeout_{mode}", conf=first_frame(sim))
+    assert result.state == "failed"
+    [topview_task_id] = sim.tasks
+    assert f"Gave up waiting for TopView task {topview_task_id}" in result.log
+    assert "TopView has no cancel call" in result.log
+
+
+@pytest.mark.parametrize("mode", WAIT_MODES)
+def test_retry_after_failed_wait_never_submits_twice(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, mode: str
+) -> None:
+    """First try: submit, then every query fails until its deadline. The retry finds the task instead."""
+    sim = topview_connection
+    sim.inject("query", Fault.http(500), times=2)
+    result = dag_runner.run(f"topview_test_retry_{mode}", conf=first_frame(sim))
+    assert result.state == "success", result.log[-4000:]
+    assert result.tries[("submit", -1)] >= 2
+    assert len(sim.requests_to("submit")) == 1
+    [topview_task_id] = sim.tasks
+    assert result.xcom("submit") == topview_task_id
+    assert result.xcom("submit", key="result")["taskId"] == topview_task_id
+    assert f"An earlier try submitted TopView task {topview_task_id}" in result.log
+
+
+def test_retry_resubmits_when_the_earlier_task_failed(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    sim = topview_connection
+    sim.script_next_task(outcome="fail", error_msg="transient model outage")
+    sim.inject("query", Fault.http(500), times=2)
+    result = dag_runner.run("topview_test_retry_polling", conf=first_frame(sim))
+    assert result.state == "success", result.log[-4000:]
+    assert len(sim.requests_to("submit")) == 2
+    assert "of an earlier try ended" in result.log
