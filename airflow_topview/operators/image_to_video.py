@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from airflow.sdk import Context
 
+    from airflow_topview.catalog import CreditEstimate
     from airflow_topview.hooks.topview import TopviewHook
     from airflow_topview.models import ImageToVideoRequest
 
@@ -73,8 +74,11 @@ class SubmitImageToVideoOperator(BaseOperator):
     :param deferrable: wait in the triggerer instead of holding a worker slot (with ``wait_for_completion``).
     :param poll_interval: seconds between status checks while waiting.
     :param timeout: longest wait for the videos, in seconds.
-    :param max_credits: fail before submitting when the estimated cost is higher.
-    :param validate_model: check the parameters against the known capabilities of the model.
+    :param max_credits: fail before submitting when the estimated cost is higher; fails closed when
+        the cost cannot be estimated (a model the catalog does not know).
+    :param validate_model: check the parameters against the known capabilities of the model (models
+        missing from the catalog are never blocked).
+    :param models_file: a JSON file extending or correcting the model catalog (see ``[topview] models_file``).
     :param fail_on_partial: with ``wait_for_completion``, fail when any video of the task failed.
     :param hook_params: extra keyword arguments for :class:`TopviewHook` (``retry_limit``, ``retry_delay``,
         ``timeout``, ...).
@@ -110,6 +114,7 @@ class SubmitImageToVideoOperator(BaseOperator):
         timeout: float = 60 * 60,
         max_credits: float | str | None = None,
         validate_model: bool = True,
+        models_file: str | None = None,
         fail_on_partial: bool = False,
         hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
@@ -134,6 +139,7 @@ class SubmitImageToVideoOperator(BaseOperator):
         self.timeout = timeout
         self.max_credits = max_credits
         self.validate_model = validate_model
+        self.models_file = models_file
         self.fail_on_partial = fail_on_partial
         self.hook_params = hook_params or {}
         self.topview_link = ""  # read by TopviewVideoLink when the try ends
@@ -154,13 +160,57 @@ class SubmitImageToVideoOperator(BaseOperator):
         except RequestValidationError as exc:
             raise AirflowFailException(str(exc)) from None
 
+    def check_model_and_budget(self, request: ImageToVideoRequest) -> CreditEstimate | None:
+        """Capability checks for known models and the ``max_credits`` guard, before anything is spent.
+
+        Returns the credit estimate (None for a model the catalog does not know).
+        """
+        from airflow_topview.catalog import UnknownCostError, check_request, estimate_cost, get_catalog
+
+        spec = get_catalog(self.models_file).find(request.model)
+        if spec is None:
+            self.log.info(
+                "Model %r is not in the model catalog: its parameters are not checked", request.model
+            )
+        elif self.validate_model and (problems := check_request(request, spec)):
+            raise AirflowFailException("Invalid Image-to-Video request: " + "; ".join(problems))
+        budget = self._max_credits()
+        try:
+            estimate = estimate_cost(request, spec)
+        except UnknownCostError as exc:
+            if budget is not None:
+                raise AirflowFailException(
+                    f"max_credits={budget:g} is set but the cost cannot be estimated ({exc}), so the budget "
+                    "cannot be enforced; add the model to a models file or unset max_credits"
+                ) from None
+            return None
+        self.log.info("Estimated cost: %s", estimate)
+        if budget is not None and estimate.credits > budget:
+            raise AirflowFailException(
+                f"max_credits: the estimated cost {estimate.credits:g} credits is above the budget of "
+                f"{budget:g} ({estimate})"
+            )
+        return estimate
+
+    def _max_credits(self) -> float | None:
+        if self.max_credits is None:
+            return None
+        try:
+            budget = float(self.max_credits)
+        except (TypeError, ValueError):
+            raise AirflowFailException(f"max_credits: must be a number, got {self.max_credits!r}") from None
+        if not budget >= 0:
+            raise AirflowFailException(f"max_credits: must be zero or more, got {self.max_credits!r}")
+        return budget
+
     def execute(self, context: Context) -> str:
         request = self.build_request()
-        self._refuse_unsupported_options()
+        estimate = self.check_model_and_budget(request)
         hook = self.hook
         try:
             topview_task_id, finished = self._resume_or_submit(context, request, hook)
             context["ti"].xcom_push(key="task_id", value=topview_task_id)
+            context["ti"].xcom_push(key="estimated_credits", value=estimate.credits if estimate else None)
             self.topview_link = TOPVIEW_APP_URL
             if not self.wait_for_completion:
                 return topview_task_id
@@ -177,13 +227,12 @@ class SubmitImageToVideoOperator(BaseOperator):
         from airflow_topview.outcome import result_from_event
 
         result = result_from_event(event, fail_on_partial=self.fail_on_partial, log=self.log)
-        context["ti"].xcom_push(key="result", value=result)
+        ti = context["ti"]
+        estimated = ti.xcom_pull(task_ids=ti.task_id, key="estimated_credits", map_indexes=ti.map_index)
+        self.log.info("TopView charged %s credits (estimated %s)", result.get("costCredit"), estimated)
+        ti.xcom_push(key="result", value=result)
         self.topview_link = video_link(result)
         return str(event["topview_task_id"])
-
-    def _refuse_unsupported_options(self) -> None:
-        if self.max_credits is not None:
-            raise AirflowFailException("max_credits is not supported yet: leave it unset.")
 
     def _resume_or_submit(
         self, context: Context, request: ImageToVideoRequest, hook: TopviewHook

@@ -34,6 +34,8 @@ def test_submit_and_wait_pushes_id_and_result(
     assert [video["status"] for video in finished["videos"]] == ["success", "success"]
     assert len(sim.requests_to("submit")) == 1
     assert len(sim.requests_to("query")) == 3
+    estimate = result.xcom("submit", key="estimated_credits")
+    assert f"TopView charged {finished['costCredit']} credits (estimated {estimate})" in result.log
     link = result.xcom("submit", key="_link_TopviewVideoLink")
     assert link == finished["videos"][0]["filePath"]
 

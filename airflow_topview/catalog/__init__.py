@@ -1,0 +1,46 @@
+"""TopView model capabilities and credit rates: what each Image-to-Video V2 model accepts and costs.
+
+The table is a snapshot shipped as ``airflow_topview/data/topview-models.json``; TopView adds models often,
+so it is advisory: an unknown model is never an error, and users extend or correct it without a release
+through ``[topview] models_file`` (env ``AIRFLOW__TOPVIEW__MODELS_FILE``) or an explicit file. Importing this
+package reads nothing: the table is loaded and validated on first use, then cached.
+
+``python -m airflow_topview.catalog`` prints the table.
+"""
+
+from __future__ import annotations
+
+from airflow_topview.catalog._cost import (
+    CreditEstimate,
+    UnknownCostError,
+    estimate_cost,
+    estimate_credits,
+)
+from airflow_topview.catalog._loader import (
+    CatalogError,
+    configured_models_file,
+    get_catalog,
+    load_catalog,
+    reset_catalog_cache,
+)
+from airflow_topview.catalog._rules import check_request
+from airflow_topview.catalog._spec import Catalog, Durations, InputMode, ModelSpec, Rate, model_key
+
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "CreditEstimate",
+    "Durations",
+    "InputMode",
+    "ModelSpec",
+    "Rate",
+    "UnknownCostError",
+    "check_request",
+    "configured_models_file",
+    "estimate_cost",
+    "estimate_credits",
+    "get_catalog",
+    "load_catalog",
+    "model_key",
+    "reset_catalog_cache",
+]

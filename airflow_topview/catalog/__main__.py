@@ -1,0 +1,108 @@
+"""``python -m airflow_topview.catalog``: print the model table the operator validates against."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from airflow_topview.catalog._loader import CatalogError, configured_models_file, load_catalog
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from airflow_topview.catalog._spec import ModelSpec
+
+_MODES = {"first_end": "first+end", "single": "single", "multi_ref": "multi-ref"}
+_HEADERS = ("id", "name", "input", "resolutions", "durations (s)", "aspect ratios", "audio", "credits/s")
+
+
+def _durations(spec: ModelSpec) -> str:
+    if spec.durations is None:
+        return "any"
+    if spec.durations.values is not None:
+        return ",".join(str(value) for value in spec.durations.values)
+    return f"{spec.durations.minimum}-{spec.durations.maximum}"
+
+
+def _rates(spec: ModelSpec) -> str:
+    """``720/off 0.12  720/on 0.25``; a rate that does not depend on resolution or sound drops that part."""
+    parts = []
+    for rate in spec.rates:
+        where = "/".join(str(part) for part in (rate.resolution, rate.sound) if part is not None)
+        parts.append(f"{where} {rate.credits_per_second:g}" if where else f"{rate.credits_per_second:g}")
+    return "  ".join(parts) or "unknown"
+
+
+def _row(spec: ModelSpec) -> tuple[str, ...]:
+    return (
+        spec.id,
+        spec.name,
+        _MODES.get(spec.input_mode, spec.input_mode),
+        "any" if spec.resolutions is None else ",".join(str(value) for value in spec.resolutions),
+        _durations(spec),
+        "from image" if spec.aspect_ratios is None else ",".join(spec.aspect_ratios),
+        "yes" if spec.native_audio else "no",
+        _rates(spec),
+    )
+
+
+def _table(specs: Sequence[ModelSpec]) -> str:
+    rows = [_HEADERS, *(_row(spec) for spec in specs)]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(_HEADERS) - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_topview.catalog",
+        description="Print the TopView Image-to-Video V2 model table (capabilities and credits per second).",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON in the data file's shape")
+    parser.add_argument(
+        "--models-file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="merge this file over the table (repeatable; after [topview] models_file)",
+    )
+    parser.add_argument(
+        "--no-config",
+        action="store_true",
+        help="ignore [topview] models_file / AIRFLOW__TOPVIEW__MODELS_FILE (and do not import Airflow)",
+    )
+    args = parser.parse_args(argv)
+
+    paths = list(args.models_file)
+    if not args.no_config:
+        configured = configured_models_file()
+        if configured:
+            paths.insert(0, configured)
+    try:
+        catalog = load_catalog(paths)
+    except CatalogError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+    specs = list(catalog)
+    if args.json:
+        document = {"sources": list(catalog.sources), "models": [spec.to_json() for spec in specs]}
+        print(json.dumps(document, indent=1))
+    else:
+        print(_table(specs))
+        print(f"\n{len(specs)} models from {'; '.join(catalog.sources)}")
+        print("credits/s: per video at resolution/sound (none given = any); total = rate x seconds x count")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `... | head`: stop quietly, like other command-line tools
+        sys.stderr.close()
+        sys.exit(1)

@@ -1,0 +1,132 @@
+"""Credit estimates (rate x duration x generatingCount), so ``max_credits`` stops a task before it costs.
+
+Defaults for parameters the request leaves unset (TopView documents only the sound and count defaults,
+so the others assume the worst and an estimate never undercounts because something was left out):
+
+- ``sound`` unset -> ``"off"`` (TopView's documented default);
+- ``generating_count`` unset -> 1 (TopView's documented default);
+- ``duration`` unset -> the model's longest allowed duration (``max``, or the largest of ``values``);
+- ``resolution`` unset -> the allowed resolution with the highest rate for that sound.
+
+Set ``resolution`` and ``duration`` for an exact figure. When no rate fits (a resolution the rates do not
+cover, a model without rates, an unset duration on a model with no duration limit), the estimate raises
+``UnknownCostError`` rather than guess: a budget check should then fail closed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airflow_topview.catalog._spec import ModelSpec, Rate
+    from airflow_topview.models import ImageToVideoRequest
+
+DEFAULT_SOUND = "off"
+DEFAULT_GENERATING_COUNT = 1
+
+
+class UnknownCostError(LookupError):
+    """The table cannot price this request (unknown model, or no rate for its resolution/sound)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CreditEstimate:
+    """An estimate with its working, so a budget error can show how the figure came about."""
+
+    model: str
+    credits: float
+    credits_per_second: float
+    resolution: int | None
+    duration: int
+    sound: str
+    generating_count: int
+    #: One note per unset parameter the estimate had to assume, e.g. ``"duration 12 s (unset: the longest)"``.
+    assumed: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        at = f"{self.resolution}p, " if self.resolution is not None else ""
+        text = (
+            f"{self.model}: {self.credits_per_second:g} credits/s x {self.duration} s x "
+            f"{self.generating_count} video(s) = {self.credits:g} credits ({at}sound {self.sound})"
+        )
+        if self.assumed:
+            text += "; assumed " + ", ".join(self.assumed)
+        return text
+
+
+def _best_rate(spec: ModelSpec, resolution: int | None, sound: str) -> Rate | None:
+    """The most specific rate for (resolution, sound): exact resolution beats "any", exact sound "either"."""
+    fitting = [rate for rate in spec.rates if rate.matches(resolution, sound)]
+    if not fitting:
+        return None
+    return max(fitting, key=lambda rate: (rate.resolution is not None, rate.sound is not None))
+
+
+def _rates_text(spec: ModelSpec) -> str:
+    slots = [f"{rate.resolution or 'any'}/{rate.sound or 'any'}" for rate in spec.rates]
+    return ", ".join(slots) if slots else "none"
+
+
+def estimate_cost(request: ImageToVideoRequest, spec: ModelSpec | None) -> CreditEstimate:
+    """Price ``request`` with ``spec``'s rates; see the module docstring for the defaults of unset parameters.
+
+    Raises ``UnknownCostError`` when ``spec`` is None (unknown model) or no rate fits.
+    """
+    if spec is None:
+        raise UnknownCostError(f"cannot estimate credits: model {request.model!r} is not in the model table")
+    assumed: list[str] = []
+    sound = request.sound or DEFAULT_SOUND
+    count = request.generating_count or DEFAULT_GENERATING_COUNT
+
+    duration = request.duration
+    if duration is None:
+        duration = spec.durations.longest if spec.durations is not None else None
+        if duration is None:
+            raise UnknownCostError(
+                f"cannot estimate credits for {spec.label}: duration is unset and the table gives no "
+                "longest duration; set duration"
+            )
+        assumed.append(f"duration {duration} s (unset: the longest allowed)")
+
+    resolution = request.resolution
+    rate: Rate | None
+    if resolution is not None:
+        rate = _best_rate(spec, resolution, sound)
+        if rate is None:
+            raise UnknownCostError(
+                f"cannot estimate credits for {spec.label}: no rate for resolution {resolution} with sound "
+                f"{sound} (rates cover resolution/sound {_rates_text(spec)})"
+            )
+    else:
+        candidates: tuple[int | None, ...]
+        if spec.resolutions is not None:
+            candidates = spec.resolutions
+        else:
+            candidates = tuple(dict.fromkeys(rate.resolution for rate in spec.rates))
+        priced = [(r, found) for r in candidates if (found := _best_rate(spec, r, sound)) is not None]
+        if not priced:
+            raise UnknownCostError(
+                f"cannot estimate credits for {spec.label}: no rate with sound {sound} "
+                f"(rates cover resolution/sound {_rates_text(spec)})"
+            )
+        resolution, rate = max(priced, key=lambda pair: pair[1].credits_per_second)
+        if resolution is not None:
+            assumed.append(f"resolution {resolution} (unset: the priciest allowed)")
+
+    credits = round(rate.credits_per_second * duration * count, 4)
+    return CreditEstimate(
+        model=spec.label,
+        credits=credits,
+        credits_per_second=rate.credits_per_second,
+        resolution=resolution,
+        duration=duration,
+        sound=sound,
+        generating_count=count,
+        assumed=tuple(assumed),
+    )
+
+
+def estimate_credits(request: ImageToVideoRequest, spec: ModelSpec | None) -> float:
+    """Credits ``request`` should cost, rounded to 4 decimals; ``UnknownCostError`` when unknowable."""
+    return estimate_cost(request, spec).credits
