@@ -26,6 +26,7 @@ CREDIT_DETAIL = "/user/credit/detail"
 NOTICE_URL_CHECK = "/notice/notice_url/check"
 
 SUCCESS_CODE = "200"
+BUSY_CODE = "4007"
 _MAX_MESSAGE_CHARS = 300
 
 
@@ -102,21 +103,45 @@ def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | No
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how patiently one API call is repeated after a transient failure."""
+    """How often and how patiently one API call is repeated after a transient failure.
+
+    ``attempts`` bounds retries of server trouble; "busy" answers (4007: the account's concurrency limit
+    is reached) are retried for up to ``busy_timeout`` seconds instead, since a slot frees only when one
+    of the account's running tasks finishes.
+    """
 
     attempts: int = 5
     base_delay: float = 1.0
     max_delay: float = 30.0
+    busy_timeout: float = 600.0
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
             raise ValueError("retry_limit must be at least 1")
 
-    def delay_before_retry(self, attempt: int, error: BaseException) -> float | None:
-        """Seconds to wait before the next attempt, or None: give up and raise ``error``."""
-        if attempt >= self.attempts or not is_retryable(error):
+    def delay_before_retry(self, attempt: int, error: BaseException, elapsed: float = 0.0) -> float | None:
+        """Seconds to wait before the next attempt, or None: give up and raise ``error``.
+
+        ``elapsed`` is the time since the call's first attempt.
+        """
+        if not is_retryable(error):
             return None
-        return backoff_delay(attempt, self.base_delay, self.max_delay, getattr(error, "retry_after", None))
+        retry_after: float | None = getattr(error, "retry_after", None)
+        if is_busy(error):
+            if elapsed >= self.busy_timeout:
+                return None
+            ceiling = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
+            # At least half the backoff: waiting for a free slot must not hammer the API.
+            delay = max(ceiling / 2 + random.uniform(0, ceiling / 2), retry_after or 0.0)
+            return min(delay, self.busy_timeout - elapsed)
+        if attempt >= self.attempts:
+            return None
+        return backoff_delay(attempt, self.base_delay, self.max_delay, retry_after)
+
+
+def is_busy(error: BaseException) -> bool:
+    """TopView's "an unfinished task exists" (4007): the account runs as many tasks as its plan allows."""
+    return isinstance(error, TopviewAPIError) and error.code == BUSY_CODE
 
 
 def is_retryable(error: BaseException) -> bool:
