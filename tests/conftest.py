@@ -58,3 +58,41 @@ def dags_folder(airflow_home: Path) -> Path:
 def dag_runner(airflow_home: Path, capfd: pytest.CaptureFixture[str]) -> Iterator[DagRunner]:
     """Runs DAGs from the dags folder in this process with ``dag.test()``, capturing their logs."""
     return DagRunner(_DAGS_FOLDER, capfd)
+
+
+class HardeningReport:
+    """Counts what the hardening tests proved, printed as one summary at the end of the run."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, list[bool]] = {}
+        self.notes: dict[str, str] = {}
+
+    def record(self, matrix: str, ok: bool) -> None:
+        self.lines.setdefault(matrix, []).append(ok)
+
+    def note(self, matrix: str, text: str) -> None:
+        self.notes[matrix] = text
+
+    def summary(self) -> list[str]:
+        out = []
+        for matrix, results in self.lines.items():
+            text = self.notes.get(matrix, "as specified")
+            out.append(f"{matrix}: {sum(results)}/{len(results)} {text}")
+        out.extend(text for matrix, text in self.notes.items() if matrix not in self.lines)
+        return out
+
+
+_REPORT = HardeningReport()
+
+
+@pytest.fixture(scope="session")
+def hardening_report() -> HardeningReport:
+    return _REPORT
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    lines = _REPORT.summary()
+    if lines:
+        terminalreporter.section("hardening summary")
+        for line in lines:
+            terminalreporter.write_line(line)
