@@ -27,6 +27,7 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": INTEGRATION,
                 "python-modules": [
                     "airflow_topview.operators.image_to_video",
+                    "airflow_topview.operators.files",
                 ],
             }
         ],

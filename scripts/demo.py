@@ -1,6 +1,9 @@
-"""`make demo`: run an example DAG end to end with `airflow dags test` against the bundled simulator.
+"""`make demo`: image in, MP4 out, through a real `airflow dags test` run against the bundled simulator.
 
-The DAG is the one a user runs against the real TopView API; only the connection differs.
+Runs ``dags/example_topview_image_to_video.py``, the DAG a user runs against the real TopView API: only
+the ``topview_default`` connection differs (here it points at a local TopviewSimulator). The DAG uploads a
+sample image, submits an Image-to-Video task, waits in the triggerer and downloads the video. Airflow's own
+output goes to a log file; this script prints what crossed the wire and where the videos are.
 """
 
 from __future__ import annotations
@@ -9,20 +12,43 @@ import json
 import os
 import subprocess
 import sys
+import time
+from itertools import groupby
 from pathlib import Path
 
-from airflow_topview.testing import TopviewSimulator
+from airflow_topview.testing import JournalEntry, TopviewSimulator
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / ".demo"
-DAG_ID = "example_topview_submit"
+VIDEOS = DEMO_DIR / "videos"
+DAG_ID = "example_topview_image_to_video"
 UID, API_KEY = "demo-uid", "sk-demo-key"
+SECONDS_TO_FINISH = 2.5
 
 
 def airflow(args: list[str], env: dict[str, str], log: Path) -> int:
     command = [str(Path(sys.executable).with_name("airflow")), *args]
     with log.open("w") as out:
         return subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
+
+
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def describe(entry: JournalEntry) -> str:
+    """One short line per request: what was asked, what was sent, what came back."""
+    target = entry.path
+    if entry.endpoint == "credential":
+        target += f"?format={entry.query.get('format')}"
+    if entry.endpoint in ("upload", "download"):
+        leaked = {"Authorization", "Topview-Uid"} & set(entry.headers)
+        notes = [f"{entry.body_size} bytes"] if entry.endpoint == "upload" else []
+        notes.append(f"LEAKED {', '.join(sorted(leaked))}" if leaked else "no TopView headers")
+        target += f" ({', '.join(notes)})"
+    if entry.json:
+        target += f" {json.dumps(entry.json)}"
+    return f"{entry.method:<4} {target} -> {entry.status}"
 
 
 def main() -> int:
@@ -34,31 +60,46 @@ def main() -> int:
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     }
+    print(f"TopView demo: {DAG_ID} against a local TopView simulator")
     if not (airflow_home / "airflow.db").exists():
-        print(f"Creating the Airflow metadata DB in {airflow_home} (airflow db migrate) ...")
-        if airflow(["db", "migrate"], env, DEMO_DIR / "db-migrate.log") != 0:
-            print(f"airflow db migrate failed: see {DEMO_DIR / 'db-migrate.log'}")
+        log = DEMO_DIR / "db-migrate.log"
+        print(f"  Creating Airflow's metadata DB in {shown(airflow_home)} (log: {shown(log)}) ...")
+        if airflow(["db", "migrate"], env, log) != 0:
+            print(f"airflow db migrate failed: see {log}")
             return 1
 
-    with TopviewSimulator(uid=UID, api_key=API_KEY, seconds_to_finish=2.0) as sim:
-        print(f"TopView simulator listening on {sim.base_url}")
+    with TopviewSimulator(uid=UID, api_key=API_KEY, seconds_to_finish=SECONDS_TO_FINISH) as sim:
         env["AIRFLOW_CONN_TOPVIEW_DEFAULT"] = json.dumps(
             {"conn_type": "topview", "login": UID, "password": API_KEY, "host": sim.base_url}
         )
-        image_id = sim.add_file("png")
-        conf = {"first_frame_file_id": image_id, "prompt": "A paper boat drifting on a pond at dawn"}
         log = DEMO_DIR / "dags-test.log"
-        print(f"Running: airflow dags test {DAG_ID} (log: {log})")
-        code = airflow(["dags", "test", DAG_ID, "-c", json.dumps(conf)], env, log)
+        print(f"  Simulator: {sim.base_url} (videos are ready {SECONDS_TO_FINISH:g} s after submit)")
+        print(f"  Running:   airflow dags test {DAG_ID}   (Airflow's output: {shown(log)})")
+        started = time.monotonic()
+        code = airflow(["dags", "test", DAG_ID, "-c", json.dumps({"output_dir": str(VIDEOS)})], env, log)
+        elapsed = time.monotonic() - started
+        journal, task_ids = sim.journal, list(sim.tasks)
 
-        print("\nWhat crossed the wire:")
-        for entry in sim.journal:
-            body = f" {json.dumps(entry.json)}" if entry.json else ""
-            print(f"  {entry.method} {entry.path} -> {entry.status} code={entry.code}{body}")
-        for task_id, task in sim.tasks.items():
-            print(f"TopView task {task_id}: {task.status}")
-    print(f"\nDAG run {'succeeded' if code == 0 else 'FAILED'} (airflow dags test exit code {code}).")
-    return code
+    print("\nWhat crossed the wire:")
+    for line, same in groupby(describe(entry) for entry in journal):
+        repeated = len(list(same))
+        print(f"  {line}" + (f"  (x{repeated})" if repeated > 1 else ""))
+
+    videos = sorted(path for path in VIDEOS.glob("*.mp4") if path.name.split("_")[0] in task_ids)
+    if code != 0 or not videos:
+        print(f"\nThe DAG run FAILED (airflow dags test exit code {code}): see {log}")
+        return code or 1
+    print(f"\nDAG run succeeded in {elapsed:.0f} s. Downloaded video(s):")
+    for video in videos:
+        with video.open("rb") as head:
+            kind = "MP4" if head.read(8)[4:8] == b"ftyp" else "NOT an MP4"
+        print(f"  {video}  ({video.stat().st_size} bytes, {kind})")
+    print(
+        "\nTo make real videos, point the topview_default connection at TopView and trigger the same DAG:\n"
+        "  airflow connections add topview_default --conn-type topview "
+        "--conn-login <Topview UID> --conn-password <API key>"
+    )
+    return 0
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from airflow_topview.testing import TopviewSimulator
+from tests.dag_runner import DagRunner
 
 pytestmark = pytest.mark.dag
 
@@ -55,3 +57,189 @@ def test_example_submit_dag_runs_green(airflow_home: Path, topview_simulator: To
         "sound": "off",
     }
     assert "sk-test-key" not in output
+
+
+EXAMPLES = {
+    "example_topview_submit",
+    "example_topview_image_to_video",
+    "example_topview_first_last_frame",
+    "example_topview_multi_reference",
+    "example_topview_fan_out",
+    "example_topview_params",
+}
+NO_TOPVIEW_HEADERS = {"Authorization", "Topview-Uid"}
+
+
+def submit_bodies(sim: TopviewSimulator) -> list[dict[str, object]]:
+    return [entry.json for entry in sim.requests_to("submit")]
+
+
+def assert_videos(paths: list[str], folder: Path, sim: TopviewSimulator) -> None:
+    """The paths are real MP4 files in ``folder``, one per generated video, fetched without credentials."""
+    assert paths
+    assert all(Path(path).parent == folder for path in paths)
+    assert all(Path(path).read_bytes()[4:8] == b"ftyp" for path in paths)
+    assert sorted(Path(path).name for path in paths) == sorted(path.name for path in folder.iterdir())
+    downloads = sim.requests_to("download")
+    assert len(downloads) == len(paths)
+    assert not any(NO_TOPVIEW_HEADERS & set(entry.headers) for entry in downloads)
+
+
+def test_example_dags_import_and_document_themselves() -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(EXAMPLE_DAGS))
+    assert bag.import_errors == {}
+    assert set(bag.dags) >= EXAMPLES
+    for dag_id in EXAMPLES - {"example_topview_submit"}:
+        dag = bag.dags[dag_id]
+        assert dag.doc_md, f"{dag_id} has no docstring"
+        assert "Shows" in dag.doc_md, dag_id
+        assert "topview_default" in dag.doc_md, dag_id
+
+
+def test_image_to_video_dag_through_airflow_cli(
+    airflow_home: Path, topview_simulator: TopviewSimulator, tmp_path: Path
+) -> None:
+    sim = topview_simulator
+    videos = tmp_path / "videos"
+    run = airflow_dags_test("example_topview_image_to_video", {"output_dir": str(videos)}, sim)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-5000:]
+    assert "state=success" in output
+    endpoints = [entry.endpoint for entry in sim.journal]
+    assert endpoints[:4] == ["credential", "upload", "check", "submit"]
+    assert endpoints[-1] == "download"
+    assert set(endpoints[4:-1]) == {"query"}
+    [file_id] = sim.files
+    assert sim.journal[0].query == {"format": "png"}
+    image = EXAMPLE_DAGS / "assets" / "lighthouse_day.png"
+    assert sim.files[file_id].size == image.stat().st_size
+    assert not NO_TOPVIEW_HEADERS & set(sim.requests_to("upload")[0].headers)
+    assert submit_bodies(sim) == [
+        {
+            "model": "seedance-1.5-pro",
+            "firstFrameFileId": file_id,
+            "prompt": "Waves roll in under a clear sky while the camera slowly circles the lighthouse",
+            "resolution": 720,
+            "duration": 5,
+        }
+    ]
+    [topview_task_id] = sim.tasks
+    [video] = videos.iterdir()
+    assert video.name == f"{topview_task_id}_0.mp4"
+    assert video.read_bytes()[4:8] == b"ftyp"
+    assert "sk-test-key" not in output
+
+
+def test_first_last_frame_dag(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path
+) -> None:
+    sim = topview_connection
+    result = dag_runner.run("example_topview_first_last_frame", conf={"output_dir": str(tmp_path)})
+    assert result.state == "success", result.log[-4000:]
+    first, last = result.xcom("upload_first_frame"), result.xcom("upload_last_frame")
+    assert {sim.files[first].size, sim.files[last].size} == {
+        (EXAMPLE_DAGS / "assets" / name).stat().st_size
+        for name in ("lighthouse_day.png", "lighthouse_night.png")
+    }
+    [body] = submit_bodies(sim)
+    assert body["model"] == "kling-v3"
+    assert (body["firstFrameFileId"], body["endFrameFileId"]) == (first, last)
+    assert_videos(result.xcom("download_videos"), tmp_path, sim)
+    assert sim.requests_to("query")  # waited in the trigger, read the result from XCom: no extra query
+
+
+def test_multi_reference_dag(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path
+) -> None:
+    sim = topview_connection
+    result = dag_runner.run("example_topview_multi_reference", conf={"output_dir": str(tmp_path)})
+    assert result.state == "success", result.log[-4000:]
+    ids = [result.xcom("upload_references", map_index=index) for index in range(2)]
+    assert [sim.files[file_id].format for file_id in ids] == ["png", "jpg"]
+    [body] = submit_bodies(sim)
+    assert body == {
+        "model": "kling-v3-reference-video",
+        "referenceImageFileIds": ids,
+        "prompt": "The fox from the first image trots through the flower meadow of the second image",
+        "aspectRatio": "16:9",
+        "resolution": 720,
+        "duration": 5,
+    }
+    [topview_task_id] = sim.tasks
+    paths = result.xcom("download_videos")
+    assert paths == [str(tmp_path / f"multi_reference_{topview_task_id}_0.mp4")]
+    assert_videos(paths, tmp_path, sim)
+
+
+def test_fan_out_dag(topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path) -> None:
+    sim = topview_connection
+    images = [str(EXAMPLE_DAGS / "assets" / name) for name in ("fox.png", "paper_boat.png", "meadow.jpg")]
+    conf = {"images": images, "style": "slow dolly zoom", "output_dir": str(tmp_path)}
+    result = dag_runner.run("example_topview_fan_out", conf=conf)
+    assert result.state == "success", result.log[-4000:]
+    assert sorted(file.format for file in sim.files.values()) == ["jpg", "png", "png"]
+    bodies = submit_bodies(sim)
+    assert sorted(str(body["prompt"]) for body in bodies) == [
+        f"Bring image {number} to life: slow dolly zoom" for number in (1, 2, 3)
+    ]
+    uploaded = [result.xcom("upload", map_index=index) for index in range(3)]
+    assert sorted(str(body["firstFrameFileId"]) for body in bodies) == sorted(uploaded)
+    collected = result.xcom("collect")
+    assert len(collected) == 3
+    assert sorted(Path(path).name for path in collected) == sorted(f"{task}_0.mp4" for task in sim.tasks)
+    assert_videos(collected, tmp_path, sim)
+
+
+def test_params_dag_takes_its_parameters_from_conf(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path
+) -> None:
+    sim = topview_connection
+    conf = {
+        "model": "kling-v3",
+        "prompt": "A paper boat sails into the sunset",
+        "duration": 10,
+        "resolution": 1080,
+        "sound": True,
+        "generating_count": 2,
+        "output_dir": str(tmp_path),
+    }
+    result = dag_runner.run("example_topview_params", conf=conf)
+    assert result.state == "success", result.log[-4000:]
+    [body] = submit_bodies(sim)
+    assert body == {
+        "model": "kling-v3",
+        "firstFrameFileId": result.xcom("upload_image"),
+        "prompt": "A paper boat sails into the sunset",
+        "resolution": 1080,
+        "duration": 10,
+        "sound": "on",
+        "generatingCount": 2,
+    }
+    [topview_task_id] = sim.tasks
+    paths = result.xcom("download_videos")
+    assert [re.sub(r"^\d{4}-\d{2}-\d{2}_", "", Path(path).name) for path in paths] == [
+        f"{topview_task_id}_0.mp4",
+        f"{topview_task_id}_1.mp4",
+    ]
+    assert_videos(paths, tmp_path, sim)
+
+
+@pytest.mark.parametrize(
+    ("conf", "param"),
+    [
+        ({"duration": 99}, "duration"),
+        ({"model": "no-such-model"}, "model"),
+        ({"generating_count": 0}, "generating_count"),
+        ({"image": ""}, "image"),
+    ],
+)
+def test_params_dag_rejects_bad_conf_before_running(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, conf: dict[str, object], param: str
+) -> None:
+    from airflow.sdk.exceptions import ParamValidationError
+
+    with pytest.raises(ParamValidationError, match=param):
+        dag_runner.run("example_topview_params", conf=conf)
+    assert topview_connection.journal == []

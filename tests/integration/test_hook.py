@@ -231,3 +231,17 @@ def test_test_connection_explains_bad_key(
     assert "401" in message
     assert "API key" in message
     assert "sk-bad-999" not in message
+
+
+def test_busy_submit_gives_up_after_busy_timeout(topview_connection: TopviewSimulator) -> None:
+    sim = topview_connection
+    sim.inject("submit", Fault.code("4007", "an unfinished task exists"), times=None)
+    with pytest.raises(TopviewAPIError) as raised:
+        fast_hook(retry_limit=2, busy_timeout=0.5).submit_image_to_video(
+            build_request({"first_frame_file_id": sim.add_file("png")})
+        )
+    assert raised.value.code == "4007"
+    submits = sim.requests_to("submit")
+    assert len(submits) > 2  # the busy budget, not retry_limit, bounds the attempts
+    assert submits[-1].received_at - submits[0].received_at <= 1.5
+    assert sim.tasks == {}

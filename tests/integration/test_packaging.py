@@ -49,7 +49,11 @@ def test_airflow_cli_lists_the_provider(airflow_home: Path) -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["airflow_topview.operators.image_to_video", "airflow_topview.sensors.image_to_video"],
+    [
+        "airflow_topview.operators.image_to_video",
+        "airflow_topview.sensors.image_to_video",
+        "airflow_topview.operators.files",
+    ],
 )
 def test_operator_modules_import_nothing_heavy(module: str) -> None:
     probe = (

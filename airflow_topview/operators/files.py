@@ -1,0 +1,238 @@
+"""UploadFileOperator and DownloadVideosOperator: move files to TopView and generated videos back.
+
+The scheduler imports this module each time it parses a DAG file, so it imports nothing heavy: the hook,
+HTTP clients, pydantic models and ObjectStoragePath are imported inside ``execute``. The hook does the
+transfers; these operators check their input, wire the hook and turn errors into task outcomes.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_topview import transfer
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from airflow.sdk import Context
+
+    from airflow_topview.hooks.topview import TopviewHook
+    from airflow_topview.models import ImageToVideoTask
+
+
+class UploadFileOperator(BaseOperator):
+    """Upload one file to TopView and push its TopView file id (str) as ``return_value``.
+
+    ``source`` is a local path, an http(s) URL, or an object-storage path (an ``ObjectStoragePath`` or its
+    URL, e.g. ``file:///data/cat.png`` or ``s3://aws_default@bucket/cat.png`` with the Amazon provider).
+    The file is streamed, never read into memory whole; URLs are fetched without TopView's credentials.
+    The format comes from the extension or ``file_format`` and is checked against the formats TopView
+    accepts (png jpg jpeg bmp webp mp4 mov avi mp3 wav m4a) before any request: a bad format or a missing
+    file fails the task without retries.
+
+    Mapping gives a list of ids, ready for ``reference_image_file_ids``::
+
+        refs = UploadFileOperator.partial(task_id="upload").expand(source=["a.png", "b.jpg"])
+        SubmitImageToVideoOperator(task_id="submit", reference_image_file_ids=refs.output, ...)
+
+    :param source: what to upload (templated).
+    :param file_format: the format when the extension is missing or misleading, e.g. ``"png"`` (templated).
+    :param topview_conn_id: the ``topview`` connection.
+    :param upload_check_timeout: seconds to wait for TopView to confirm the upload (it lags behind the PUT).
+    :param upload_check_interval: seconds between confirmation checks.
+    :param hook_params: extra keyword arguments for :class:`TopviewHook` (``retry_limit``, ``retry_delay``,
+        ``timeout``, ...); transient errors of every request, the upload PUT included, are retried.
+    """
+
+    template_fields: Sequence[str] = ("source", "file_format")
+    ui_color = "#dcefff"
+
+    def __init__(
+        self,
+        *,
+        source: Any,
+        file_format: str | None = None,
+        topview_conn_id: str = "topview_default",
+        upload_check_timeout: float = 60.0,
+        upload_check_interval: float = 1.0,
+        hook_params: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.source = source
+        self.file_format = file_format
+        self.topview_conn_id = topview_conn_id
+        self.upload_check_timeout = upload_check_timeout
+        self.upload_check_interval = upload_check_interval
+        self.hook_params = hook_params or {}
+
+    def execute(self, context: Context) -> str:
+        source = self.source.strip() if isinstance(self.source, str) else self.source
+        if source is None or (isinstance(source, str) and not source):
+            raise AirflowFailException("source: nothing to upload (empty); give a path, URL or storage path")
+        try:
+            fmt = transfer.upload_format(str(source), self.file_format)
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from None
+        with _hook_failing_permanently(self.topview_conn_id, self.hook_params) as hook:
+            file_id = hook.upload_file(
+                source,
+                file_format=fmt,
+                check_timeout=self.upload_check_timeout,
+                check_interval=self.upload_check_interval,
+            )
+        self.log.info("TopView file id: %s", file_id)
+        return file_id
+
+
+class DownloadVideosOperator(BaseOperator):
+    """Download the videos of a finished TopView task; ``return_value`` is the list of paths written (str).
+
+    Give either ``task_result`` (the finished task as TopView returns it: the ``ImageToVideoSensor``'s
+    ``return_value`` or ``SubmitImageToVideoOperator``'s ``result`` XCom) or ``topview_task_id`` (the task
+    is then queried). Each successful video is streamed to ``destination``, a local folder or an
+    object-storage prefix (``ObjectStoragePath`` or its URL), as ``{topview_task_id}_{index}.mp4``
+    (``filename_template``); existing files of the same name are replaced. Failed videos of a partly
+    successful task are skipped with a warning. Video URLs are signed and expire: when one is refused
+    (HTTP 403) the task is queried once for fresh URLs. Downloads carry no TopView credentials.
+
+    :param destination: folder or storage prefix to write to (templated).
+    :param task_result: the finished task, a dict with ``taskId`` and ``videos`` (templated; an ``XComArg``
+        such as ``wait.output`` passes the dict itself, a rendered JSON or Python literal is read too).
+    :param topview_task_id: the TopView task id, when ``task_result`` is not given (templated).
+    :param filename_template: file name of each video; placeholders ``{topview_task_id}``, ``{index}``,
+        ``{width}``, ``{height}`` (templated, so Jinja such as ``{{ ds }}_{index}.mp4`` works too).
+    :param topview_conn_id: the ``topview`` connection.
+    :param hook_params: extra keyword arguments for :class:`TopviewHook`.
+    """
+
+    template_fields: Sequence[str] = ("destination", "task_result", "topview_task_id", "filename_template")
+    template_fields_renderers: ClassVar[dict[str, str]] = {"task_result": "json"}
+    ui_color = "#dcefff"
+
+    def __init__(
+        self,
+        *,
+        destination: Any,
+        task_result: Any = None,
+        topview_task_id: str | None = None,
+        filename_template: str = transfer.DEFAULT_FILENAME_TEMPLATE,
+        topview_conn_id: str = "topview_default",
+        hook_params: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if task_result is None and topview_task_id is None:
+            raise ValueError(f"{kwargs.get('task_id')}: give task_result or topview_task_id")
+        self.destination = destination
+        self.task_result = task_result
+        self.topview_task_id = topview_task_id
+        self.filename_template = filename_template
+        self.topview_conn_id = topview_conn_id
+        self.hook_params = hook_params or {}
+
+    def execute(self, context: Context) -> list[str]:
+        destination = self._checked_destination()
+        try:
+            transfer.check_filename_template(self.filename_template)
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from None
+        given = _given(self.task_result)
+        if given and _given(self.topview_task_id):
+            raise AirflowFailException("give task_result or topview_task_id, not both")
+        with _hook_failing_permanently(self.topview_conn_id, self.hook_params) as hook:
+            if given:
+                task = _task_from_result(self.task_result)
+            else:
+                task = hook.get_image_to_video_task(self._checked_task_id())
+            if task.state != "success":
+                raise AirflowFailException(
+                    f"TopView task {task.task_id} is {task.status!r}, not finished successfully: "
+                    "nothing to download (wait for it with ImageToVideoSensor first)"
+                )
+            if not any(video.succeeded for video in task.videos):
+                raise AirflowFailException(f"TopView task {task.task_id} has no successful video to download")
+            written = hook.download_videos(task, destination, filename_template=self.filename_template)
+        self.log.info(
+            "Downloaded %d video(s) of TopView task %s to %s", len(written), task.task_id, destination
+        )
+        return written
+
+    def _checked_destination(self) -> Any:
+        destination = self.destination
+        if isinstance(destination, str):
+            destination = destination.strip()
+        if destination is None or destination == "":
+            raise AirflowFailException("destination: give a folder or object-storage prefix to write to")
+        return destination
+
+    def _checked_task_id(self) -> str:
+        value = self.topview_task_id
+        if not isinstance(value, str) or not value.strip():
+            raise AirflowFailException(f"topview_task_id must be a TopView task id (text), got {value!r}")
+        return value.strip()
+
+
+def _given(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+@contextmanager
+def _hook_failing_permanently(topview_conn_id: str, hook_params: dict[str, Any]) -> Iterator[TopviewHook]:
+    """A hook, closed afterwards; errors that a retry cannot fix fail the task without retries.
+
+    Bad input (ValueError), a missing source and permanent API errors fail at once; transient errors
+    that outlived the hook's own retries are raised as they are, for Airflow's task retries.
+    """
+    from airflow_topview.exceptions import TopviewAPIError
+    from airflow_topview.hooks.topview import TopviewHook
+
+    hook = TopviewHook(topview_conn_id, **hook_params)
+    try:
+        yield hook
+    except (ValueError, FileNotFoundError, IsADirectoryError) as exc:
+        raise AirflowFailException(str(exc)) from None
+    except TopviewAPIError as exc:
+        if exc.retryable:
+            raise
+        raise AirflowFailException(str(exc)) from None
+    finally:
+        hook.close()
+
+
+def _task_from_result(value: Any) -> ImageToVideoTask:
+    """The finished task from ``task_result``: a dict, or its JSON / Python-literal rendering."""
+    from pydantic import ValidationError
+
+    from airflow_topview.models import ImageToVideoTask
+
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = json.loads(text)
+        except ValueError:
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                raise AirflowFailException(
+                    "task_result must be a TopView task (a dict with taskId and videos), "
+                    f"got the text {text[:200]!r}"
+                ) from None
+    if not isinstance(value, dict):
+        raise AirflowFailException(
+            f"task_result must be a TopView task (a dict with taskId and videos), got {type(value).__name__}"
+        )
+    try:
+        return ImageToVideoTask.model_validate(value)
+    except ValidationError as exc:
+        detail = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors(include_url=False, include_input=False)
+        )
+        raise AirflowFailException(f"task_result is not a TopView task: {detail}") from None
