@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -61,37 +61,44 @@ def dag_runner(airflow_home: Path, capfd: pytest.CaptureFixture[str]) -> Iterato
 
 
 class HardeningReport:
-    """Counts what the hardening tests proved, printed as one summary at the end of the run."""
+    """What one hardening test proved; travels with the test report (so it works under pytest-xdist)."""
 
-    def __init__(self) -> None:
-        self.lines: dict[str, list[bool]] = {}
-        self.notes: dict[str, str] = {}
+    def __init__(self, record_property: Callable[[str, object], None]) -> None:
+        self._record = record_property
 
     def record(self, matrix: str, ok: bool) -> None:
-        self.lines.setdefault(matrix, []).append(ok)
+        self._record("hardening", ("record", matrix, ok))
 
     def note(self, matrix: str, text: str) -> None:
-        self.notes[matrix] = text
-
-    def summary(self) -> list[str]:
-        out = []
-        for matrix, results in self.lines.items():
-            text = self.notes.get(matrix, "as specified")
-            out.append(f"{matrix}: {sum(results)}/{len(results)} {text}")
-        out.extend(text for matrix, text in self.notes.items() if matrix not in self.lines)
-        return out
+        self._record("hardening", ("note", matrix, text))
 
 
-_REPORT = HardeningReport()
+_RESULTS: dict[str, list[bool]] = {}
+_NOTES: dict[str, str] = {}
 
 
-@pytest.fixture(scope="session")
-def hardening_report() -> HardeningReport:
-    return _REPORT
+@pytest.fixture
+def hardening_report(record_property: Callable[[str, object], None]) -> HardeningReport:
+    return HardeningReport(record_property)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for name, value in report.user_properties:
+        if name != "hardening" or report.when != "call":
+            continue
+        kind, matrix, payload = value  # type: ignore[misc]
+        if kind == "record":
+            _RESULTS.setdefault(matrix, []).append(bool(payload))
+        else:
+            _NOTES[matrix] = str(payload)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    lines = _REPORT.summary()
+    lines = [
+        f"{matrix}: {sum(results)}/{len(results)} {_NOTES.get(matrix, 'as specified')}"
+        for matrix, results in _RESULTS.items()
+    ]
+    lines += [text for matrix, text in _NOTES.items() if matrix not in _RESULTS]
     if lines:
         terminalreporter.section("hardening summary")
         for line in lines:

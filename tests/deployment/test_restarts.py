@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from airflow_topview.testing import TopviewSimulator
+from tests.conftest import HardeningReport
 from tests.deployment.airflow_processes import COMPONENTS, AirflowDeployment, find_task_process, wait_until
 
 pytestmark = pytest.mark.deploy
@@ -48,7 +49,7 @@ def deployment(
 
 
 def test_deferred_task_survives_a_triggerer_restart(
-    deployment: AirflowDeployment, simulator: TopviewSimulator
+    deployment: AirflowDeployment, simulator: TopviewSimulator, hardening_report: HardeningReport
 ) -> None:
     dag_id = "topview_deploy_deferrable"
     image = simulator.add_file("png")
@@ -77,10 +78,11 @@ def test_deferred_task_survives_a_triggerer_restart(
     later_queries = simulator.requests_to("query")[queries_before_restart:]
     assert any(entry.query["taskId"] == topview_task_id for entry in later_queries)
     assert simulator.tasks[topview_task_id].status == "success"
+    hardening_report.note("deployment restart", "deployment: triggerer restart survived with 1 submit")
 
 
 def test_killed_worker_task_is_retried_without_a_second_submit(
-    deployment: AirflowDeployment, simulator: TopviewSimulator
+    deployment: AirflowDeployment, simulator: TopviewSimulator, hardening_report: HardeningReport
 ) -> None:
     dag_id = "topview_deploy_polling"
     image = simulator.add_file("png")
@@ -111,3 +113,4 @@ def test_killed_worker_task_is_retried_without_a_second_submit(
     assert final["try_number"] >= 2
     submits = [entry for entry in simulator.requests_to("submit") if entry.json["firstFrameFileId"] == image]
     assert len(submits) == 1
+    hardening_report.note("deployment kill", "deployment: killed task retried by Airflow with 1 submit")

@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 
 from airflow_topview.testing import TopviewSimulator
+from tests.conftest import HardeningReport
 from tests.dag_runner import DagRunner
 
 pytestmark = pytest.mark.dag
@@ -15,7 +16,7 @@ VIDEOS = 100
 
 
 def test_hundred_mapped_videos_under_a_concurrency_limit(
-    topview_connection: TopviewSimulator, dag_runner: DagRunner
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, hardening_report: HardeningReport
 ) -> None:
     sim = topview_connection
     sim.max_running = 5
@@ -35,4 +36,7 @@ def test_hundred_mapped_videos_under_a_concurrency_limit(
     assert all(result.tries[("submit", index)] == 1 for index in range(VIDEOS))  # no task failed for 4007
     waited = {result.xcom("wait", map_index=index)["taskId"] for index in range(VIDEOS)}
     assert waited == set(sim.tasks)
-    print(f"load {VIDEOS}/{VIDEOS}: {len(busy)} busy answers (4007) absorbed, 0 duplicate submits")
+    hardening_report.note(
+        "load",
+        f"load: {VIDEOS}/{VIDEOS} videos, {len(busy)} busy answers (4007) absorbed, 0 duplicate submits",
+    )
