@@ -164,7 +164,7 @@ def describe_retry(
 def uncertain_submit(method: str, endpoint: str, cause: BaseException) -> TopviewSubmitUncertainError:
     """The error for a paid call that was sent but got no answer: never repeated automatically."""
     return TopviewSubmitUncertainError(
-        f"No answer from TopView to {method} {endpoint} ({type(cause).__name__}). TopView may have accepted "
-        "the task; it is not sent again so that it is not paid twice. Check the TopView web app before "
-        "running this task again."
+        f"No readable answer from TopView to {method} {endpoint} ({type(cause).__name__}). TopView may have "
+        "accepted the task; it is not sent again so that it is not paid twice. Check the TopView web app "
+        "before running this task again."
     )

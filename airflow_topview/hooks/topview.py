@@ -162,7 +162,8 @@ class TopviewHook(HttpHook):
         """Call an API endpoint and return the envelope's ``result``, retrying transient failures.
 
         ``retry_unanswered=False`` is for calls that must not run twice (paid submits): when a request was
-        sent but no answer came back, raise :class:`TopviewSubmitUncertainError` instead of repeating it.
+        sent but no readable answer came back, raise :class:`TopviewSubmitUncertainError` instead of
+        repeating it.
         """
         session = self.get_conn()
         url = self.url_from_endpoint(endpoint)
@@ -174,6 +175,10 @@ class TopviewHook(HttpHook):
                     method, url, params=params, json=json, timeout=self._request_timeout()
                 )
                 return api.read_envelope(response.status_code, response.headers, response.text, endpoint)
+            except TopviewConnectionError as exc:  # an answer came, but unreadable: it may have been accepted
+                if not retry_unanswered:
+                    raise api.uncertain_submit(method, endpoint, exc) from None
+                error = exc
             except TopviewError as exc:
                 error = exc
             except requests.RequestException as exc:
