@@ -1,0 +1,113 @@
+"""Secret scan: every example DAG runs with a distinctive API key, which must appear in no artefact.
+
+Artefacts: captured task logs, log files under AIRFLOW_HOME, XCom values, rendered template fields,
+trigger rows (class path and decrypted kwargs), the raw metadata DB, and the texts of the exceptions a
+wrong key produces.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_topview.exceptions import TopviewError
+from airflow_topview.hooks.topview import TopviewHook
+from airflow_topview.testing import TopviewSimulator
+from tests.conftest import HardeningReport
+from tests.dag_runner import DagRunner
+
+pytestmark = pytest.mark.dag
+
+UID = "scan-uid-5e1d"
+API_KEY = "sk-SCAN-9f2c4e7a1b3d"
+WRONG_KEY = "sk-WRONG-0a8b6c4d2e"
+ASSETS = Path(__file__).resolve().parents[2] / "dags" / "assets"
+
+EXAMPLES: dict[str, Callable[[TopviewSimulator, Path], dict[str, Any]]] = {
+    "example_topview_submit": lambda sim, out: {"first_frame_file_id": sim.add_file("png")},
+    "example_topview_image_to_video": lambda sim, out: {"output_dir": str(out)},
+    "example_topview_first_last_frame": lambda sim, out: {"output_dir": str(out)},
+    "example_topview_multi_reference": lambda sim, out: {"output_dir": str(out)},
+    "example_topview_fan_out": lambda sim, out: {
+        "images": [str(ASSETS / "fox.png"), str(ASSETS / "meadow.jpg")],
+        "output_dir": str(out),
+    },
+    "example_topview_params": lambda sim, out: {"output_dir": str(out)},
+}
+
+
+def use_connection(monkeypatch: pytest.MonkeyPatch, sim: TopviewSimulator, key: str) -> None:
+    connection = {"conn_type": "topview", "login": UID, "password": key, "host": sim.base_url}
+    monkeypatch.setenv("AIRFLOW_CONN_TOPVIEW_DEFAULT", json.dumps(connection))
+
+
+@pytest.fixture
+def scan_simulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[TopviewSimulator]:
+    with TopviewSimulator(uid=UID, api_key=API_KEY, polls_to_finish=1) as sim:
+        use_connection(monkeypatch, sim, API_KEY)
+        yield sim
+
+
+def trigger_rows() -> list[str]:
+    from airflow.models.trigger import Trigger
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return [
+            f"{row.classpath} {json.dumps(row.kwargs, default=str)}" for row in session.query(Trigger).all()
+        ]
+
+
+def test_api_key_appears_in_no_artefact(
+    scan_simulator: TopviewSimulator,
+    dag_runner: DagRunner,
+    airflow_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hardening_report: HardeningReport,
+) -> None:
+    sim = scan_simulator
+    artefacts: list[tuple[str, str]] = []
+    for dag_id, make_conf in EXAMPLES.items():
+        result = dag_runner.run(dag_id, conf=make_conf(sim, tmp_path / dag_id))
+        assert result.state == "success", result.log[-3000:]
+        artefacts.append((f"{dag_id} log", result.log))
+        artefacts += [
+            (f"{dag_id} xcom {key}", json.dumps(value, default=str)) for key, value in result.xcoms.items()
+        ]
+        artefacts += [
+            (f"{dag_id} rendered {key}", json.dumps(fields, default=str))
+            for key, fields in result.rendered_fields.items()
+        ]
+    assert all(
+        entry.headers.get("Authorization") == f"Bearer {API_KEY}" for entry in sim.requests_to("submit")
+    )
+
+    triggers = trigger_rows()
+    assert any("ImageToVideoTrigger" in row for row in triggers), "no trigger row to scan"
+    artefacts += [("trigger row", row) for row in triggers]
+
+    # A wrong key: the task fails with TopView's 401, and the key stays out of the failure too.
+    use_connection(monkeypatch, sim, WRONG_KEY)
+    failed = dag_runner.run("example_topview_submit", conf={"first_frame_file_id": sim.add_file("png")})
+    assert failed.state == "failed"
+    assert "TopView error 401" in failed.log
+    artefacts.append(("wrong-key run log", failed.log))
+    for call in (lambda hook: hook.get_credit(), lambda hook: hook.get_image_to_video_task("0" * 32)):
+        with pytest.raises(TopviewError) as raised:
+            call(TopviewHook(retry_limit=1))
+        artefacts.append(("wrong-key exception", f"{raised.value!r} {raised.value}"))
+    artefacts.append(("wrong-key test_connection", TopviewHook().test_connection()[1]))
+
+    artefacts += [
+        (f"log file {path.name}", path.read_text(errors="replace")) for path in airflow_home.rglob("*.log")
+    ]
+    artefacts.append(("metadata DB", (airflow_home / "airflow.db").read_bytes().decode("latin-1")))
+
+    hits = [where for where, text in artefacts if API_KEY in text or WRONG_KEY in text]
+    hardening_report.note("secret scan", f"secret scan: {len(hits)} hits in {len(artefacts)} artefacts")
+    assert hits == []
