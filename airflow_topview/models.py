@@ -90,6 +90,13 @@ class ImageToVideoRequest(BaseModel):
             raise ValueError("must not be empty")
         return value
 
+    @field_validator("model")
+    @classmethod
+    def _model_named(cls, value: str) -> str:
+        if value.strip() == "None":
+            raise ValueError("must be a model name, got the text 'None' (a template of a missing value?)")
+        return value
+
     @field_validator("aspect_ratio")
     @classmethod
     def _ratio_shape(cls, value: str | None) -> str | None:
@@ -184,9 +191,18 @@ class RequestValidationError(ValueError):
     """Bad operator input, already phrased for the task log: one line per broken rule."""
 
 
+def is_unset(name: str, value: Any) -> bool:
+    """None, or the text ``"None"`` that a template renders for a missing value (``model`` excepted)."""
+    return value is None or (name != "model" and isinstance(value, str) and value.strip() == "None")
+
+
 def build_request(params: Mapping[str, Any]) -> ImageToVideoRequest:
-    """Validate operator parameters (None = not set) into a request, or raise a readable error."""
-    given = {name: value for name, value in params.items() if value is not None}
+    """Validate operator parameters into a request, or raise a readable error.
+
+    A parameter that is None, or that a template rendered to the text ``"None"`` (what Jinja makes of a
+    missing value without ``render_template_as_native_obj``), is not sent.
+    """
+    given = {name: value for name, value in params.items() if not is_unset(name, value)}
     try:
         return ImageToVideoRequest.model_validate(given)
     except ValidationError as exc:

@@ -103,12 +103,14 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
         "reference_image_file_ids",
         "list of file",
     ),
+    # a template rendering a missing value as "None" leaves the parameter unset, so the image is missing
     (
         "references-None-text",
         {"reference_image_file_ids": "None"},
-        "reference_image_file_ids",
-        "list of file",
+        "first_frame_file_id or reference_image_file_ids",
+        "required",
     ),
+    ("model-None-text", {"first_frame_file_id": F, "model": "None"}, "model", "model name"),
     (
         "references-broken-json",
         {"reference_image_file_ids": "[r1, r2"},

@@ -168,3 +168,10 @@ def test_request_is_immutable() -> None:
     request = ImageToVideoRequest(first_frame_file_id="f1")
     with pytest.raises(ValueError, match="frozen"):
         request.prompt = "changed"  # type: ignore[misc]
+
+
+def test_text_none_from_a_template_means_not_set() -> None:
+    request = build_request({"first_frame_file_id": "f1", "end_frame_file_id": "None", "duration": " None "})
+    assert request.to_body() == {"model": "seedance-1.5-pro", "firstFrameFileId": "f1"}
+    with pytest.raises(RequestValidationError, match="model: must be a model name"):
+        build_request({"first_frame_file_id": "f1", "model": "None"})
