@@ -621,8 +621,9 @@ def _never_sent(exc: requests.RequestException) -> bool:
 class _SizedBody:
     """A request body that streams from a file object in chunks and tells its length up front.
 
-    requests sends a Content-Length for it (presigned S3 PUTs refuse chunked bodies) and urllib3 reads it
-    a block at a time, so the file is never held in memory.
+    requests sends a Content-Length for it (presigned S3 PUTs refuse chunked bodies) and urllib3 sends it
+    chunk by chunk from ``__iter__``, so the file is never held in memory. It has deliberately no
+    ``read()``: urllib3 would then treat it as a file and send 16 KiB blocks, a third slower than curl.
     """
 
     def __init__(self, file: IO[bytes], size: int) -> None:
@@ -631,9 +632,6 @@ class _SizedBody:
 
     def __len__(self) -> int:
         return self._size
-
-    def read(self, amount: int = -1) -> bytes:
-        return self._file.read(amount)
 
     def __iter__(self) -> Iterator[bytes]:
         while chunk := self._file.read(TRANSFER_CHUNK_SIZE):

@@ -54,6 +54,7 @@ class ImageToVideoTrigger(BaseTrigger):
         self.poll_interval = poll_interval
         self.max_poll_interval = max_poll_interval
         self.hook_params = hook_params or {}
+        self._last_status: str | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -104,7 +105,9 @@ class ImageToVideoTrigger(BaseTrigger):
                 return None
             code = exc.code if isinstance(exc, TopviewAPIError) else None
             return self._event("error", message=str(exc), code=code)
-        self.log.info("TopView task %s is %s", self.topview_task_id, task.status)
+        if task.status != self._last_status:  # one line per change: a triggerer runs many pollers
+            self.log.info("TopView task %s is %s", self.topview_task_id, task.status)
+            self._last_status = task.status
         return event_for(task)
 
     def _event(self, status: str, **payload: Any) -> dict[str, Any]:
