@@ -193,10 +193,13 @@ class SubmitImageToVideoOperator(BaseOperator):
         return estimate
 
     def _max_credits(self) -> float | None:
-        if self.max_credits is None:
+        from airflow_topview.models import is_unset
+
+        value = self.max_credits
+        if value is None or is_unset("max_credits", value):
             return None
         try:
-            budget = float(self.max_credits)
+            budget = float(value)
         except (TypeError, ValueError):
             raise AirflowFailException(f"max_credits: must be a number, got {self.max_credits!r}") from None
         if not budget >= 0:
