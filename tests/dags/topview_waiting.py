@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from airflow.sdk import DAG
 
@@ -14,56 +15,39 @@ SINGLE_TRY_HOOK = {"retry_limit": 1, "timeout": 5}
 FIRST_FRAME = "{{ dag_run.conf['first'] }}"
 COUNT = "{{ dag_run.conf.get('count', 1) }}"
 
+
+def wait_dag(
+    dag_id: str, deferrable: bool, default_args: dict[str, Any] | None = None, **overrides: Any
+) -> None:
+    """One DAG with one submit-and-wait task; ``overrides`` change the operator's arguments."""
+    arguments: dict[str, Any] = {
+        "first_frame_file_id": FIRST_FRAME,
+        "generating_count": COUNT,
+        "poll_interval": 0.05,
+        "timeout": 30,
+        "hook_params": FAST_HOOK,
+        **overrides,
+    }
+    with DAG(dag_id, schedule=None, default_args=default_args or {}):
+        SubmitImageToVideoOperator(
+            task_id="submit", wait_for_completion=True, deferrable=deferrable, **arguments
+        )
+
+
 for deferrable in (False, True):
     mode = "deferrable" if deferrable else "polling"
-    with DAG(f"topview_test_wait_{mode}", schedule=None):
-        SubmitImageToVideoOperator(
-            task_id="submit",
-            first_frame_file_id=FIRST_FRAME,
-            generating_count=COUNT,
-            wait_for_completion=True,
-            deferrable=deferrable,
-            poll_interval=0.05,
-            timeout=30,
-            hook_params=FAST_HOOK,
-        )
-    with DAG(f"topview_test_wait_{mode}_partial_fails", schedule=None):
-        SubmitImageToVideoOperator(
-            task_id="submit",
-            first_frame_file_id=FIRST_FRAME,
-            generating_count=COUNT,
-            wait_for_completion=True,
-            deferrable=deferrable,
-            fail_on_partial=True,
-            poll_interval=0.05,
-            timeout=30,
-            hook_params=FAST_HOOK,
-        )
-    with DAG(f"topview_test_timeout_{mode}", schedule=None):
-        SubmitImageToVideoOperator(
-            task_id="submit",
-            first_frame_file_id=FIRST_FRAME,
-            wait_for_completion=True,
-            deferrable=deferrable,
-            poll_interval=0.05,
-            timeout=0.5,
-            hook_params=FAST_HOOK,
-        )
+    wait_dag(f"topview_test_wait_{mode}", deferrable)
+    wait_dag(f"topview_test_wait_{mode}_partial_fails", deferrable, fail_on_partial=True)
+    wait_dag(f"topview_test_timeout_{mode}", deferrable, timeout=0.5)
     # The first try times out while every query fails; the retry must find the task, not submit again.
-    with DAG(
+    wait_dag(
         f"topview_test_retry_{mode}",
-        schedule=None,
+        deferrable,
         default_args={"retries": 3, "retry_delay": timedelta(0)},
-    ):
-        SubmitImageToVideoOperator(
-            task_id="submit",
-            first_frame_file_id=FIRST_FRAME,
-            wait_for_completion=True,
-            deferrable=deferrable,
-            poll_interval=10,
-            timeout=0.3,
-            hook_params=SINGLE_TRY_HOOK,
-        )
+        poll_interval=10,
+        timeout=0.3,
+        hook_params=SINGLE_TRY_HOOK,
+    )
 
 for sensor_mode in ("poke", "reschedule", "deferrable"):
     with DAG(f"topview_test_sensor_{sensor_mode}", schedule=None):
