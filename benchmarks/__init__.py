@@ -1,4 +1,4 @@
-"""Benchmarks of project issue 7: import cost, waiting at scale, worker slot time, upload streaming.
+"""Benchmarks: import cost, waiting at scale, worker slot time, upload streaming, each against a baseline.
 
 Run all with ``make bench`` (``python -m benchmarks``); see ``benchmarks/README.md``.
 """

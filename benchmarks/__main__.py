@@ -1,6 +1,6 @@
 """``python -m benchmarks [import|triggers|slots|upload ...] [--quick] [--json FILE]`` (``make bench``).
 
-Runs the benchmarks of project issue 7, each against its baseline in the same run, and prints one result
+Runs the four benchmarks, each against its baseline in the same run, and prints one result
 line per benchmark (``triggers`` prints one per N). Progress lines start with two spaces.
 """
 

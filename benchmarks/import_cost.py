@@ -43,7 +43,7 @@ def command(modules: tuple[str, ...]) -> str:
 
 
 def importable(modules: tuple[str, ...]) -> tuple[tuple[str, ...], list[str]]:
-    """The modules that import cleanly (a module another engineer is still writing may not)."""
+    """The modules that import cleanly (a broken one is reported, not measured)."""
     good, broken = [], []
     for module in modules:
         try:
