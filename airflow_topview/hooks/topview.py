@@ -108,10 +108,18 @@ class TopviewHook(HttpHook):
             self.log.warning(
                 "Ignoring unknown extras of connection %s: %s", self.topview_conn_id, sorted(unknown)
             )
+        return self._apply_request_options(session)
+
+    def _apply_request_options(self, session: requests.Session) -> requests.Session:
         session.proxies = self.merged_extra.get("proxies", self.merged_extra.get("proxy", {}))
         session.verify = self.merged_extra.get("verify", self.merged_extra.get("verify_ssl", True))
         session.cert = self.merged_extra.get("cert")
         return session
+
+    def _storage_session(self) -> requests.Session:
+        """A session for signed storage URLs: the connection's proxies/verify/cert, but no TopView headers."""
+        self.get_conn()  # reads the connection's request options into merged_extra
+        return self._apply_request_options(requests.Session())
 
     def get_conn(
         self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None
@@ -251,7 +259,7 @@ class TopviewHook(HttpHook):
         where = _without_query(upload_url)
 
         def attempt() -> None:
-            with requests.Session() as session, open_body() as body:
+            with self._storage_session() as session, open_body() as body:
                 response = session.put(upload_url, data=_SizedBody(body, size), timeout=self.timeout)
             if response.status_code >= 300:
                 raise _storage_error("PUT", where, response)
@@ -344,7 +352,7 @@ class TopviewHook(HttpHook):
         def attempt() -> int:
             size = 0
             with (
-                requests.Session() as session,
+                self._storage_session() as session,
                 session.get(url, stream=True, timeout=self.timeout) as response,
             ):
                 if response.status_code in (404, 410):
@@ -375,7 +383,7 @@ class TopviewHook(HttpHook):
         def attempt() -> int:
             size = 0
             with (
-                requests.Session() as session,
+                self._storage_session() as session,
                 session.get(url, stream=True, timeout=self.timeout) as response,
             ):
                 if response.status_code >= 300:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -245,3 +246,27 @@ def test_busy_submit_gives_up_after_busy_timeout(topview_connection: TopviewSimu
     assert len(submits) > 2  # the busy budget, not retry_limit, bounds the attempts
     assert submits[-1].received_at - submits[0].received_at <= 1.5
     assert sim.tasks == {}
+
+
+def test_storage_requests_use_the_connections_proxies(
+    topview_connection: TopviewSimulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sim = topview_connection
+    hook = fast_hook()
+    task = hook.get_image_to_video_task(
+        hook.submit_image_to_video(build_request({"first_frame_file_id": sim.add_file("png")})).task_id
+    )
+    dead_proxy = "http://127.0.0.1:9"
+    add_connection(
+        monkeypatch,
+        "tv_proxied",
+        login="test-uid",
+        password=API_KEY,
+        host=sim.base_url,
+        extra={"proxies": {"http": dead_proxy}},
+    )
+    with pytest.raises(TopviewConnectionError, match="ProxyError"):
+        fast_hook("tv_proxied", retry_limit=1).download_video(
+            str(task.videos[0].file_path), tmp_path / "v.mp4"
+        )
+    assert sim.requests_to("download") == []
