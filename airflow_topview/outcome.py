@@ -6,15 +6,44 @@ event dict, and :func:`result_from_event` turns that event into the XCom value o
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from airflow.sdk.types import Logger
 
     from airflow_topview.hooks.topview import TopviewHook
     from airflow_topview.models import ImageToVideoTask
+
+
+@contextmanager
+def permanent_errors_fail_task() -> Iterator[None]:
+    """Errors a retry cannot fix fail the task without Airflow retries; transient ones propagate as they are.
+
+    Permanent API errors and a submit that may have been accepted (never to be repeated) become
+    AirflowFailException; transient errors that outlived the hook's own retries stay retryable.
+    """
+    from airflow_topview.exceptions import TopviewAPIError, TopviewSubmitUncertainError
+
+    try:
+        yield
+    except TopviewSubmitUncertainError as exc:
+        raise AirflowFailException(str(exc)) from None
+    except TopviewAPIError as exc:
+        if exc.retryable:
+            raise
+        raise AirflowFailException(str(exc)) from None
+
+
+def require_task_id(value: Any) -> str:
+    """The rendered ``topview_task_id``, or a failure naming what was given instead."""
+    if not isinstance(value, str) or not value.strip():
+        raise AirflowFailException(f"topview_task_id must be a TopView task id (text), got {value!r}")
+    return value.strip()
 
 
 class TopviewWaitTimeout(AirflowException):

@@ -173,10 +173,9 @@ class DownloadVideosOperator(BaseOperator):
         return destination
 
     def _checked_task_id(self) -> str:
-        value = self.topview_task_id
-        if not isinstance(value, str) or not value.strip():
-            raise AirflowFailException(f"topview_task_id must be a TopView task id (text), got {value!r}")
-        return value.strip()
+        from airflow_topview.outcome import require_task_id
+
+        return require_task_id(self.topview_task_id)
 
 
 def _given(value: Any) -> bool:
@@ -190,17 +189,14 @@ def _hook_failing_permanently(topview_conn_id: str, hook_params: dict[str, Any])
     Bad input (ValueError), a missing source and permanent API errors fail at once; transient errors
     that outlived the hook's own retries are raised as they are, for Airflow's task retries.
     """
-    from airflow_topview.exceptions import TopviewAPIError
     from airflow_topview.hooks.topview import TopviewHook
+    from airflow_topview.outcome import permanent_errors_fail_task
 
     hook = TopviewHook(topview_conn_id, **hook_params)
     try:
-        yield hook
+        with permanent_errors_fail_task():
+            yield hook
     except (ValueError, FileNotFoundError, IsADirectoryError) as exc:
-        raise AirflowFailException(str(exc)) from None
-    except TopviewAPIError as exc:
-        if exc.retryable:
-            raise
         raise AirflowFailException(str(exc)) from None
     finally:
         hook.close()

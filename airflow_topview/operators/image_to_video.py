@@ -273,29 +273,22 @@ class SubmitImageToVideoOperator(BaseOperator):
     def _earlier_task_event(self, hook: TopviewHook, topview_task_id: str) -> dict[str, Any] | None:
         """Status of an earlier try's task: None while running, else its final event (``gone`` if unknown)."""
         from airflow_topview.exceptions import TopviewAPIError
-        from airflow_topview.outcome import event_for
+        from airflow_topview.outcome import event_for, permanent_errors_fail_task
 
-        try:
-            return event_for(hook.get_image_to_video_task(topview_task_id))
-        except TopviewAPIError as exc:
-            if exc.code == "4004":
+        with permanent_errors_fail_task():
+            try:
+                return event_for(hook.get_image_to_video_task(topview_task_id))
+            except TopviewAPIError as exc:
+                if exc.code != "4004":
+                    raise
                 return {"status": "gone", "topview_task_id": topview_task_id, "message": str(exc)}
-            if exc.retryable:
-                raise
-            raise AirflowFailException(str(exc)) from None
 
     def _submit(self, request: ImageToVideoRequest, hook: TopviewHook) -> str:
-        from airflow_topview.exceptions import TopviewAPIError, TopviewSubmitUncertainError
+        from airflow_topview.outcome import permanent_errors_fail_task
 
         self.log.info("Submitting TopView Image-to-Video task: %s", request.to_body())
-        try:
+        with permanent_errors_fail_task():
             result = hook.submit_image_to_video(request)
-        except TopviewSubmitUncertainError as exc:
-            raise AirflowFailException(str(exc)) from None
-        except TopviewAPIError as exc:
-            if exc.retryable:
-                raise
-            raise AirflowFailException(str(exc)) from None
         self.log.info("TopView accepted the task: topview_task_id=%s", result.task_id)
         return result.task_id
 

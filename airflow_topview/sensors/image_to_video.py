@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.configuration import conf
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
+from airflow.sdk.exceptions import AirflowSensorTimeout
 
 from airflow_topview.links import TopviewVideoLink, video_link
 
@@ -71,11 +71,9 @@ class ImageToVideoSensor(BaseSensorOperator):
         return TopviewHook(self.topview_conn_id, **self.hook_params)
 
     def _checked_task_id(self) -> str:
-        if not isinstance(self.topview_task_id, str) or not self.topview_task_id.strip():
-            raise AirflowFailException(
-                f"topview_task_id must be a TopView task id (text), got {self.topview_task_id!r}"
-            )
-        return self.topview_task_id.strip()
+        from airflow_topview.outcome import require_task_id
+
+        return require_task_id(self.topview_task_id)
 
     def execute(self, context: Context) -> Any:
         topview_task_id = self._checked_task_id()

@@ -173,3 +173,15 @@ def test_transient_submit_errors_are_retried_inside_the_call(
     assert result.state == "success", result.log[-4000:]
     assert [entry.status for entry in sim.requests_to("submit")] == [503, 503, 200]
     assert len(sim.tasks) == 1
+
+
+def test_unanswered_submit_fails_without_retry_and_is_sent_once(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    sim = topview_connection
+    sim.inject("submit", Fault.drop(), times=None)
+    result = dag_runner.run("topview_test_bad_input", conf={"first": sim.add_file("png"), "count": "1"})
+    assert result.state == "failed"
+    assert result.tries[("submit", -1)] == 1  # retries=2 in the DAG: a retry could pay twice
+    assert "it is not sent again so that it is not paid twice" in result.log
+    assert len(sim.requests_to("submit")) == 1
