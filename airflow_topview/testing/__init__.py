@@ -12,14 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from airflow_topview.testing.faults import ENDPOINTS, Fault
+    from airflow_topview.testing.lifecycle import TaskRecord, VideoRecord
+    from airflow_topview.testing.records import CallbackRecord, FileRecord, JournalEntry
     from airflow_topview.testing.simulator import TopviewSimulator
-    from airflow_topview.testing.state import (
-        CallbackRecord,
-        FileRecord,
-        JournalEntry,
-        TaskRecord,
-        VideoRecord,
-    )
 
 __all__ = [
     "ENDPOINTS",
@@ -36,11 +31,11 @@ _HOMES = {
     "ENDPOINTS": "faults",
     "Fault": "faults",
     "TopviewSimulator": "simulator",
-    "CallbackRecord": "state",
-    "FileRecord": "state",
-    "JournalEntry": "state",
-    "TaskRecord": "state",
-    "VideoRecord": "state",
+    "CallbackRecord": "records",
+    "FileRecord": "records",
+    "JournalEntry": "records",
+    "TaskRecord": "lifecycle",
+    "VideoRecord": "lifecycle",
 }
 
 

@@ -15,25 +15,30 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cache
-from http import HTTPStatus
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from airflow_topview.testing.state import JournalEntry
+from airflow_topview.testing.answers import (
+    CHUNK,
+    DroppedResponse,
+    EnvelopeResponse,
+    drain,
+    fault_answer,
+    ok,
+    s3_error,
+)
+from airflow_topview.testing.records import JournalEntry
 from airflow_topview.testing.validation import ApiError, validate_submit
 
 if TYPE_CHECKING:
-    from airflow_topview.testing.faults import Fault
     from airflow_topview.testing.state import SimulatorState
 
 log = logging.getLogger("airflow_topview.testing")
 
 UPLOAD_FORMATS = frozenset({"png", "jpg", "jpeg", "bmp", "webp", "mp4", "mov", "avi", "mp3", "wav", "m4a"})
-MALFORMED_BODY = '{"code": "200", "resu'
-_CHUNK = 1 << 20
 
 
 @dataclass
@@ -55,40 +60,8 @@ def sample_video() -> bytes:
     return resources.files("airflow_topview.testing").joinpath("assets/sample.mp4").read_bytes()
 
 
-class EnvelopeResponse(web.Response):
-    """A TopView JSON envelope; remembers its ``code`` for the journal."""
-
-    def __init__(self, code: str, message: str, result: Any = None, *, status: int = 200) -> None:
-        body = json.dumps({"code": code, "message": message, "result": result})
-        super().__init__(text=body, status=status, content_type="application/json")
-        self.code = code
-
-
-class DroppedResponse(web.Response):
-    """Placeholder returned after the connection was aborted; nothing reaches the client."""
-
-
-def ok(result: Any) -> EnvelopeResponse:
-    return EnvelopeResponse("200", "Success", result)
-
-
-def s3_error(status: int, code: str, message: str) -> web.Response:
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
-    )
-    return web.Response(status=status, text=body, content_type="application/xml")
-
-
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
 
 
 def _entry(endpoint: str, request: web.Request, body: _Body, resp: web.StreamResponse | None) -> JournalEntry:
@@ -174,7 +147,10 @@ class SimulatorApp:
     ) -> web.StreamResponse:
         fault = self.state.take_fault(endpoint)
         if fault is not None and fault.kind != "slow":
-            return await self._faulted(fault, request, body)
+            if fault.kind != "drop":
+                # Read what the client sends so it sees our answer rather than a broken pipe.
+                body.size += await drain(request)
+            return fault_answer(fault, request)
         resp: web.StreamResponse | None
         try:
             resp = self._auth_error(request) if needs_auth else None
@@ -188,21 +164,6 @@ class SimulatorApp:
         if fault is not None:  # slow: the work is done, only the answer is late
             await asyncio.sleep(fault.seconds)
         return resp
-
-    async def _faulted(self, fault: Fault, request: web.Request, body: _Body) -> web.StreamResponse:
-        if fault.kind == "drop":
-            if request.transport is not None:
-                request.transport.abort()
-            return DroppedResponse()
-        # Read what the client sends so it sees our answer rather than a broken pipe.
-        body.size += await _drain(request)
-        if fault.kind == "code":
-            return EnvelopeResponse(fault.envelope_code or "5000", fault.message or "")
-        if fault.kind == "malformed":
-            return web.Response(status=200, text=MALFORMED_BODY, content_type="application/json")
-        headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-        text = fault.body if fault.body is not None else f"{fault.http_status} {_reason(fault.http_status)}"
-        return web.Response(status=fault.http_status, text=text, headers=headers)
 
     def _auth_error(self, request: web.Request) -> web.Response | None:
         uid = request.headers.get("Topview-Uid")
@@ -275,7 +236,7 @@ class SimulatorApp:
         file_id = request.match_info["file_id"]
         leaked = [name for name in ("Authorization", "Topview-Uid") if name in request.headers]
         if leaked:
-            body.size = await _drain(request)
+            body.size = await drain(request)
             return s3_error(
                 403,
                 "InvalidArgument",
@@ -283,10 +244,10 @@ class SimulatorApp:
             )
         signature = request.query.get("X-Amz-Signature", "")
         if not self.state.upload_allowed(file_id, signature):
-            body.size = await _drain(request)
+            body.size = await drain(request)
             return s3_error(403, "SignatureDoesNotMatch", "The request signature does not match.")
         digest = hashlib.sha256()  # fast (SHA-NI): a 1 GiB upload costs well under a second
-        async for chunk in request.content.iter_chunked(_CHUNK):
+        async for chunk in request.content.iter_chunked(CHUNK):
             digest.update(chunk)
             body.size += len(chunk)
         self.state.record_upload(file_id, body.size, digest.hexdigest())
@@ -304,11 +265,3 @@ class SimulatorApp:
         if not self.state.video_available(task_id, index):
             return s3_error(404, "NoSuchKey", "The specified key does not exist.")
         return web.Response(body=sample_video(), content_type="video/mp4")
-
-
-async def _drain(request: web.Request) -> int:
-    """Read and discard the request body; returns its size."""
-    size = 0
-    async for chunk in request.content.iter_chunked(_CHUNK):
-        size += len(chunk)
-    return size

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from airflow_topview.testing.state import CallbackRecord
+from airflow_topview.testing.records import CallbackRecord
 
 if TYPE_CHECKING:
     from airflow_topview.testing.state import SimulatorState

@@ -1,40 +1,29 @@
 """``TopviewSimulator``: a local TopView API on 127.0.0.1 for tests and demos.
 
-The server runs in a background thread with its own event loop, so sync tests, async tests and
-Airflow's triggerer can all talk real HTTP to it. Everything else here is the test-facing control
-surface (journal, faults, scripted outcomes) delegating to :class:`SimulatorState`.
+The server runs in a background thread (:mod:`.server`), so sync tests, async tests and Airflow's
+triggerer can all talk real HTTP to it. Everything here is the test-facing control surface (journal,
+faults, scripted outcomes) delegating to :class:`SimulatorState`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from aiohttp import web
-
-from airflow_topview.testing.app import SimulatorApp
-from airflow_topview.testing.callbacks import CallbackSender
-from airflow_topview.testing.state import (
-    CallbackRecord,
-    FileRecord,
-    JournalEntry,
-    Outcome,
-    SimulatorState,
-    TaskRecord,
-    TaskScript,
-)
+from airflow_topview.testing.lifecycle import Outcome, TaskRecord, TaskScript
+from airflow_topview.testing.server import ServerThread
+from airflow_topview.testing.state import SimulatorState
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import TracebackType
 
     from airflow_topview.testing.faults import Fault
+    from airflow_topview.testing.records import CallbackRecord, FileRecord, JournalEntry
 
 T = TypeVar("T")
 
-_TICK_SECONDS = 0.02
 _WAIT_SLICE = 0.05
 
 
@@ -62,8 +51,6 @@ class TopviewSimulator:
         self.uid = uid
         self._api_key = api_key
         self.host = host
-        self._requested_port = port
-        self._shutdown_timeout = shutdown_timeout
         self._state = SimulatorState(
             polls_to_finish=polls_to_finish,
             seconds_to_finish=seconds_to_finish,
@@ -71,41 +58,23 @@ class TopviewSimulator:
             max_running=max_running,
             credits=credits,
         )
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._port: int | None = None
+        self._server = ServerThread(
+            self._state, uid=uid, api_key=api_key, host=host, port=port, shutdown_timeout=shutdown_timeout
+        )
 
     def __repr__(self) -> str:  # never shows the API key
-        where = self.base_url if self._thread is not None else "stopped"
+        where = self.base_url if self._server.running else "stopped"
         return f"TopviewSimulator(uid={self.uid!r}, {where})"
 
     # lifecycle ---------------------------------------------------------------------------------
     def start(self) -> TopviewSimulator:
         """Start serving on a background thread; returns once the port is bound."""
-        if self._thread is not None:
-            raise RuntimeError("simulator already started")
-        ready = threading.Event()
-        failure: list[BaseException] = []
-        self._thread = threading.Thread(
-            target=self._serve, args=(ready, failure), name="topview-simulator", daemon=True
-        )
-        self._thread.start()
-        ready.wait()
-        if failure:
-            self._thread.join()
-            self._thread = None
-            raise failure[0]
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop the server, finishing callbacks in flight briefly. Safe to call twice."""
-        thread, loop, stopping = self._thread, self._loop, self._stopping
-        if thread is None or loop is None or stopping is None:
-            return
-        loop.call_soon_threadsafe(stopping.set)
-        thread.join()
-        self._thread = self._loop = self._stopping = None  # base_url stays readable for assertions
+        self._server.stop()
 
     def __enter__(self) -> TopviewSimulator:
         return self.start()
@@ -124,52 +93,6 @@ class TopviewSimulator:
         # In a thread: a callback may be waiting on a receiver that runs in the caller's loop.
         await asyncio.to_thread(self.stop)
 
-    def _serve(self, ready: threading.Event, failure: list[BaseException]) -> None:
-        loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(self._main(ready))
-        except BaseException as exc:
-            if not ready.is_set():
-                failure.append(exc)
-                ready.set()
-            else:
-                raise
-        finally:
-            loop.close()
-
-    async def _main(self, ready: threading.Event) -> None:
-        loop = asyncio.get_running_loop()
-        sender = CallbackSender(self._state, self.uid)
-        app = SimulatorApp(self._state, self.uid, self._api_key).build()
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=self._shutdown_timeout)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, self.host, self._requested_port)
-            await site.start()
-            self._port = int(runner.addresses[0][1])
-            self._state.base_url = self.base_url
-
-            def notify(url: str, payload: dict[str, Any]) -> None:
-                loop.call_soon_threadsafe(sender.send, url, payload)
-
-            self._state.on_complete = notify
-            self._loop, self._stopping = loop, asyncio.Event()
-            ticker = loop.create_task(self._tick())
-            ready.set()
-            await self._stopping.wait()
-            ticker.cancel()
-            await asyncio.gather(ticker, return_exceptions=True)
-            self._state.on_complete = None
-            await sender.close()
-        finally:
-            await runner.cleanup()
-
-    async def _tick(self) -> None:
-        """Finish time-based tasks even when nobody polls (callbacks need that)."""
-        while True:
-            self._state.complete_due(time.monotonic())
-            await asyncio.sleep(_TICK_SECONDS)
-
     @property
     def api_key(self) -> str:
         """The key clients must send as ``Authorization: Bearer <key>``."""
@@ -177,9 +100,9 @@ class TopviewSimulator:
 
     @property
     def port(self) -> int:
-        if self._port is None:
+        if self._server.port is None:
             raise RuntimeError("simulator not started yet")
-        return self._port
+        return self._server.port
 
     @property
     def base_url(self) -> str:

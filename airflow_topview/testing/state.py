@@ -9,141 +9,45 @@ from __future__ import annotations
 
 import copy
 import time
-import uuid
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from threading import Condition, RLock
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any
 
+from airflow_topview.testing import lifecycle
 from airflow_topview.testing.faults import Fault, FaultBook
+from airflow_topview.testing.lifecycle import (
+    ACTIVE_STATUSES,
+    DEFAULT_TASK_ERROR,
+    Outcome,
+    TaskRecord,
+    TaskScript,
+    VideoRecord,
+    new_id,
+    video_size,
+)
 from airflow_topview.testing.pricing import task_cost
+from airflow_topview.testing.records import CallbackRecord, FileRecord, JournalEntry
 from airflow_topview.testing.signing import UrlSigner
-from airflow_topview.testing.validation import DEFAULT_ASPECT_RATIO, ApiError, SubmitRequest
+from airflow_topview.testing.validation import ApiError, SubmitRequest
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-Outcome = Literal["success", "fail", "partial"]
-ACTIVE_STATUSES = ("init", "running")
-DEFAULT_TASK_ERROR = "video generation failed"
-
-_REDACTED_HEADERS = ("authorization",)
-
-
-@dataclass(frozen=True, repr=False)
-class JournalEntry:
-    """One request as the simulator received and answered it.
-
-    ``status`` is the HTTP status answered (None while in flight or when the connection was dropped);
-    ``code`` is the envelope code answered (None for non-envelope answers).
-    """
-
-    endpoint: str
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    json: Any
-    body_size: int
-    status: int | None
-    code: str | None
-    received_at: float = 0.0  # time.monotonic() when the request arrived
-
-    def __repr__(self) -> str:
-        headers = {
-            name: ("***" if name.lower() in _REDACTED_HEADERS else value)
-            for name, value in self.headers.items()
-        }
-        return (
-            f"JournalEntry(endpoint={self.endpoint!r}, method={self.method!r}, path={self.path!r}, "
-            f"query={self.query!r}, headers={headers!r}, json={self.json!r}, body_size={self.body_size}, "
-            f"status={self.status!r}, code={self.code!r})"
-        )
-
-
-class CallbackRecord(NamedTuple):
-    """One callback delivery: target URL, JSON payload sent, HTTP status answered or the error text."""
-
-    url: str
-    payload: dict[str, Any]
-    outcome: int | str
-
-
-@dataclass
-class FileRecord:
-    """A file id handed out by the credential endpoint; only size and SHA-256 of the upload are kept."""
-
-    file_id: str
-    format: str
-    uploaded: bool = False
-    checked: bool = False
-    size: int = 0
-    sha256: str | None = None
-    checks_after_upload: int = 0
-
-
-@dataclass
-class VideoRecord:
-    index: int
-    status: str
-    width: int
-    height: int
-    duration: int
-    error_msg: str | None = None
-    board_task_id: str | None = None
-
-
-@dataclass(frozen=True)
-class TaskScript:
-    """How the next submitted task ends."""
-
-    outcome: Outcome = "success"
-    error_msg: str | None = None
-    failed_videos: tuple[int, ...] = ()
-
-
-@dataclass
-class TaskRecord:
-    """A generation task. ``cost`` is what the API reports as ``costCredit`` (None until finished)."""
-
-    task_id: str
-    request: SubmitRequest
-    script: TaskScript
-    estimated_cost: float
-    polls_to_finish: int | None
-    due_at: float | None
-    status: str = "init"
-    error_msg: str | None = None
-    cost: float | None = None
-    polls: int = 0
-    videos: list[VideoRecord] = field(default_factory=list)
-
-    @property
-    def body(self) -> dict[str, Any]:
-        """The submit body as received."""
-        return self.request.body
-
-    @property
-    def finished(self) -> bool:
-        return self.status not in ACTIVE_STATUSES
-
-
-def video_size(resolution: int, aspect_ratio: str | None) -> tuple[int, int]:
-    """(width, height) with ``resolution`` as the short side: 720 & 16:9 -> 1280x720, 9:16 swaps."""
-    try:
-        w_text, h_text = (aspect_ratio or DEFAULT_ASPECT_RATIO).split(":")
-        ratio_w, ratio_h = int(w_text), int(h_text)
-        if ratio_w <= 0 or ratio_h <= 0:
-            raise ValueError(aspect_ratio)
-    except ValueError:
-        ratio_w, ratio_h = 16, 9
-    long_side = 2 * round(resolution * max(ratio_w, ratio_h) / min(ratio_w, ratio_h) / 2)
-    return (long_side, resolution) if ratio_w >= ratio_h else (resolution, long_side)
-
-
-def _new_id() -> str:
-    return uuid.uuid4().hex
+__all__ = [  # the records live in lifecycle and records; re-exported for existing imports
+    "ACTIVE_STATUSES",
+    "DEFAULT_TASK_ERROR",
+    "CallbackRecord",
+    "FileRecord",
+    "JournalEntry",
+    "Outcome",
+    "SimulatorState",
+    "TaskRecord",
+    "TaskScript",
+    "VideoRecord",
+    "video_size",
+]
 
 
 class SimulatorState:
@@ -227,7 +131,7 @@ class SimulatorState:
 
     # files -------------------------------------------------------------------------------------
     def new_file(self, fmt: str, *, ready: bool = False) -> FileRecord:
-        record = FileRecord(file_id=_new_id(), format=fmt, uploaded=ready, checked=ready)
+        record = FileRecord(file_id=new_id(), format=fmt, uploaded=ready, checked=ready)
         with self.mutate():
             self.files[record.file_id] = record
         return replace(record)
@@ -276,7 +180,7 @@ class SimulatorState:
                 )
             seconds = self.seconds_to_finish
             task = TaskRecord(
-                task_id=_new_id(),
+                task_id=new_id(),
                 request=request,
                 script=self.scripts.popleft() if self.scripts else TaskScript(),
                 estimated_cost=cost,
@@ -292,21 +196,14 @@ class SimulatorState:
             task = self.tasks.get(task_id)
             if task is None:
                 raise ApiError("4004", f"taskId: task not found: {task_id}")
-            task.polls += 1
-            if not task.finished:
-                due = task.due_at is not None and task.due_at <= time.monotonic()
-                if due or (task.polls_to_finish is not None and task.polls >= task.polls_to_finish):
-                    self._complete(task)
-                else:
-                    task.status = "running"
-            return self._result(task, base_url)
+            if lifecycle.poll(task, time.monotonic()):
+                self._complete(task)
+            return lifecycle.query_result(task, self.signer, base_url)
 
     def complete_due(self, now: float) -> None:
         """Finish time-based tasks whose time has come (called by the simulator's ticker)."""
         with self.lock:  # look first without mutate(): waking every waiter on each tick would be noise
-            due = [
-                t for t in self.tasks.values() if not t.finished and t.due_at is not None and t.due_at <= now
-            ]
+            due = [task for task in self.tasks.values() if lifecycle.is_due(task, now)]
             if not due:
                 return
         with self.mutate():
@@ -341,65 +238,11 @@ class SimulatorState:
             )
 
     def _complete(self, task: TaskRecord) -> None:
-        request, script = task.request, task.script
-        if script.outcome == "fail":
-            task.status, task.error_msg, task.cost = "fail", script.error_msg or DEFAULT_TASK_ERROR, 0.0
-        else:
-            width, height = video_size(request.resolution, request.aspect_ratio)
-            failed = set(script.failed_videos) if script.outcome == "partial" else set()
-            task.videos = [
-                VideoRecord(
-                    index=i,
-                    status="fail" if i in failed else "success",
-                    width=width,
-                    height=height,
-                    duration=request.duration,
-                    error_msg=(script.error_msg or DEFAULT_TASK_ERROR) if i in failed else None,
-                    board_task_id=_new_id() if request.board_id else None,
-                )
-                for i in range(request.generating_count)
-            ]
-            made = sum(1 for video in task.videos if video.status == "success")
-            task.status = "success"
-            # Failed videos are not charged.
-            task.cost = round(task.estimated_cost * made / request.generating_count, 4)
-            self.credits -= task.cost
-        if request.notice_url and self.on_complete is not None:
-            payload = {
-                "uuid": str(uuid.uuid4()),
-                "bizType": "COMMON_TASK_IMAGE2VIDEO",
-                "taskId": task.task_id,
-                "status": task.status,
-                "errorMsg": task.error_msg,
-                "result": self._result(task, self.base_url),
-            }
-            self.on_complete(request.notice_url, payload)
-
-    def _result(self, task: TaskRecord, base_url: str) -> dict[str, Any]:
-        now = time.time()
-        return {
-            "taskId": task.task_id,
-            "status": task.status,
-            "errorMsg": task.error_msg,
-            "costCredit": task.cost,
-            "boardId": task.request.board_id,
-            "videos": [
-                {
-                    "filePath": (
-                        self.signer.video_url(base_url, task.task_id, video.index, now)
-                        if video.status == "success"
-                        else None
-                    ),
-                    "width": video.width,
-                    "height": video.height,
-                    "status": video.status,
-                    "errorMsg": video.error_msg,
-                    "boardTaskId": video.board_task_id,
-                    "duration": video.duration,
-                }
-                for video in task.videos
-            ],
-        }
+        self.credits -= lifecycle.complete(task)
+        if task.request.notice_url and self.on_complete is not None:
+            self.on_complete(
+                task.request.notice_url, lifecycle.notice_payload(task, self.signer, self.base_url)
+            )
 
     # callbacks ---------------------------------------------------------------------------------
     def record_callback(self, record: CallbackRecord) -> None:

@@ -1,0 +1,167 @@
+"""A generation task's life: how it advances on polls or time, how it ends, and what a query answers.
+
+Pure functions over :class:`TaskRecord`; :class:`~airflow_topview.testing.state.SimulatorState` calls
+them under its lock and owns the credits they charge.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from airflow_topview.testing.validation import DEFAULT_ASPECT_RATIO, SubmitRequest
+
+if TYPE_CHECKING:
+    from airflow_topview.testing.signing import UrlSigner
+
+Outcome = Literal["success", "fail", "partial"]
+ACTIVE_STATUSES = ("init", "running")
+DEFAULT_TASK_ERROR = "video generation failed"
+
+
+@dataclass
+class VideoRecord:
+    index: int
+    status: str
+    width: int
+    height: int
+    duration: int
+    error_msg: str | None = None
+    board_task_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskScript:
+    """How the next submitted task ends."""
+
+    outcome: Outcome = "success"
+    error_msg: str | None = None
+    failed_videos: tuple[int, ...] = ()
+
+
+@dataclass
+class TaskRecord:
+    """A generation task. ``cost`` is what the API reports as ``costCredit`` (None until finished)."""
+
+    task_id: str
+    request: SubmitRequest
+    script: TaskScript
+    estimated_cost: float
+    polls_to_finish: int | None
+    due_at: float | None
+    status: str = "init"
+    error_msg: str | None = None
+    cost: float | None = None
+    polls: int = 0
+    videos: list[VideoRecord] = field(default_factory=list)
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The submit body as received."""
+        return self.request.body
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in ACTIVE_STATUSES
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def video_size(resolution: int, aspect_ratio: str | None) -> tuple[int, int]:
+    """(width, height) with ``resolution`` as the short side: 720 & 16:9 -> 1280x720, 9:16 swaps."""
+    try:
+        w_text, h_text = (aspect_ratio or DEFAULT_ASPECT_RATIO).split(":")
+        ratio_w, ratio_h = int(w_text), int(h_text)
+        if ratio_w <= 0 or ratio_h <= 0:
+            raise ValueError(aspect_ratio)
+    except ValueError:
+        ratio_w, ratio_h = 16, 9
+    long_side = 2 * round(resolution * max(ratio_w, ratio_h) / min(ratio_w, ratio_h) / 2)
+    return (long_side, resolution) if ratio_w >= ratio_h else (resolution, long_side)
+
+
+def poll(task: TaskRecord, now: float) -> bool:
+    """Count one query of an unfinished task; True when this query finishes it."""
+    task.polls += 1
+    if task.finished:
+        return False
+    due = task.due_at is not None and task.due_at <= now
+    if due or (task.polls_to_finish is not None and task.polls >= task.polls_to_finish):
+        return True
+    task.status = "running"
+    return False
+
+
+def is_due(task: TaskRecord, now: float) -> bool:
+    """A time-based task whose time has come."""
+    return not task.finished and task.due_at is not None and task.due_at <= now
+
+
+def complete(task: TaskRecord) -> float:
+    """End the task as scripted; returns the credits to charge (failed videos are free)."""
+    request, script = task.request, task.script
+    if script.outcome == "fail":
+        task.status, task.error_msg, task.cost = "fail", script.error_msg or DEFAULT_TASK_ERROR, 0.0
+        return 0.0
+    width, height = video_size(request.resolution, request.aspect_ratio)
+    failed = set(script.failed_videos) if script.outcome == "partial" else set()
+    task.videos = [
+        VideoRecord(
+            index=i,
+            status="fail" if i in failed else "success",
+            width=width,
+            height=height,
+            duration=request.duration,
+            error_msg=(script.error_msg or DEFAULT_TASK_ERROR) if i in failed else None,
+            board_task_id=new_id() if request.board_id else None,
+        )
+        for i in range(request.generating_count)
+    ]
+    made = sum(1 for video in task.videos if video.status == "success")
+    task.status = "success"
+    task.cost = round(task.estimated_cost * made / request.generating_count, 4)
+    return task.cost
+
+
+def query_result(task: TaskRecord, signer: UrlSigner, base_url: str) -> dict[str, Any]:
+    """The ``result`` of a query answer (and of a callback), with freshly signed video URLs."""
+    now = time.time()
+    return {
+        "taskId": task.task_id,
+        "status": task.status,
+        "errorMsg": task.error_msg,
+        "costCredit": task.cost,
+        "boardId": task.request.board_id,
+        "videos": [
+            {
+                "filePath": (
+                    signer.video_url(base_url, task.task_id, video.index, now)
+                    if video.status == "success"
+                    else None
+                ),
+                "width": video.width,
+                "height": video.height,
+                "status": video.status,
+                "errorMsg": video.error_msg,
+                "boardTaskId": video.board_task_id,
+                "duration": video.duration,
+            }
+            for video in task.videos
+        ],
+    }
+
+
+def notice_payload(task: TaskRecord, signer: UrlSigner, base_url: str) -> dict[str, Any]:
+    """The body TopView POSTs to ``noticeUrl`` when the task ends."""
+    return {
+        "uuid": str(uuid.uuid4()),
+        "bizType": "COMMON_TASK_IMAGE2VIDEO",
+        "taskId": task.task_id,
+        "status": task.status,
+        "errorMsg": task.error_msg,
+        "result": query_result(task, signer, base_url),
+    }

@@ -1,0 +1,60 @@
+"""What the simulator records for tests to assert on: requests (journal), files and callback deliveries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+_REDACTED_HEADERS = ("authorization",)
+
+
+@dataclass(frozen=True, repr=False)
+class JournalEntry:
+    """One request as the simulator received and answered it.
+
+    ``status`` is the HTTP status answered (None while in flight or when the connection was dropped);
+    ``code`` is the envelope code answered (None for non-envelope answers).
+    """
+
+    endpoint: str
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    json: Any
+    body_size: int
+    status: int | None
+    code: str | None
+    received_at: float = 0.0  # time.monotonic() when the request arrived
+
+    def __repr__(self) -> str:
+        headers = {
+            name: ("***" if name.lower() in _REDACTED_HEADERS else value)
+            for name, value in self.headers.items()
+        }
+        return (
+            f"JournalEntry(endpoint={self.endpoint!r}, method={self.method!r}, path={self.path!r}, "
+            f"query={self.query!r}, headers={headers!r}, json={self.json!r}, body_size={self.body_size}, "
+            f"status={self.status!r}, code={self.code!r})"
+        )
+
+
+class CallbackRecord(NamedTuple):
+    """One callback delivery: target URL, JSON payload sent, HTTP status answered or the error text."""
+
+    url: str
+    payload: dict[str, Any]
+    outcome: int | str
+
+
+@dataclass
+class FileRecord:
+    """A file id handed out by the credential endpoint; only size and SHA-256 of the upload are kept."""
+
+    file_id: str
+    format: str
+    uploaded: bool = False
+    checked: bool = False
+    size: int = 0
+    sha256: str | None = None
+    checks_after_upload: int = 0
