@@ -1,8 +1,12 @@
-"""The answers the simulator sends: TopView envelopes, S3-style errors, and the answers of injected faults."""
+"""Request and answer plumbing shared by the routes: TopView envelopes, S3-style errors, and the
+answers of injected faults (replaced, streamed slowly, or cut short)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +17,18 @@ if TYPE_CHECKING:
 
 MALFORMED_BODY = '{"code": "200", "resu'
 CHUNK = 1 << 20
+_DRIP_TICK = 0.05  # seconds between drip pieces
+_DRIP_PIECE_MAX = 1 << 16
+
+
+@dataclass
+class RequestBody:
+    """What was read of the request body before the handler runs."""
+
+    size: int = 0
+    json: Any = None
+    invalid_json: bool = False
+    received_at: float = field(default_factory=time.monotonic)
 
 
 class EnvelopeResponse(web.Response):
@@ -56,7 +72,7 @@ async def drain(request: web.Request) -> int:
 
 
 def fault_answer(fault: Fault, request: web.Request) -> web.Response:
-    """The answer that replaces the handler's for an http, code, malformed or drop fault."""
+    """The answer an http, code, malformed, drop, result or echo_auth fault sends instead of the handler's."""
     if fault.kind == "drop":
         if request.transport is not None:
             request.transport.abort()
@@ -65,6 +81,109 @@ def fault_answer(fault: Fault, request: web.Request) -> web.Response:
         return EnvelopeResponse(fault.envelope_code or "5000", fault.message or "")
     if fault.kind == "malformed":
         return web.Response(status=200, text=MALFORMED_BODY, content_type="application/json")
+    if fault.kind == "result":
+        return ok(json.loads(fault.result_json or "null"))
+    if fault.kind == "echo_auth":
+        return _echo_auth(fault, request)
     headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-    text = fault.body if fault.body is not None else f"{fault.http_status} {reason(fault.http_status)}"
-    return web.Response(status=fault.http_status, text=text, headers=headers)
+    body = fault.body if fault.body is not None else f"{fault.http_status} {reason(fault.http_status)}"
+    content_type = fault.content_type or ("text/html" if _looks_like_html(body) else "text/plain")
+    if isinstance(body, bytes):
+        return web.Response(status=fault.http_status, body=body, content_type=content_type, headers=headers)
+    return web.Response(status=fault.http_status, text=body, content_type=content_type, headers=headers)
+
+
+def _looks_like_html(body: str | bytes) -> bool:
+    head = body[:256].lstrip().lower()
+    if isinstance(head, bytes):
+        return head.startswith((b"<html", b"<!doctype html"))
+    return head.startswith(("<html", "<!doctype html"))
+
+
+def _echo_auth(fault: Fault, request: web.Request) -> web.Response:
+    """Quote the request's headers verbatim, as a careless proxy or debug error page does."""
+    quoted = [
+        f"{name}: {request.headers[name]}"
+        for name in ("Authorization", "Topview-Uid")
+        if name in request.headers
+    ]
+    others = [
+        f"{name}: {value}"
+        for name, value in request.headers.items()
+        if name.lower() not in ("authorization", "topview-uid")
+    ]
+    if fault.envelope_code is not None:
+        message = f"invalid request headers ({'; '.join(quoted)})"
+        return EnvelopeResponse(fault.envelope_code, message)
+    status = f"{fault.http_status} {reason(fault.http_status)}"
+    lines = "\n".join([f"{request.method} {request.path_qs} HTTP/1.1", *quoted, *others])
+    page = (
+        f"<html><head><title>{status}</title></head><body><h1>{status}</h1>\n"
+        f"<p>upstream request:</p><pre>\n{lines}\n</pre></body></html>\n"
+    )
+    return web.Response(status=fault.http_status, text=page, content_type="text/html")
+
+
+async def stream_answer(
+    fault: Fault, request: web.Request, answer: web.StreamResponse
+) -> tuple[web.StreamResponse, int]:
+    """Send the handler's ``answer`` with its full ``Content-Length`` but slowly (drip) or only in part
+    followed by an abort (cut). Returns the response sent and the body bytes written."""
+    if not isinstance(answer, web.Response) or not isinstance(answer.body, bytes):
+        return answer, 0  # nothing to stream (not produced by the simulator's handlers)
+    body = answer.body
+    out = web.StreamResponse(status=answer.status, reason=answer.reason)
+    for name, value in answer.headers.items():
+        if name.lower() not in ("content-length", "transfer-encoding"):
+            out.headers.add(name, value)
+    out.content_length = len(body)
+    sent = 0
+    try:
+        await out.prepare(request)
+        if fault.kind == "cut":
+            part = body[: fault.after_bytes]
+            if part:
+                await out.write(part)
+                sent = len(part)
+            await _flushed(request)
+            if request.transport is not None:
+                request.transport.abort()
+            return out, sent
+        rate = fault.bytes_per_second
+        piece = max(1, min(_DRIP_PIECE_MAX, int(rate * _DRIP_TICK)))
+        for offset in range(0, len(body), piece):
+            if offset and not await _pause(request, piece / rate):
+                break  # the client went away
+            chunk = body[offset : offset + piece]
+            await out.write(chunk)
+            sent += len(chunk)
+    except ConnectionError:
+        pass  # the client went away: nothing left to do
+    return out, sent
+
+
+async def _pause(request: web.Request, seconds: float) -> bool:
+    """Sleep ``seconds`` in short slices; False as soon as the client has gone away."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + seconds
+    while True:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return False
+        left = until - loop.time()
+        if left <= 0:
+            return True
+        await asyncio.sleep(min(left, _DRIP_TICK))
+
+
+async def _flushed(request: web.Request, timeout: float = 5.0) -> None:
+    """Wait until what was written left the process, so an abort does not discard it."""
+    transport = request.transport
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (
+        transport is not None
+        and not transport.is_closing()
+        and transport.get_write_buffer_size() > 0
+        and asyncio.get_running_loop().time() < deadline
+    ):
+        await asyncio.sleep(0.001)

@@ -7,28 +7,25 @@ TopView answers business errors as HTTP 200 with a string ``code`` in the envelo
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from airflow_topview.testing import storage
 from airflow_topview.testing.answers import (
-    CHUNK,
     DroppedResponse,
     EnvelopeResponse,
+    RequestBody,
     drain,
     fault_answer,
     ok,
-    s3_error,
+    stream_answer,
 )
 from airflow_topview.testing.records import JournalEntry
 from airflow_topview.testing.validation import ApiError, validate_submit
@@ -42,29 +39,27 @@ UPLOAD_FORMATS = frozenset({"png", "jpg", "jpeg", "bmp", "webp", "mp4", "mov", "
 
 
 @dataclass
-class _Body:
-    """What was read of the request body before the handler runs."""
+class _Note:
+    """What happened to the answer, for the journal: the fault applied, the endpoint's own code."""
 
-    size: int = 0
-    json: Any = None
-    invalid_json: bool = False
-    received_at: float = field(default_factory=time.monotonic)
-
-
-Handler = Callable[[web.Request, _Body], Awaitable[web.StreamResponse]]
+    fault: str | None = None
+    handler_code: str | None = None
+    sent_bytes: int | None = None
 
 
-@cache
-def sample_video() -> bytes:
-    """The tiny H.264 MP4 served for every generated video."""
-    return resources.files("airflow_topview.testing").joinpath("assets/sample.mp4").read_bytes()
+Handler = Callable[[web.Request, RequestBody], Awaitable[web.StreamResponse]]
 
 
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-def _entry(endpoint: str, request: web.Request, body: _Body, resp: web.StreamResponse | None) -> JournalEntry:
+def _entry(
+    endpoint: str, request: web.Request, body: RequestBody, resp: web.StreamResponse | None, note: _Note
+) -> JournalEntry:
+    sent = note.sent_bytes
+    if sent is None and isinstance(resp, web.Response):
+        sent = len(resp.body) if isinstance(resp.body, bytes) else resp.content_length
     return JournalEntry(
         endpoint=endpoint,
         method=request.method,
@@ -76,6 +71,9 @@ def _entry(endpoint: str, request: web.Request, body: _Body, resp: web.StreamRes
         status=None if resp is None else resp.status,
         code=resp.code if isinstance(resp, EnvelopeResponse) else None,
         received_at=body.received_at,
+        fault=note.fault,
+        handler_code=note.handler_code,
+        sent_bytes=sent,
     )
 
 
@@ -120,8 +118,8 @@ class SimulatorApp:
     async def _handle(
         self, endpoint: str, handler: Handler, request: web.Request, *, needs_auth: bool
     ) -> web.StreamResponse:
-        body = _Body()
-        slot = self.state.journal_open(_entry(endpoint, request, body, None))
+        body, note = RequestBody(), _Note()
+        slot = self.state.journal_open(_entry(endpoint, request, body, None, note))
         resp: web.StreamResponse | None = None
         try:
             if request.method == "POST" and request.can_read_body:
@@ -132,38 +130,61 @@ class SimulatorApp:
                         body.json = json.loads(raw)
                     except ValueError:
                         body.invalid_json = True
-            resp = await self._answer(endpoint, handler, request, body, needs_auth=needs_auth)
+            resp = await self._answer(endpoint, handler, request, body, note, needs_auth=needs_auth)
             return resp
         finally:
-            answered = None if isinstance(resp, DroppedResponse) else resp
-            entry = _entry(endpoint, request, body, answered)
+            answered = resp
+            if isinstance(resp, DroppedResponse):
+                answered, note.sent_bytes = None, 0
+            entry = _entry(endpoint, request, body, answered, note)
             self.state.journal_close(slot, entry)
             shown = request.path if endpoint in ("upload", "download") else request.path_qs
             code = f" code={entry.code}" if entry.code else ""
-            log.info("%s %s -> %s%s", request.method, shown, entry.status or "dropped", code)
+            fault = f" fault={entry.fault}" if entry.fault else ""
+            log.info("%s %s -> %s%s%s", request.method, shown, entry.status or "dropped", code, fault)
 
     async def _answer(
-        self, endpoint: str, handler: Handler, request: web.Request, body: _Body, *, needs_auth: bool
+        self,
+        endpoint: str,
+        handler: Handler,
+        request: web.Request,
+        body: RequestBody,
+        note: _Note,
+        *,
+        needs_auth: bool,
     ) -> web.StreamResponse:
         fault = self.state.take_fault(endpoint)
-        if fault is not None and fault.kind != "slow":
+        note.fault = None if fault is None else fault.kind
+        if fault is not None and not fault.runs_handler:  # answered instead of the endpoint
             if fault.kind != "drop":
                 # Read what the client sends so it sees our answer rather than a broken pipe.
                 body.size += await drain(request)
             return fault_answer(fault, request)
-        resp: web.StreamResponse | None
+        resp = await self._run(handler, request, body, needs_auth=needs_auth)
+        note.handler_code = resp.code if isinstance(resp, EnvelopeResponse) else None
+        if fault is None:
+            return resp
+        # The endpoint did its work; only the answer misbehaves.
+        if fault.kind == "slow":
+            await asyncio.sleep(fault.seconds)
+            return resp
+        if fault.kind in ("drip", "cut"):
+            out, note.sent_bytes = await stream_answer(fault, request, resp)
+            return out
+        return fault_answer(fault, request)
+
+    async def _run(
+        self, handler: Handler, request: web.Request, body: RequestBody, *, needs_auth: bool
+    ) -> web.StreamResponse:
+        """Auth, then the endpoint; business errors become envelopes, simulator bugs a 500."""
         try:
             resp = self._auth_error(request) if needs_auth else None
-            if resp is None:
-                resp = await handler(request, body)
+            return resp if resp is not None else await handler(request, body)
         except ApiError as exc:
-            resp = EnvelopeResponse(exc.code, exc.message)
+            return EnvelopeResponse(exc.code, exc.message)
         except Exception:
             log.exception("simulator bug while answering %s %s", request.method, request.path)
-            resp = EnvelopeResponse("5000", "internal simulator error", status=500)
-        if fault is not None:  # slow: the work is done, only the answer is late
-            await asyncio.sleep(fault.seconds)
-        return resp
+            return EnvelopeResponse("5000", "internal simulator error", status=500)
 
     def _auth_error(self, request: web.Request) -> web.Response | None:
         uid = request.headers.get("Topview-Uid")
@@ -180,19 +201,19 @@ class SimulatorApp:
         return None
 
     # API endpoints -----------------------------------------------------------------------------
-    async def _submit(self, request: web.Request, body: _Body) -> web.StreamResponse:
+    async def _submit(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
         if body.invalid_json:
             raise ApiError("4000", "body: must be a JSON object")
         task = self.state.submit(validate_submit(body.json))
         return ok({"taskId": task.task_id, "status": task.status, "errorMsg": None})
 
-    async def _query(self, request: web.Request, body: _Body) -> web.StreamResponse:
+    async def _query(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
         task_id = request.query.get("taskId", "").strip()
         if not task_id:
             raise ApiError("4003", "taskId: required")
         return ok(self.state.query(task_id, _base_url(request)))
 
-    async def _credential(self, request: web.Request, body: _Body) -> web.StreamResponse:
+    async def _credential(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
         fmt = request.query.get("format", "").strip().lower()
         if not fmt:
             raise ApiError("4003", "format: required")
@@ -207,19 +228,27 @@ class SimulatorApp:
             }
         )
 
-    async def _check(self, request: web.Request, body: _Body) -> web.StreamResponse:
+    async def _check(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
         file_id = request.query.get("fileId", "").strip()
         if not file_id:
             raise ApiError("4003", "fileId: required")
         return ok(self.state.check_file(file_id))
 
-    async def _credit(self, request: web.Request, body: _Body) -> web.StreamResponse:
+    async def _credit(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
+        """Credit detail as documented (``uid``, ``remainCredit``, ``expiredTime``), plus ``usedCredit``."""
         with self.state.lock:
-            remain = self.state.credits
+            remain = self.state.credits - self.state.reserved()
             used = self.state.initial_credits - remain
-        return ok({"remainCredit": round(remain, 4), "usedCredit": round(used, 4)})
+        return ok(
+            {
+                "uid": self.uid,
+                "remainCredit": round(remain, 4),
+                "usedCredit": round(used, 4),
+                "expiredTime": self.state.credits_expire_at,
+            }
+        )
 
-    async def _notice_check(self, request: web.Request, body: _Body) -> web.StreamResponse:
+    async def _notice_check(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
         url = request.query.get("noticeUrl", "").strip()
         if not url:
             raise ApiError("4003", "noticeUrl: required")
@@ -228,40 +257,12 @@ class SimulatorApp:
             raise ApiError("4000", "noticeUrl: must be an http(s) URL")
         return ok(True)
 
-    async def _unknown(self, request: web.Request, body: _Body) -> web.StreamResponse:
+    async def _unknown(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
         return EnvelopeResponse("404", f"Not Found: {request.method} {request.path}", status=404)
 
     # storage side (S3-like) --------------------------------------------------------------------
-    async def _upload(self, request: web.Request, body: _Body) -> web.StreamResponse:
-        file_id = request.match_info["file_id"]
-        leaked = [name for name in ("Authorization", "Topview-Uid") if name in request.headers]
-        if leaked:
-            body.size = await drain(request)
-            return s3_error(
-                403,
-                "InvalidArgument",
-                f"Only the presigned query authenticates this URL; unexpected header(s): {', '.join(leaked)}",
-            )
-        signature = request.query.get("X-Amz-Signature", "")
-        if not self.state.upload_allowed(file_id, signature):
-            body.size = await drain(request)
-            return s3_error(403, "SignatureDoesNotMatch", "The request signature does not match.")
-        digest = hashlib.sha256()  # fast (SHA-NI): a 1 GiB upload costs well under a second
-        async for chunk in request.content.iter_chunked(CHUNK):
-            digest.update(chunk)
-            body.size += len(chunk)
-        self.state.record_upload(file_id, body.size, digest.hexdigest())
-        return web.Response(status=200, headers={"ETag": f'"{digest.hexdigest()}"'})
+    async def _upload(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
+        return await storage.upload(self.state, request, body)
 
-    async def _download(self, request: web.Request, body: _Body) -> web.StreamResponse:
-        task_id, index = request.match_info["task_id"], int(request.match_info["index"])
-        verdict = self.state.signer.check_video(
-            task_id, index, request.query.get("Expires", ""), request.query.get("Signature", ""), time.time()
-        )
-        if verdict == "bad":
-            return s3_error(403, "AccessDenied", "Signature does not match or the URL was revoked.")
-        if verdict == "expired":
-            return s3_error(403, "AccessDenied", "Request has expired")
-        if not self.state.video_available(task_id, index):
-            return s3_error(404, "NoSuchKey", "The specified key does not exist.")
-        return web.Response(body=sample_video(), content_type="video/mp4")
+    async def _download(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
+        return storage.download(self.state, request)

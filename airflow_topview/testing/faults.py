@@ -6,9 +6,10 @@ fault at the head of the queue. A fault armed with ``times=None`` stays until cl
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 #: Endpoint names used by the journal and by ``inject`` (one per route of the simulator).
 ENDPOINTS: tuple[str, ...] = (
@@ -42,41 +43,78 @@ CODE_MESSAGES: dict[str, str] = {
     "6001": "the safety filter rejected the input",
 }
 
-FaultKind = Literal["http", "code", "drop", "slow", "malformed"]
+FaultKind = Literal["http", "code", "drop", "slow", "malformed", "result", "echo_auth", "drip", "cut"]
+
+#: Kinds whose handler always runs first: the work is done, only the answer misbehaves.
+_AFTER_HANDLER: frozenset[str] = frozenset({"slow", "result", "drip", "cut"})
 
 
 @dataclass(frozen=True)
 class Fault:
-    """One way to misbehave; build it with the constructors, e.g. ``Fault.http(503, retry_after=2)``."""
+    """One way to misbehave; build it with the constructors, e.g. ``Fault.http(503, retry_after=2)``.
+
+    By default http, code, malformed, drop and echo_auth faults answer *instead of* the endpoint (a
+    faulted submit creates no task). With ``after_accepting=True`` the endpoint does its work first
+    (the task exists, credits are reserved) and only the answer is replaced: the case where a client
+    cannot tell whether its paid request went through.
+    """
 
     kind: FaultKind
     http_status: int = 200
     retry_after: float | str | None = None
-    body: str | None = None
+    body: str | bytes | None = None
+    content_type: str | None = None
     envelope_code: str | None = None
     message: str | None = None
     seconds: float = 0.0
+    after_accepting: bool = False
+    result_json: str | None = None
+    bytes_per_second: float = 0.0
+    after_bytes: int = 0
+
+    @property
+    def runs_handler(self) -> bool:
+        """Whether the endpoint does its real work before this fault shapes the answer."""
+        return self.after_accepting or self.kind in _AFTER_HANDLER
 
     @classmethod
-    def http(cls, status: int, retry_after: float | str | None = None, body: str | None = None) -> Fault:
-        """Answer with this HTTP status (429, 500, 502, 503, 403, ...), optionally with ``Retry-After``."""
-        if not 100 <= status <= 599:
-            raise ValueError(f"status must be an HTTP status code, got {status}")
-        return cls(kind="http", http_status=status, retry_after=retry_after, body=body)
+    def http(
+        cls,
+        status: int,
+        retry_after: float | str | None = None,
+        body: str | bytes | None = None,
+        *,
+        content_type: str | None = None,
+        after_accepting: bool = False,
+    ) -> Fault:
+        """Answer with this HTTP status (429, 500, 502, 503, 403, ...), optionally with ``Retry-After``.
+
+        ``body`` may be bytes, sent as they are (proxies send non-UTF-8 error pages); its content type
+        is ``content_type``, else ``text/html`` for a body that looks like HTML, else ``text/plain``.
+        """
+        _check_status(status)
+        return cls(
+            kind="http",
+            http_status=status,
+            retry_after=retry_after,
+            body=body,
+            content_type=content_type,
+            after_accepting=after_accepting,
+        )
 
     @classmethod
-    def code(cls, code: str, message: str | None = None) -> Fault:
+    def code(cls, code: str, message: str | None = None, *, after_accepting: bool = False) -> Fault:
         """Answer HTTP 200 with an envelope carrying this business code (a string, e.g. ``"4007"``)."""
         if not isinstance(code, str):
             raise TypeError("TopView codes are strings, e.g. Fault.code('4007')")
         if message is None:
             message = CODE_MESSAGES.get(code, f"simulated error {code}")
-        return cls(kind="code", envelope_code=code, message=message)
+        return cls(kind="code", envelope_code=code, message=message, after_accepting=after_accepting)
 
     @classmethod
-    def drop(cls) -> Fault:
+    def drop(cls, *, after_accepting: bool = False) -> Fault:
         """Close the connection without answering."""
-        return cls(kind="drop")
+        return cls(kind="drop", after_accepting=after_accepting)
 
     @classmethod
     def slow(cls, seconds: float) -> Fault:
@@ -86,9 +124,59 @@ class Fault:
         return cls(kind="slow", seconds=float(seconds))
 
     @classmethod
-    def malformed(cls) -> Fault:
+    def malformed(cls, *, after_accepting: bool = False) -> Fault:
         """Answer HTTP 200 with a truncated, non-JSON body."""
-        return cls(kind="malformed")
+        return cls(kind="malformed", after_accepting=after_accepting)
+
+    @classmethod
+    def result(cls, value: Any) -> Fault:
+        """Do the work, then answer a successful envelope whose ``result`` is ``value``: a 200 of the
+        wrong shape (``None``, ``{"taskId": 123}``, ...), which clients must not trust blindly."""
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"value must be JSON-serialisable: {exc}") from exc
+        return cls(kind="result", result_json=text)
+
+    @classmethod
+    def echo_auth(
+        cls, http_status: int = 502, code: str | None = None, *, after_accepting: bool = False
+    ) -> Fault:
+        """A misconfigured server or proxy that quotes the request headers, API key included, in its
+        error: so tests can prove a client never logs or raises such text unredacted.
+
+        Without ``code``: an HTML page with ``http_status`` listing ``Authorization: ...`` and
+        ``Topview-Uid: ...`` as received. With ``code``: HTTP 200, an envelope with that code whose
+        message quotes them.
+        """
+        _check_status(http_status)
+        if code is not None and not isinstance(code, str):
+            raise TypeError("TopView codes are strings, e.g. Fault.echo_auth(code='4000')")
+        status = 200 if code is not None else http_status
+        return cls(kind="echo_auth", http_status=status, envelope_code=code, after_accepting=after_accepting)
+
+    @classmethod
+    def drip(cls, bytes_per_second: float) -> Fault:
+        """Answer with the full ``Content-Length`` but send the body at this rate: a stalled download
+        that only a read timeout (not a total one) tells apart from a big file. Meant for ``download``.
+        """
+        if not bytes_per_second > 0:
+            raise ValueError("bytes_per_second must be > 0")
+        return cls(kind="drip", bytes_per_second=float(bytes_per_second))
+
+    @classmethod
+    def cut(cls, after_bytes: int) -> Fault:
+        """Answer with the full ``Content-Length``, send ``after_bytes`` bytes of the body, then abort
+        the connection: a truncated download a client must not keep as the file. Meant for ``download``.
+        """
+        if after_bytes < 0:
+            raise ValueError("after_bytes must be >= 0")
+        return cls(kind="cut", after_bytes=int(after_bytes))
+
+
+def _check_status(status: int) -> None:
+    if not 100 <= status <= 599:
+        raise ValueError(f"status must be an HTTP status code, got {status}")
 
 
 @dataclass

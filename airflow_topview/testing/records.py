@@ -13,7 +13,11 @@ class JournalEntry:
     """One request as the simulator received and answered it.
 
     ``status`` is the HTTP status answered (None while in flight or when the connection was dropped);
-    ``code`` is the envelope code answered (None for non-envelope answers).
+    ``code`` is the envelope code answered (None for non-envelope answers). ``fault`` names the kind
+    of injected fault that shaped the answer; ``handler_code`` is the envelope code the endpoint itself
+    produced (None when a fault answered instead of it), so a test sees that a submit was accepted
+    although the client got a 502; ``sent_bytes`` is the answer body's length, or for ``drip``/``cut``
+    what was written before the end (None while in flight).
     """
 
     endpoint: str
@@ -26,6 +30,9 @@ class JournalEntry:
     status: int | None
     code: str | None
     received_at: float = 0.0  # time.monotonic() when the request arrived
+    fault: str | None = None
+    handler_code: str | None = None
+    sent_bytes: int | None = None
 
     def __repr__(self) -> str:
         headers = {
@@ -35,7 +42,8 @@ class JournalEntry:
         return (
             f"JournalEntry(endpoint={self.endpoint!r}, method={self.method!r}, path={self.path!r}, "
             f"query={self.query!r}, headers={headers!r}, json={self.json!r}, body_size={self.body_size}, "
-            f"status={self.status!r}, code={self.code!r})"
+            f"status={self.status!r}, code={self.code!r}, fault={self.fault!r}, "
+            f"handler_code={self.handler_code!r}, sent_bytes={self.sent_bytes!r})"
         )
 
 

@@ -47,6 +47,7 @@ class TopviewSimulator:
         *,
         credits: float = 10000.0,
         shutdown_timeout: float = 1.0,
+        video_bytes: bytes | None = None,
     ) -> None:
         self.uid = uid
         self._api_key = api_key
@@ -57,6 +58,7 @@ class TopviewSimulator:
             upload_check_lag=upload_check_lag,
             max_running=max_running,
             credits=credits,
+            video_bytes=video_bytes,
         )
         self._server = ServerThread(
             self._state, uid=uid, api_key=api_key, host=host, port=port, shutdown_timeout=shutdown_timeout
@@ -146,13 +148,19 @@ class TopviewSimulator:
 
     @property
     def credits(self) -> float:
-        """Credits left; completed tasks deduct their ``costCredit``."""
+        """The credit balance; completed tasks deduct their ``costCredit`` (see also ``reserved_credits``)."""
         return self._state.credits
 
     @credits.setter
     def credits(self, value: float) -> None:
         with self._state.mutate():
             self._state.credits = value
+
+    @property
+    def reserved_credits(self) -> float:
+        """Estimated cost of the unfinished tasks: held from submit until the task ends, so the credit
+        detail's ``remainCredit`` is ``credits - reserved_credits``; a failed task's hold is released."""
+        return self._state.reserved()
 
     @property
     def url_ttl(self) -> float:
@@ -162,6 +170,18 @@ class TopviewSimulator:
     @url_ttl.setter
     def url_ttl(self, value: float) -> None:
         self._state.signer.ttl_seconds = value
+
+    @property
+    def video_bytes(self) -> bytes:
+        """What every generated video downloads as (default: a tiny bundled MP4); set big bytes to test
+        streaming, progress and truncated downloads. Applies to downloads from now on."""
+        return self._state.video_bytes
+
+    @video_bytes.setter
+    def video_bytes(self, value: bytes) -> None:
+        if not isinstance(value, bytes | bytearray | memoryview):
+            raise TypeError("video_bytes must be bytes")
+        self._state.video_bytes = bytes(value)
 
     # observation -------------------------------------------------------------------------------
     @property

@@ -30,6 +30,7 @@ from airflow_topview.testing.lifecycle import (
 from airflow_topview.testing.pricing import task_cost
 from airflow_topview.testing.records import CallbackRecord, FileRecord, JournalEntry
 from airflow_topview.testing.signing import UrlSigner
+from airflow_topview.testing.storage import sample_video
 from airflow_topview.testing.validation import ApiError, SubmitRequest
 
 if TYPE_CHECKING:
@@ -50,6 +51,9 @@ __all__ = [  # the records live in lifecycle and records; re-exported for existi
 ]
 
 
+_YEAR = 365 * 24 * 3600
+
+
 class SimulatorState:
     """The simulator's memory and rules, independent of HTTP."""
 
@@ -61,6 +65,7 @@ class SimulatorState:
         upload_check_lag: int,
         max_running: int | None,
         credits: float,
+        video_bytes: bytes | None = None,
     ) -> None:
         if polls_to_finish < 1:
             raise ValueError("polls_to_finish must be >= 1")
@@ -73,7 +78,11 @@ class SimulatorState:
         self.max_running = max_running
         self.initial_credits = credits
         self.credits = credits
+        #: ``expiredTime`` of the credit detail: when the plan's credits lapse (a year from start).
+        self.credits_expire_at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + _YEAR))
         self.signer = UrlSigner()
+        #: The file every generated video downloads as (default: the bundled tiny MP4).
+        self.video_bytes = sample_video() if video_bytes is None else video_bytes
         self.base_url = ""
         #: Called (under the lock) with (noticeUrl, payload) when a task with a noticeUrl finishes.
         self.on_complete: Callable[[str, dict[str, Any]], None] | None = None
@@ -174,10 +183,9 @@ class SimulatorState:
             cost = task_cost(
                 request.model, request.resolution, request.sound, request.duration, request.generating_count
             )
-            if cost > self.credits:
-                raise ApiError(
-                    "4100", f"credits: not enough credits (needs {cost}, remaining {self.credits})"
-                )
+            available = self.credits - self.reserved()
+            if cost > available:
+                raise ApiError("4100", f"credits: not enough credits (needs {cost}, remaining {available})")
             seconds = self.seconds_to_finish
             task = TaskRecord(
                 task_id=new_id(),
@@ -189,6 +197,12 @@ class SimulatorState:
             )
             self.tasks[task.task_id] = task
             return copy.deepcopy(task)
+
+    def reserved(self) -> float:
+        """Credits held for unfinished tasks: a submit reserves its estimate until the task ends, so
+        concurrent submits cannot overspend and a credit check mid-task shows the hold."""
+        with self.lock:
+            return sum(task.estimated_cost for task in self.tasks.values() if not task.finished)
 
     def query(self, task_id: str, base_url: str) -> dict[str, Any]:
         """Answer of the query endpoint; a poll advances the task's lifecycle."""
