@@ -57,13 +57,34 @@ def _rebuild_api_error(
 
 
 class TopviewConnectionError(TopviewError):
-    """No usable answer came back (connection refused or dropped, timeout, unreadable body)."""
+    """No usable answer came back (connection refused or dropped, timeout, unreadable body).
+
+    ``sent`` is False only when the request provably never reached the server (connection refused,
+    name not resolved, connect timeout): only then may a paid submit be repeated.
+    """
 
     retryable = True
 
+    def __init__(self, message: str, *, sent: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_connection_error, (str(self), self.sent))
+
+
+def _rebuild_connection_error(message: str, sent: bool) -> TopviewConnectionError:
+    return TopviewConnectionError(message, sent=sent)
+
+
+class TopviewCredentialsError(TopviewError):
+    """The connection's credentials are missing or unusable; retrying cannot help."""
+
 
 class TopviewSubmitUncertainError(TopviewError):
-    """A submit was sent but no answer came back: TopView may have created (and will bill) the task.
+    """A submit was sent but its answer does not show whether TopView created (and will bill) the task.
 
-    Repeating the POST could pay twice, so the provider does not retry it; check the TopView web app.
+    Repeating the POST could pay twice, so neither the hook nor Airflow retries it; check the TopView
+    web app. Raised for HTTP 5xx, envelope codes 5000/5001/5004/5005, timeouts, dropped connections and
+    unreadable answers to a submit, and when a retry finds a submit of an earlier try without its answer.
     """

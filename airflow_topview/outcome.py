@@ -24,17 +24,17 @@ if TYPE_CHECKING:
 def permanent_errors_fail_task() -> Iterator[None]:
     """Errors a retry cannot fix fail the task without Airflow retries; transient ones propagate as they are.
 
-    Permanent API errors and a submit that may have been accepted (never to be repeated) become
-    AirflowFailException; transient errors that outlived the hook's own retries stay retryable.
+    Permanent API errors, unusable credentials and a submit that may have been accepted (never to be
+    repeated) become AirflowFailException; transient errors that outlived the hook's own retries stay
+    retryable.
     """
-    from airflow_topview.exceptions import TopviewAPIError, TopviewSubmitUncertainError
+    from airflow_topview.exceptions import TopviewError
+    from airflow_topview.retries import is_retryable
 
     try:
         yield
-    except TopviewSubmitUncertainError as exc:
-        raise AirflowFailException(str(exc)) from None
-    except TopviewAPIError as exc:
-        if exc.retryable:
+    except TopviewError as exc:
+        if is_retryable(exc):
             raise
         raise AirflowFailException(str(exc)) from None
 
@@ -51,40 +51,100 @@ class TopviewWaitTimeout(AirflowException):
 
 
 def event_for(task: ImageToVideoTask) -> dict[str, Any] | None:
-    """The final event for a finished task, or None while it is still running."""
-    if task.state == "success":
-        return {"status": "success", "topview_task_id": task.task_id, "result": task.to_xcom()}
-    if task.state == "fail":
+    """The final event for a finished task, or None while it is still running (or in an unknown status)."""
+    if task.state == "success" and not task.videos:
         return {
             "status": "fail",
             "topview_task_id": task.task_id,
-            "message": task.error_msg or "no reason given",
+            "message": f"TopView reported the task as {task.status!r} but returned no video",
+            "result": task.to_xcom(),
+        }
+    if task.state == "success":
+        return {"status": "success", "topview_task_id": task.task_id, "result": task.to_xcom()}
+    if task.state == "fail":
+        reason = task.error_msg or "no reason given"
+        return {
+            "status": "fail",
+            "topview_task_id": task.task_id,
+            "message": reason if task.status in (None, "fail") else f"{task.status}: {reason}",
             "result": task.to_xcom(),
         }
     return None
 
 
-def poll_once(hook: TopviewHook, topview_task_id: str, log: Logger) -> dict[str, Any] | None:
+class StatusWatch:
+    """What one wait has seen of a task: logs each status once (unknown ones as such), decides each poll.
+
+    The sync loop, the sensor and the trigger all poll through :meth:`decide`, so they agree on what an
+    answer (or an error) means and on what the deadline reports.
+    """
+
+    def __init__(self, topview_task_id: str, log: Logger) -> None:
+        self.topview_task_id = topview_task_id
+        self.log = log
+        self.last_status: str | None = None
+        self.polls = 0
+
+    def decide(
+        self, task: ImageToVideoTask | None, error: BaseException | None = None
+    ) -> dict[str, Any] | None:
+        """The final event, or None: keep polling (running, unknown status, or a transient error)."""
+        from airflow_topview.retries import is_retryable
+
+        self.polls += 1
+        if task is None:
+            if is_retryable(error or Exception()):
+                self.log.warning(
+                    "Polling TopView task %s failed, will poll again: %s", self.topview_task_id, error
+                )
+                return None
+            return {
+                "status": "error",
+                "topview_task_id": self.topview_task_id,
+                "message": str(error),
+                "code": getattr(error, "code", None),
+            }
+        if self.polls == 1 or task.status != self.last_status:  # one line per change: a triggerer runs many
+            if task.state == "unknown":
+                self.log.warning(
+                    "TopView task %s reports status %r, which this provider does not know; polling on",
+                    self.topview_task_id,
+                    task.status,
+                )
+            else:
+                self.log.info("TopView task %s is %s", self.topview_task_id, task.status)
+        self.last_status = task.status
+        return event_for(task)
+
+    def timeout_event(self) -> dict[str, Any]:
+        return {
+            "status": "timeout",
+            "topview_task_id": self.topview_task_id,
+            "message": "the task did not finish in time",
+            "last_status": self.last_status,
+        }
+
+
+def poll_once(hook: TopviewHook, watch: StatusWatch) -> dict[str, Any] | None:
     """One synchronous status check: the final event, or None while running or after a transient error."""
-    from airflow_topview.api import is_retryable
     from airflow_topview.exceptions import TopviewError
 
     try:
-        task = hook.get_image_to_video_task(topview_task_id)
+        task = hook.get_image_to_video_task(watch.topview_task_id)
     except TopviewError as exc:
-        if is_retryable(exc):
-            log.warning("Polling TopView task %s failed, will poll again: %s", topview_task_id, exc)
-            return None
-        raise AirflowFailException(str(exc)) from None
-    event = event_for(task)
-    if event is None:
-        log.info("TopView task %s is %s", topview_task_id, task.status)
-    return event
+        return watch.decide(None, exc)
+    return watch.decide(task)
 
 
-def timeout_message(topview_task_id: str) -> str:
+def timeout_message(topview_task_id: str, last_status: str | None = None) -> str:
+    from airflow_topview.models import ImageToVideoTask
+
+    still = "running"
+    if last_status is not None:
+        known = ImageToVideoTask(task_id=topview_task_id, status=last_status).state != "unknown"
+        still = repr(last_status) if known else f"{last_status!r} (a status this provider does not know)"
     return (
-        f"Gave up waiting for TopView task {topview_task_id}: it was still running at the deadline. "
+        f"Gave up waiting for TopView task {topview_task_id}: it was still {still} at the deadline. "
         "TopView has no cancel call, so the video may still complete (and be billed); look it up later "
         f"with ImageToVideoSensor(topview_task_id={topview_task_id!r}) or in the TopView web app."
     )
@@ -99,7 +159,7 @@ def result_from_event(event: dict[str, Any], *, fail_on_partial: bool, log: Logg
     if status == "fail":
         raise AirflowFailException(f"TopView task {topview_task_id} failed: {event.get('message')}")
     if status == "timeout":
-        raise TopviewWaitTimeout(timeout_message(topview_task_id))
+        raise TopviewWaitTimeout(timeout_message(topview_task_id, event.get("last_status")))
     raise AirflowFailException(f"Waiting for TopView task {topview_task_id} failed: {event.get('message')}")
 
 

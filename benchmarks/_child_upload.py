@@ -33,7 +33,7 @@ def _rss_now_mib() -> float:
 
 
 def topview(path: str, *, big_chunks: bool = False) -> None:
-    from airflow_topview.hooks import topview as module
+    from airflow_topview.hooks import storage as module
     from airflow_topview.hooks.topview import TopviewHook
 
     body_class = getattr(module, "_SizedBody", None)

@@ -34,6 +34,8 @@ os.environ.update(
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        # The suite polls the simulator every few hundredths of a second (real DAGs: 1 s at least).
+        "AIRFLOW__TOPVIEW__MIN_POLL_INTERVAL": "0.01",
     }
 )
 

@@ -2,45 +2,45 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
-import re
 import tempfile
 import time
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, suppress
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
 
-import aiohttp
 import requests
+import urllib3
 from airflow.providers.http.hooks.http import HttpHook, _process_extra_options_from_connection
-from airflow.sdk import BaseHook
+from pydantic import ValidationError
 
 from airflow_topview import api, transfer
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
+from airflow_topview.hooks.storage import StorageClient, fsspec_view, open_storage, without_query
 from airflow_topview.models import (
     CreditDetail,
     ImageToVideoRequest,
     ImageToVideoTask,
     SubmitResult,
     UploadCredential,
+    task_from_answer,
 )
+from airflow_topview.redaction import NO_SECRETS, Redactor
+from airflow_topview.retries import CallAttempts, RetryPolicy, uncertain_submit
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Iterator
+    from collections.abc import Callable, Iterator
 
-    from airflow.sdk import Connection, ObjectStoragePath
+    from airflow.sdk import ObjectStoragePath
 
     #: What an upload source may be: a local path, an http(s) URL, or an object-storage path.
     UploadSource = str | os.PathLike[str] | ObjectStoragePath
 
-T = TypeVar("T")
+DEFAULT_TIMEOUT = api.DEFAULT_TIMEOUT
+DEFAULT_CALL_TIMEOUT = api.DEFAULT_CALL_TIMEOUT
 
-# requests' (connect, read) timeouts: connecting is quick or broken; TopView answers within seconds.
-DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
-
-# Bytes read or written at a time when streaming files (uploads, source fetches, video downloads).
-TRANSFER_CHUNK_SIZE = 1 << 20
+# Bytes read at a time from an API answer (small JSON): the deadline is checked between reads.
+_ANSWER_READ_SIZE = 64 * 1024
 # How long TopView may take to confirm an upload, and how often to ask (it lags; clients ask ~1/s).
 DEFAULT_UPLOAD_CHECK_TIMEOUT = 60.0
 DEFAULT_UPLOAD_CHECK_INTERVAL = 1.0
@@ -49,13 +49,16 @@ DEFAULT_UPLOAD_CHECK_INTERVAL = 1.0
 class TopviewHook(HttpHook):
     """Talk to TopView's API with the credentials of a ``topview`` connection.
 
-    Connection fields: ``login`` = Topview UID, ``password`` = API key, ``host`` = API base URL (empty means
-    ``https://api.topview.ai``; a host without a scheme gets https). Connection extras are not sent as
-    headers; only the request options ``timeout``, ``proxies``, ``verify`` and ``cert`` are read from them.
+    Connection fields: ``login`` = Topview UID, ``password`` = API key (both stripped of surrounding
+    whitespace), ``host`` = API base URL (empty means ``https://api.topview.ai``; a host without a scheme
+    gets https). Connection extras are not sent as headers; only the request options ``timeout``,
+    ``proxies``, ``verify`` and ``cert`` are read from them.
 
     Transient failures (HTTP 429/5xx, connection errors, timeouts, envelope codes 4007/5000/5001/5003/
-    5004/5005) are retried inside each call with exponential backoff and jitter, honouring ``Retry-After``;
-    permanent ones raise :class:`~airflow_topview.exceptions.TopviewAPIError` at once.
+    5004/5005) are retried inside each call with exponential backoff and jitter, honouring ``Retry-After``,
+    until the call's deadline; permanent ones raise :class:`~airflow_topview.exceptions.TopviewAPIError`
+    at once. The paid submit is the exception: see :meth:`submit_image_to_video`. Text that came back from
+    the server or from the HTTP library is redacted of the API key before it reaches any error or result.
 
     :param topview_conn_id: the ``topview`` connection to use.
     :param retry_limit: attempts per call, the first included (1 = no retry).
@@ -63,7 +66,10 @@ class TopviewHook(HttpHook):
     :param retry_max_delay: longest single wait between attempts, in seconds.
     :param busy_timeout: how long to keep retrying while TopView answers 4007 (the account's concurrency
         limit is reached: a slot frees when one of its running tasks finishes), in seconds.
-    :param timeout: per-request timeout in seconds: one number, or (connect, read).
+    :param timeout: seconds one attempt may take, from connecting to the last byte of the answer (a
+        server that answers byte by byte cannot stretch it): one number, or (connect, answer).
+    :param call_timeout: seconds one API call may take, all its retries included (4007 busy waits are
+        bounded by ``busy_timeout`` instead).
     """
 
     conn_name_attr = "topview_conn_id"
@@ -81,12 +87,15 @@ class TopviewHook(HttpHook):
         retry_max_delay: float = 30.0,
         busy_timeout: float = 600.0,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        call_timeout: float = DEFAULT_CALL_TIMEOUT,
     ) -> None:
         super().__init__(method="GET", http_conn_id=topview_conn_id)
         self.topview_conn_id = topview_conn_id
-        self.retry_policy = api.RetryPolicy(retry_limit, retry_delay, retry_max_delay, busy_timeout)
+        self.retry_policy = RetryPolicy(retry_limit, retry_delay, retry_max_delay, busy_timeout)
         self.timeout = timeout
+        self.call_timeout = call_timeout
         self._session: requests.Session | None = None
+        self._redactor: Redactor = NO_SECRETS
 
     # --- connection handling (HttpHook overrides) ---------------------------------------------
 
@@ -96,7 +105,12 @@ class TopviewHook(HttpHook):
 
     def _configure_session_from_auth(self, session: requests.Session, connection: Any) -> requests.Session:
         """TopView authenticates with two headers (UID and bearer key), not basic auth."""
-        session.headers.update(api.auth_headers(*self._credentials(connection)))
+        from airflow.sdk.log import mask_secret
+
+        uid, api_key = api.credentials(connection.login, connection.password, self.topview_conn_id)
+        mask_secret(api_key)
+        self._redactor = Redactor(api_key, connection.password)
+        session.headers.update(api.auth_headers(uid, api_key))
         return session
 
     def _configure_session_from_extra(
@@ -121,6 +135,11 @@ class TopviewHook(HttpHook):
         self.get_conn()  # reads the connection's request options into merged_extra
         return self._apply_request_options(requests.Session())
 
+    @property
+    def storage(self) -> StorageClient:
+        """The client for signed storage URLs (uploads, URL sources, video downloads)."""
+        return StorageClient(self._storage_session, self.retry_policy, self.timeout, self.log)
+
     def get_conn(
         self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None
     ) -> requests.Session:
@@ -131,20 +150,6 @@ class TopviewHook(HttpHook):
         if not headers and not extra_options:
             self._session = session
         return session
-
-    def _credentials(self, connection: Connection) -> tuple[str, str]:
-        uid, api_key = connection.login, connection.password
-        if not uid or not api_key:
-            missing = " and ".join(
-                name
-                for name, value in (("login (Topview UID)", uid), ("password (API key)", api_key))
-                if not value
-            )
-            raise TopviewError(f"Connection {self.topview_conn_id!r} has no {missing}.")
-        from airflow.sdk.log import mask_secret
-
-        mask_secret(api_key)
-        return uid, api_key
 
     def close(self) -> None:
         """Release the pooled HTTP connections."""
@@ -165,54 +170,88 @@ class TopviewHook(HttpHook):
         *,
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
-        retry_unanswered: bool = True,
+        paid: bool = False,
     ) -> Any:
-        """Call an API endpoint and return the envelope's ``result``, retrying transient failures.
+        """Call an API endpoint and return the envelope's (redacted) ``result``, retrying transient failures.
 
-        ``retry_unanswered=False`` is for calls that must not run twice (paid submits): when a request was
-        sent but no readable answer came back, raise :class:`TopviewSubmitUncertainError` instead of
-        repeating it.
+        ``paid=True`` is for calls that must not run twice (the submit): it is repeated only after an
+        answer that proves nothing was created; any other failure after sending raises
+        :class:`~airflow_topview.exceptions.TopviewSubmitUncertainError`.
         """
         session = self.get_conn()
         url = self.url_from_endpoint(endpoint)
-        started = time.monotonic()
-        for attempt in itertools.count(1):
-            error: TopviewError
+        connect, total = api.split_timeout(self._request_timeout())
+        attempts = CallAttempts(
+            self.retry_policy, total, self.call_timeout, f"{method} {endpoint}", paid=paid
+        )
+        while True:
+            budget = attempts.begin()
             try:
-                response = session.request(
-                    method, url, params=params, json=json, timeout=self._request_timeout()
+                return self._send(
+                    session, method, url, endpoint, params, json, (min(connect, budget), budget)
                 )
-                return api.read_envelope(response.status_code, response.headers, response.text, endpoint)
-            except TopviewConnectionError as exc:  # an answer came, but unreadable: it may have been accepted
-                if not retry_unanswered:
-                    raise api.uncertain_submit(method, endpoint, exc) from None
-                error = exc
             except TopviewError as exc:
                 error = exc
-            except requests.RequestException as exc:
-                if not retry_unanswered and not _never_sent(exc):
-                    raise api.uncertain_submit(method, endpoint, exc) from None
-                error = TopviewConnectionError(f"{method} {endpoint} failed: {type(exc).__name__}: {exc}")
-            delay = self.retry_policy.delay_before_retry(attempt, error, time.monotonic() - started)
-            if delay is None:
-                raise error
-            self.log.warning(api.describe_retry(method, endpoint, error, attempt, self.retry_policy, delay))
+            delay = attempts.delay_after(error)
+            self.log.warning(attempts.describe(error, delay))
             time.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(
+        self,
+        session: requests.Session,
+        method: str,
+        url: str,
+        endpoint: str,
+        params: dict[str, Any] | None,
+        json: dict[str, Any] | None,
+        timeout: tuple[float, float],
+    ) -> Any:
+        """One attempt, read to the end within ``timeout[1]`` s (a dripping answer cannot stretch it)."""
+        deadline = time.monotonic() + timeout[1]
+        try:
+            with session.request(
+                method, url, params=params, json=json, timeout=timeout, stream=True
+            ) as response:
+                chunks = []
+                while chunk := response.raw.read1(_ANSWER_READ_SIZE, decode_content=True):
+                    chunks.append(chunk)
+                    if time.monotonic() > deadline:
+                        raise TopviewConnectionError(
+                            f"{method} {endpoint}: no complete answer within {timeout[1]:g} s"
+                        )
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            detail = self._redactor.text(f"{type(exc).__name__}: {exc}")
+            raise TopviewConnectionError(
+                f"{method} {endpoint} failed: {detail}", sent=not _never_sent(exc)
+            ) from None
+        text = api.decode_text(b"".join(chunks), response.encoding)
+        return api.read_envelope(response.status_code, response.headers, text, endpoint, self._redactor)
 
     # --- API calls ------------------------------------------------------------------------------
 
     def submit_image_to_video(self, request: ImageToVideoRequest) -> SubmitResult:
-        """Submit an Image-to-Video V2 task (this spends credits). Returns the new task id."""
-        result = self.call("POST", api.SUBMIT_IMAGE_TO_VIDEO, json=request.to_body(), retry_unanswered=False)
-        return SubmitResult.model_validate(result)
+        """Submit an Image-to-Video V2 task (this spends credits). Returns the new task id.
+
+        Repeated only after an answer that proves TopView created nothing (4007, 5003, HTTP 429, a
+        connection refused before sending); after any other failure, or an answer without a readable
+        task id, raises TopviewSubmitUncertainError: the task may exist, and a second submit would pay again.
+        """
+        result = self.call("POST", api.SUBMIT_IMAGE_TO_VIDEO, json=request.to_body(), paid=True)
+        try:
+            return SubmitResult.model_validate(result)
+        except ValidationError:
+            shown = api.short(repr(result))
+            raise uncertain_submit(
+                f"POST {api.SUBMIT_IMAGE_TO_VIDEO}",
+                TopviewConnectionError(f"HTTP 200 whose result has no readable task id: {shown}"),
+            ) from None
 
     def get_image_to_video_task(
         self, topview_task_id: str, *, cloudfront_url: bool = True
     ) -> ImageToVideoTask:
         """Query a task's status and, once finished, its videos (signed URLs that expire)."""
-        params = {"taskId": topview_task_id, "needCloudFrontUrl": str(cloudfront_url).lower()}
-        return ImageToVideoTask.model_validate(self.call("GET", api.QUERY_IMAGE_TO_VIDEO, params=params))
+        params = api.query_params(topview_task_id, cloudfront_url)
+        return task_from_answer(self.call("GET", api.QUERY_IMAGE_TO_VIDEO, params=params))
 
     def get_credit(self) -> CreditDetail:
         """The account's remaining credits."""
@@ -256,16 +295,8 @@ class TopviewHook(HttpHook):
         failure (HTTP 429/5xx, connection errors, timeouts). Other HTTP errors raise TopviewAPIError at once.
         The body is sent with a Content-Length (presigned S3 PUTs refuse chunked bodies).
         """
-        where = _without_query(upload_url)
-
-        def attempt() -> None:
-            with self._storage_session() as session, open_body() as body:
-                response = session.put(upload_url, data=_SizedBody(body, size), timeout=self.timeout)
-            if response.status_code >= 300:
-                raise _storage_error("PUT", where, response)
-
-        self._transfer_with_retries("PUT", where, attempt)
-        self.log.info("Uploaded %s (%d bytes) to %s", what, size, where)
+        self.storage.put(upload_url, open_body, size)
+        self.log.info("Uploaded %s (%d bytes) to %s", what, size, without_query(upload_url))
 
     def check_upload(self, file_id: str) -> bool:
         """Whether TopView has the file in place (``GET /v1/upload/check``); it lags behind the PUT."""
@@ -315,13 +346,13 @@ class TopviewHook(HttpHook):
         """
         text = str(source)
         fmt = transfer.upload_format(text, file_format)
-        shown = _without_query(text)
+        shown = without_query(text)
         with self._readable_source(source) as (path, size):
             credential = self.get_upload_credential(fmt)
             self.log.info(
                 "Uploading %s (%s, %d bytes) as TopView file %s", shown, fmt, size, credential.file_id
             )
-            self.put_upload(credential.upload_url, lambda: _open_storage(path, "rb"), size, what=shown)
+            self.put_upload(credential.upload_url, lambda: open_storage(path, "rb"), size, what=shown)
         checks = self.wait_for_upload(credential.file_id, timeout=check_timeout, poll_interval=check_interval)
         self.log.info("TopView confirmed file %s after %d check(s)", credential.file_id, checks)
         return credential.file_id
@@ -338,35 +369,17 @@ class TopviewHook(HttpHook):
                 yield ObjectStoragePath(local), size
             return
         path = source if isinstance(source, ObjectStoragePath) else ObjectStoragePath(os.fspath(source))
-        view = _fsspec_view(path)
+        view = fsspec_view(path)
         if not view.is_file():
             raise FileNotFoundError(
-                f"upload source {_without_query(str(source))!r} does not exist or is not a file"
+                f"upload source {without_query(str(source))!r} does not exist or is not a file"
             )
         yield path, int(view.stat().st_size)
 
     def _fetch_to_file(self, url: str, local_path: str) -> int:
         """Download ``url`` to ``local_path`` in chunks (no TopView headers); transient errors are retried."""
-        where = _without_query(url)
-
-        def attempt() -> int:
-            size = 0
-            with (
-                self._storage_session() as session,
-                session.get(url, stream=True, timeout=self.timeout) as response,
-            ):
-                if response.status_code in (404, 410):
-                    raise FileNotFoundError(f"upload source {where} answered HTTP {response.status_code}")
-                if response.status_code >= 300:
-                    raise _storage_error("GET", where, response)
-                with open(local_path, "wb") as out:
-                    for chunk in response.iter_content(TRANSFER_CHUNK_SIZE):
-                        out.write(chunk)
-                        size += len(chunk)
-            return size
-
-        size = self._transfer_with_retries("GET", where, attempt)
-        self.log.info("Fetched upload source %s (%d bytes)", where, size)
+        size = self.storage.fetch_to_file(url, local_path)
+        self.log.info("Fetched upload source %s (%d bytes)", without_query(url), size)
         return size
 
     def download_video(self, url: str, target: ObjectStoragePath | str) -> int:
@@ -378,27 +391,7 @@ class TopviewHook(HttpHook):
         from airflow.sdk import ObjectStoragePath
 
         path = target if isinstance(target, ObjectStoragePath) else ObjectStoragePath(target)
-        where = _without_query(url)
-
-        def attempt() -> int:
-            size = 0
-            with (
-                self._storage_session() as session,
-                session.get(url, stream=True, timeout=self.timeout) as response,
-            ):
-                if response.status_code >= 300:
-                    raise _storage_error("GET", where, response)
-                try:
-                    with _open_storage(path, "wb") as out:
-                        for chunk in response.iter_content(TRANSFER_CHUNK_SIZE):
-                            out.write(chunk)
-                            size += len(chunk)
-                except BaseException:
-                    _remove_quietly(path)
-                    raise
-            return size
-
-        return self._transfer_with_retries("GET", where, attempt)
+        return self.storage.download(url, path)
 
     def download_videos(
         self,
@@ -475,147 +468,8 @@ class TopviewHook(HttpHook):
             written.append(str(target))
         return written
 
-    def _transfer_with_retries(self, method: str, where: str, attempt: Callable[[], T]) -> T:
-        """Run one storage-side request, retrying transient failures like :meth:`call` does."""
-        for number in itertools.count(1):
-            error: TopviewError
-            try:
-                return attempt()
-            except TopviewError as exc:
-                error = exc
-            except requests.RequestException as exc:
-                detail = _without_query(str(exc))
-                error = TopviewConnectionError(f"{method} {where} failed: {type(exc).__name__}: {detail}")
-            delay = self.retry_policy.delay_before_retry(number, error)
-            if delay is None:
-                raise error
-            self.log.warning(api.describe_retry(method, where, error, number, self.retry_policy, delay))
-            time.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
 
-
-class TopviewAsyncHook(BaseHook):
-    """The async twin of :class:`TopviewHook`, for triggers: read-only calls over aiohttp.
-
-    The connection is read with the async API, and all hooks in one event loop (one triggerer) share a
-    pooled HTTP session, so hundreds of waiting tasks do not open hundreds of connection pools.
-    """
-
-    conn_name_attr = "topview_conn_id"
-    default_conn_name = "topview_default"
-    conn_type = "topview"
-    hook_name = "TopView"
-
-    def __init__(
-        self,
-        topview_conn_id: str = default_conn_name,
-        *,
-        retry_limit: int = 5,
-        retry_delay: float = 1.0,
-        retry_max_delay: float = 30.0,
-        busy_timeout: float = 600.0,
-        timeout: float = 60.0,
-    ) -> None:
-        super().__init__()
-        self.topview_conn_id = topview_conn_id
-        self.retry_policy = api.RetryPolicy(retry_limit, retry_delay, retry_max_delay, busy_timeout)
-        self.timeout = timeout
-        self._target: tuple[str, dict[str, str]] | None = None
-
-    async def _base_url_and_headers(self) -> tuple[str, dict[str, str]]:
-        if self._target is None:
-            from airflow.providers.common.compat.connection import get_async_connection
-
-            connection = await get_async_connection(self.topview_conn_id, hook=self)
-            uid, api_key = _credentials(connection, self.topview_conn_id)
-            self._target = (
-                api.normalize_base_url(connection.host, connection.port),
-                api.auth_headers(uid, api_key),
-            )
-        return self._target
-
-    def session(self) -> AbstractAsyncContextManager[aiohttp.ClientSession]:
-        """Hold the event loop's shared HTTP session (a trigger holds it for its whole run)."""
-        return SHARED_SESSIONS.lease()
-
-    async def call(self, method: str, endpoint: str, *, params: dict[str, Any] | None = None) -> Any:
-        """Call an API endpoint and return the envelope's ``result``, retrying transient failures."""
-        base_url, headers = await self._base_url_and_headers()
-        timeout = aiohttp.ClientTimeout(total=self.timeout)
-        async with self.session() as session:
-            started = time.monotonic()
-            for attempt in itertools.count(1):
-                error: TopviewError
-                try:
-                    async with session.request(
-                        method, base_url + endpoint, params=params, headers=headers, timeout=timeout
-                    ) as response:
-                        text = await response.text()
-                        return api.read_envelope(response.status, response.headers, text, endpoint)
-                except TopviewError as exc:
-                    error = exc
-                except (aiohttp.ClientError, TimeoutError) as exc:
-                    error = TopviewConnectionError(f"{method} {endpoint} failed: {type(exc).__name__}: {exc}")
-                delay = self.retry_policy.delay_before_retry(attempt, error, time.monotonic() - started)
-                if delay is None:
-                    raise error
-                self.log.warning(
-                    api.describe_retry(method, endpoint, error, attempt, self.retry_policy, delay)
-                )
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def get_image_to_video_task(
-        self, topview_task_id: str, *, cloudfront_url: bool = True
-    ) -> ImageToVideoTask:
-        """Query a task's status and, once finished, its videos."""
-        params = {"taskId": topview_task_id, "needCloudFrontUrl": str(cloudfront_url).lower()}
-        return ImageToVideoTask.model_validate(
-            await self.call("GET", api.QUERY_IMAGE_TO_VIDEO, params=params)
-        )
-
-
-class _SharedSessions:
-    """One aiohttp session per event loop, shared by every lease holder and closed with the last one."""
-
-    def __init__(self) -> None:
-        self._sessions: dict[asyncio.AbstractEventLoop, tuple[aiohttp.ClientSession, int]] = {}
-
-    @asynccontextmanager
-    async def lease(self) -> AsyncIterator[aiohttp.ClientSession]:
-        loop = asyncio.get_running_loop()
-        session, holders = self._sessions.get(loop, (None, 0))
-        if session is None or session.closed:
-            session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, limit_per_host=50))
-        self._sessions[loop] = (session, holders + 1)
-        try:
-            yield session
-        finally:
-            session, holders = self._sessions[loop]
-            if holders <= 1:
-                del self._sessions[loop]
-                await session.close()
-            else:
-                self._sessions[loop] = (session, holders - 1)
-
-
-SHARED_SESSIONS = _SharedSessions()
-
-
-def _credentials(connection: Connection, conn_id: str) -> tuple[str, str]:
-    """(Topview UID, API key) from a connection, or an error naming what is missing (never the value)."""
-    uid, api_key = connection.login, connection.password
-    if not uid or not api_key:
-        missing = " and ".join(
-            name
-            for name, value in (("login (Topview UID)", uid), ("password (API key)", api_key))
-            if not value
-        )
-        raise TopviewError(f"Connection {conn_id!r} has no {missing}.")
-    return uid, api_key
-
-
-def _never_sent(exc: requests.RequestException) -> bool:
+def _never_sent(exc: BaseException) -> bool:
     """Whether the request failed before any byte reached the server, so repeating it cannot duplicate it."""
     if isinstance(exc, requests.ConnectTimeout):
         return True
@@ -624,67 +478,3 @@ def _never_sent(exc: requests.RequestException) -> bool:
         text = f"{reason or exc}"
         return "NewConnectionError" in text or "Connection refused" in text or "Failed to resolve" in text
     return False
-
-
-class _SizedBody:
-    """A request body that streams from a file object in chunks and tells its length up front.
-
-    requests sends a Content-Length for it (presigned S3 PUTs refuse chunked bodies) and urllib3 sends it
-    chunk by chunk from ``__iter__``, so the file is never held in memory. It has deliberately no
-    ``read()``: urllib3 would then treat it as a file and send 16 KiB blocks, a third slower than curl.
-    """
-
-    def __init__(self, file: IO[bytes], size: int) -> None:
-        self._file = file
-        self._size = size
-
-    def __len__(self) -> int:
-        return self._size
-
-    def __iter__(self) -> Iterator[bytes]:
-        while chunk := self._file.read(TRANSFER_CHUNK_SIZE):
-            yield chunk
-
-
-def _fsspec_view(path: ObjectStoragePath) -> Any:
-    """The path to do I/O with: itself, or for schemes only fsspec knows (``memory://``) fsspec's own path.
-
-    ObjectStoragePath opens files through Airflow's filesystem registry, which has ``file`` built in and
-    gets ``s3``, ``gs``, ... from providers; fsspec itself knows a few more, used when no conn_id is set.
-    """
-    try:
-        path.fs  # noqa: B018 (resolving the filesystem is the check)
-    except ValueError:
-        if path.conn_id is None:
-            return path.__wrapped__
-        raise
-    return path
-
-
-def _open_storage(path: ObjectStoragePath, mode: str) -> IO[bytes]:
-    return _fsspec_view(path).open(mode)  # type: ignore[no-any-return]
-
-
-def _remove_quietly(path: ObjectStoragePath) -> None:
-    with suppress(Exception):  # best effort: the error that got us here matters more
-        _fsspec_view(path).unlink(missing_ok=True)
-
-
-_QUERY = re.compile(r"\?[^\s'\")]*")
-
-
-def _without_query(text: str) -> str:
-    """Drop query strings (presigned signatures) from a URL or an error message that quotes one."""
-    return _QUERY.sub("", text)
-
-
-def _storage_error(method: str, where: str, response: requests.Response) -> TopviewAPIError:
-    """An HTTP error from the storage side (S3-like, XML bodies): code ``HTTP <status>``."""
-    body = " ".join(response.text.split())[:300] if response.text else "no body"
-    return TopviewAPIError(
-        f"HTTP {response.status_code}",
-        body,
-        http_status=response.status_code,
-        retry_after=api.parse_retry_after(response.headers),
-        endpoint=f"{method} {where}",
-    )

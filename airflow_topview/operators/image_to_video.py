@@ -7,7 +7,8 @@ the hook, HTTP clients and pydantic models are imported inside ``execute``.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, ClassVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.configuration import conf
@@ -23,9 +24,10 @@ if TYPE_CHECKING:
     from airflow_topview.catalog import CreditEstimate
     from airflow_topview.hooks.topview import TopviewHook
     from airflow_topview.models import ImageToVideoRequest
+    from airflow_topview.submit_journal import SubmitJournal, SubmitRecord
 
-# Key under which the submitted TopView task id survives retries (task_state_store, Airflow 3.3+).
-TASK_STATE_KEY = "topview_task_id"
+#: What a retry does when an earlier try sent a submit whose answer never arrived (the task may exist).
+UNCERTAIN_SUBMIT_CHOICES = ("fail", "resubmit")
 
 # Operator parameter names of the submit body, in the order TopView documents them.
 BODY_PARAMETERS: tuple[str, ...] = (
@@ -53,9 +55,13 @@ class SubmitImageToVideoOperator(BaseOperator):
     the task without retries and names the parameter and the rule.
 
     XCom: ``return_value`` and ``task_id`` hold the TopView task id (str); with ``wait_for_completion=True``
-    ``result`` holds the finished task. The submit runs on the worker, never in the trigger. A retry of the
-    task first looks at the TopView task an earlier try submitted (kept in ``task_state_store``): running ->
-    wait for it, succeeded -> reuse it, failed -> submit anew; so retries never pay twice.
+    ``result`` holds the finished task. The submit runs on the worker, never in the trigger, and is
+    journaled in ``task_state_store`` before it is sent. A retry or clear first reads the journal: the
+    same request's earlier task is reused (running -> wait for it, succeeded -> reuse it, failed -> submit
+    anew); a changed request is submitted anew; a submit whose answer never arrived fails the task as
+    uncertain (``on_uncertain_submit``). A submit is repeated only after an answer proving that TopView
+    created nothing (4007, 5003, HTTP 429, connection refused); any other failure after sending fails the
+    task without retries, since TopView may have created (and billed) the task.
 
     :param model: TopView model id or display name (``seedance-1.5-pro``, ``Kling V3``, ...).
     :param first_frame_file_id: file id of the first frame (single image and first/last-frame modes).
@@ -75,13 +81,17 @@ class SubmitImageToVideoOperator(BaseOperator):
     :param poll_interval: seconds between status checks while waiting.
     :param timeout: longest wait for the videos, in seconds.
     :param max_credits: fail before submitting when the estimated cost is higher; fails closed when
-        the cost cannot be estimated (a model the catalog does not know).
+        the cost cannot be estimated (a model the catalog does not know), and when a template renders it
+        to nothing (``None`` or empty text): only a Python ``None`` means "no budget".
     :param validate_model: check the parameters against the known capabilities of the model (models
         missing from the catalog are never blocked).
     :param models_file: a JSON file extending or correcting the model catalog (see ``[topview] models_file``).
     :param fail_on_partial: with ``wait_for_completion``, fail when any video of the task failed.
     :param hook_params: extra keyword arguments for :class:`TopviewHook` (``retry_limit``, ``retry_delay``,
-        ``timeout``, ...).
+        ``retry_max_delay``, ``busy_timeout``, ``timeout``); JSON-safe, checked before anything is sent.
+    :param on_uncertain_submit: when a retry finds that an earlier try sent the submit but never got its
+        answer (worker killed, ``execution_timeout``): ``"fail"`` (default) fails without submitting, as
+        TopView may have created and billed that task; ``"resubmit"`` accepts a possible second charge.
     """
 
     template_fields: Sequence[str] = (*BODY_PARAMETERS, "max_credits")
@@ -117,6 +127,7 @@ class SubmitImageToVideoOperator(BaseOperator):
         models_file: str | None = None,
         fail_on_partial: bool = False,
         hook_params: dict[str, Any] | None = None,
+        on_uncertain_submit: Literal["fail", "resubmit"] = "fail",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -142,14 +153,29 @@ class SubmitImageToVideoOperator(BaseOperator):
         self.models_file = models_file
         self.fail_on_partial = fail_on_partial
         self.hook_params = hook_params or {}
+        self.on_uncertain_submit = on_uncertain_submit
         self.topview_link = ""  # read by TopviewVideoLink when the try ends
 
-    @property
+    @cached_property
     def hook(self) -> TopviewHook:
         """A hook for ``topview_conn_id``; built on first use so parsing a DAG never touches it."""
         from airflow_topview.hooks.topview import TopviewHook
 
         return TopviewHook(self.topview_conn_id, **self.hook_params)
+
+    def check_settings(self) -> None:
+        """Waiting parameters, ``hook_params`` and ``on_uncertain_submit``, before anything is sent."""
+        from airflow_topview.params import check_hook_params, check_waiting, fail_on_bad_input
+
+        with fail_on_bad_input():
+            if self.wait_for_completion:
+                check_waiting(poll_interval=self.poll_interval, timeout=self.timeout)
+            check_hook_params(self.hook_params)
+            if self.on_uncertain_submit not in UNCERTAIN_SUBMIT_CHOICES:
+                raise ValueError(
+                    f"on_uncertain_submit: must be one of {', '.join(UNCERTAIN_SUBMIT_CHOICES)}, "
+                    f"got {self.on_uncertain_submit!r}"
+                )
 
     def build_request(self) -> ImageToVideoRequest:
         """Validate the rendered parameters into a submit body; bad input fails the task, no retry."""
@@ -193,11 +219,15 @@ class SubmitImageToVideoOperator(BaseOperator):
         return estimate
 
     def _max_credits(self) -> float | None:
-        from airflow_topview.models import is_unset
-
+        """The budget: a Python None means none; a template rendered to nothing is an error (fail closed)."""
         value = self.max_credits
-        if value is None or is_unset("max_credits", value):
+        if value is None:
             return None
+        if isinstance(value, str) and value.strip() in ("", "None", "null"):
+            raise AirflowFailException(
+                f"max_credits: rendered to {value!r}, not a number. A budget fails closed: give a number, "
+                "or leave max_credits unset (Python None) for no budget"
+            )
         try:
             budget = float(value)
         except (TypeError, ValueError):
@@ -208,6 +238,7 @@ class SubmitImageToVideoOperator(BaseOperator):
 
     def execute(self, context: Context) -> str:
         request = self.build_request()
+        self.check_settings()
         estimate = self.check_model_and_budget(request)
         hook = self.hook
         try:
@@ -240,35 +271,75 @@ class SubmitImageToVideoOperator(BaseOperator):
     def _resume_or_submit(
         self, context: Context, request: ImageToVideoRequest, hook: TopviewHook
     ) -> tuple[str, dict[str, Any] | None]:
-        """Reuse the TopView task an earlier try of this task submitted, unless it failed; else submit.
+        """Reuse the task an earlier try submitted for the same request, unless it failed; else submit.
 
         Returns the task id and, when that task already finished successfully, its final event.
         """
-        store = context.get("task_state_store")
-        if store is None:
+        from airflow_topview.submit_journal import SubmitJournal, fingerprint
+
+        journal = SubmitJournal(context.get("task_state_store"))
+        body_fingerprint = fingerprint(request.to_body())
+        if not journal.available:
+            self._without_journal(context)
+        previous = journal.read()
+        if previous is not None and previous.fingerprint not in (None, body_fingerprint):
             self.log.warning(
-                "This Airflow has no task_state_store (it came in Airflow 3.3): if this task is retried "
-                "it submits, and TopView bills, a new generation."
+                "An earlier try submitted at %s for a different request (the rendered parameters changed; "
+                "TopView task %s): submitting anew instead of reusing it",
+                previous.attempted_at,
+                previous.topview_task_id or "unknown",
             )
-        elif previous := store.get(TASK_STATE_KEY):
-            earlier = self._earlier_task_event(hook, str(previous))
+        elif previous is not None and previous.topview_task_id is None:
+            self._uncertain_earlier_submit(previous)
+        elif previous is not None and previous.topview_task_id is not None:
+            earlier = self._earlier_task_event(hook, previous.topview_task_id)
             if earlier is None:
                 self.log.info(
-                    "An earlier try submitted TopView task %s; still running, waiting for it", previous
+                    "An earlier try submitted TopView task %s; still running, waiting for it",
+                    previous.topview_task_id,
                 )
-                return str(previous), None
+                return previous.topview_task_id, None
             if earlier["status"] == "success":
                 self.log.info(
-                    "An earlier try submitted TopView task %s and it succeeded; not resubmitting", previous
+                    "An earlier try submitted TopView task %s and it succeeded; not resubmitting",
+                    previous.topview_task_id,
                 )
-                return str(previous), earlier
+                return previous.topview_task_id, earlier
             self.log.warning(
-                "TopView task %s of an earlier try ended (%s); submitting anew", previous, earlier
+                "TopView task %s of an earlier try ended (%s); submitting anew",
+                previous.topview_task_id,
+                earlier,
             )
-        topview_task_id = self._submit(request, hook)
-        if store is not None:
-            store.set(TASK_STATE_KEY, topview_task_id)
-        return topview_task_id, None
+        return self._submit(request, hook, journal, body_fingerprint), None
+
+    def _without_journal(self, context: Context) -> None:
+        """Airflow < 3.3 has no task_state_store: a retry cannot know what an earlier try paid for."""
+        try_number = getattr(context["ti"], "try_number", 1) or 1
+        if try_number > 1 and self.on_uncertain_submit == "fail":
+            raise AirflowFailException(
+                f"This is try {try_number} of the task, and this Airflow has no task_state_store (Airflow "
+                "3.3+): it cannot know whether an earlier try submitted, and paid for, a TopView task, so it "
+                "does not submit again. Check the TopView web app; to submit anyway, set "
+                "on_uncertain_submit='resubmit'."
+            )
+        self.log.warning(
+            "This Airflow has no task_state_store (it came in Airflow 3.3): a retry of this task cannot "
+            "see this submit; it fails instead of paying twice unless on_uncertain_submit='resubmit'."
+        )
+
+    def _uncertain_earlier_submit(self, previous: SubmitRecord) -> None:
+        """An earlier try sent this request and never recorded the answer: fail, or resubmit if allowed."""
+        what = (
+            f"An earlier try of this task sent the same submit at {previous.attempted_at} and never recorded "
+            "TopView's answer (worker killed or timed out, or an answer that did not show the outcome): "
+            "TopView may have created, and billed, a task whose id is unknown (topview_task_id unknown)"
+        )
+        if self.on_uncertain_submit != "resubmit":
+            raise AirflowFailException(
+                f"{what}. Not submitting again. Look in the TopView web app for a task submitted at that "
+                "time; to submit anyway, set on_uncertain_submit='resubmit'."
+            )
+        self.log.warning("%s; submitting again as on_uncertain_submit='resubmit'", what)
 
     def _earlier_task_event(self, hook: TopviewHook, topview_task_id: str) -> dict[str, Any] | None:
         """Status of an earlier try's task: None while running, else its final event (``gone`` if unknown)."""
@@ -283,12 +354,24 @@ class SubmitImageToVideoOperator(BaseOperator):
                     raise
                 return {"status": "gone", "topview_task_id": topview_task_id, "message": str(exc)}
 
-    def _submit(self, request: ImageToVideoRequest, hook: TopviewHook) -> str:
+    def _submit(
+        self, request: ImageToVideoRequest, hook: TopviewHook, journal: SubmitJournal, body_fingerprint: str
+    ) -> str:
+        """Journal the intent, submit, journal the answer; a failure proving nothing was created clears it."""
+        from airflow_topview.exceptions import TopviewError, TopviewSubmitUncertainError
         from airflow_topview.outcome import permanent_errors_fail_task
 
+        record = journal.intent(body_fingerprint)
         self.log.info("Submitting TopView Image-to-Video task: %s", request.to_body())
         with permanent_errors_fail_task():
-            result = hook.submit_image_to_video(request)
+            try:
+                result = hook.submit_image_to_video(request)
+            except TopviewSubmitUncertainError as exc:  # the record stays: a retry must not pay blindly
+                raise TopviewSubmitUncertainError(f"{exc} (submit sent at {record.attempted_at})") from None
+            except TopviewError:
+                journal.forget()  # refused, busy past busy_timeout, never sent: TopView created nothing
+                raise
+        journal.answered(record, result.task_id)
         self.log.info("TopView accepted the task: topview_task_id=%s", result.task_id)
         return result.task_id
 
@@ -309,14 +392,15 @@ class SubmitImageToVideoOperator(BaseOperator):
 
     def _poll_until_done(self, hook: TopviewHook, topview_task_id: str) -> dict[str, Any]:
         """Wait on the worker (not deferrable): poll until the task finishes or ``timeout`` passes."""
-        from airflow_topview.outcome import poll_once
+        from airflow_topview.outcome import StatusWatch, poll_once
 
+        watch = StatusWatch(topview_task_id, self.log)
         deadline = time.monotonic() + self.timeout
         while True:
-            event = poll_once(hook, topview_task_id, self.log)
+            event = poll_once(hook, watch)
             if event is not None:
                 return event
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return {"status": "timeout", "topview_task_id": topview_task_id}
+                return watch.timeout_event()
             time.sleep(min(self.poll_interval, remaining))

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_topview.hooks.topview import TopviewHook
+    from airflow_topview.outcome import StatusWatch
 
 
 class ImageToVideoSensor(BaseSensorOperator):
@@ -70,13 +71,28 @@ class ImageToVideoSensor(BaseSensorOperator):
 
         return TopviewHook(self.topview_conn_id, **self.hook_params)
 
+    @cached_property
+    def _watch(self) -> StatusWatch:
+        from airflow_topview.outcome import StatusWatch
+
+        return StatusWatch(self._checked_task_id(), self.log)
+
     def _checked_task_id(self) -> str:
         from airflow_topview.outcome import require_task_id
 
         return require_task_id(self.topview_task_id)
 
     def execute(self, context: Context) -> Any:
+        from airflow_topview.params import check_hook_params, check_waiting, fail_on_bad_input
+
         topview_task_id = self._checked_task_id()
+        with fail_on_bad_input():
+            check_waiting(
+                poll_interval=self.poke_interval,
+                timeout=self.timeout,
+                max_poll_interval=self.max_poll_interval,
+            )
+            check_hook_params(self.hook_params)
         if not self.deferrable:
             return super().execute(context)
         from airflow_topview.triggers.image_to_video import ImageToVideoTrigger
@@ -97,7 +113,7 @@ class ImageToVideoSensor(BaseSensorOperator):
     def poke(self, context: Context) -> PokeReturnValue | bool:
         from airflow_topview.outcome import poll_once
 
-        event = poll_once(self.hook, self._checked_task_id(), self.log)
+        event = poll_once(self.hook, self._watch)
         if event is None:
             return False
         return PokeReturnValue(is_done=True, xcom_value=self._finish(event))

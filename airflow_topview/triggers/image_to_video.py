@@ -1,7 +1,9 @@
 """ImageToVideoTrigger: waits for a TopView task in the triggerer, so no worker slot is held.
 
 The trigger only polls (GET); the paid submit always runs on the worker before deferring, so a triggerer
-restart repeats harmless queries, never a submit.
+restart repeats harmless queries, never a submit. Everything the trigger needs is imported with this
+module, never inside ``run()``: an import on the triggerer's event loop would block every other trigger.
+Operators import this module only when they defer.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_topview.exceptions import TopviewError
+from airflow_topview.hooks.topview_async import TopviewAsyncHook
+from airflow_topview.outcome import StatusWatch
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -25,10 +29,11 @@ class ImageToVideoTrigger(BaseTrigger):
 
     - ``success``: ``result`` holds the finished task (TopView's JSON, camelCase);
     - ``fail``: ``message`` holds TopView's ``errorMsg``;
-    - ``timeout``: the deadline passed while the task was still running;
-    - ``error``: a permanent API error (``message``, ``code``).
+    - ``timeout``: the deadline passed while the task was still running (``last_status``: what it was);
+    - ``error``: a permanent API error (``message``, ``code``), or an unexpected failure of the wait.
 
-    Transient errors while polling are logged and polling goes on.
+    Transient errors and unreadable answers while polling are logged and polling goes on; statuses this
+    provider does not know are logged once and polled on; ``cancelled``/``expired`` end the wait as ``fail``.
 
     :param topview_task_id: the TopView task to wait for.
     :param topview_conn_id: the ``topview`` connection (only its id is stored, never the key).
@@ -54,7 +59,6 @@ class ImageToVideoTrigger(BaseTrigger):
         self.poll_interval = poll_interval
         self.max_poll_interval = max_poll_interval
         self.hook_params = hook_params or {}
-        self._last_status: str | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -70,45 +74,32 @@ class ImageToVideoTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_topview.hooks.topview import TopviewAsyncHook
+        yield TriggerEvent(await self._wait())  # type: ignore[no-untyped-call]
 
-        hook = TopviewAsyncHook(self.topview_conn_id, **self.hook_params)
-        interval = self.poll_interval
-        async with hook.session():
-            while True:
-                event = await self._poll_once(hook)
-                if event is not None:
-                    yield TriggerEvent(event)  # type: ignore[no-untyped-call]
-                    return
-                remaining = self.end_time - time.time()
-                if remaining <= 0:
-                    timeout = self._event("timeout", message="the task did not finish in time")
-                    yield TriggerEvent(timeout)  # type: ignore[no-untyped-call]
-                    return
-                await asyncio.sleep(min(interval, remaining))
-                if self.max_poll_interval:
-                    interval = min(interval * 1.5, self.max_poll_interval)
-
-    async def _poll_once(self, hook: Any) -> dict[str, Any] | None:
-        """The final event, or None while the task runs (or a transient error passes)."""
-        from airflow_topview.api import is_retryable
-        from airflow_topview.exceptions import TopviewAPIError
-        from airflow_topview.outcome import event_for
-
+    async def _wait(self) -> dict[str, Any]:
+        """Poll until the final event; whatever goes wrong, the trigger still ends with exactly one event."""
+        watch = StatusWatch(self.topview_task_id, self.log)
         try:
-            task = await hook.get_image_to_video_task(self.topview_task_id)
-        except TopviewError as exc:
-            if is_retryable(exc):
-                self.log.warning(
-                    "Polling TopView task %s failed, will poll again: %s", self.topview_task_id, exc
-                )
-                return None
-            code = exc.code if isinstance(exc, TopviewAPIError) else None
-            return self._event("error", message=str(exc), code=code)
-        if task.status != self._last_status:  # one line per change: a triggerer runs many pollers
-            self.log.info("TopView task %s is %s", self.topview_task_id, task.status)
-            self._last_status = task.status
-        return event_for(task)
-
-    def _event(self, status: str, **payload: Any) -> dict[str, Any]:
-        return {"status": status, "topview_task_id": self.topview_task_id, **payload}
+            hook = TopviewAsyncHook(self.topview_conn_id, **self.hook_params)
+            interval = self.poll_interval
+            async with hook.session():
+                while True:
+                    try:
+                        event = watch.decide(await hook.get_image_to_video_task(self.topview_task_id))
+                    except TopviewError as exc:
+                        event = watch.decide(None, exc)
+                    if event is not None:
+                        return event
+                    remaining = self.end_time - time.time()
+                    if remaining <= 0:
+                        return watch.timeout_event()
+                    await asyncio.sleep(min(interval, remaining))
+                    if self.max_poll_interval:
+                        interval = min(interval * 1.5, self.max_poll_interval)
+        except Exception as exc:  # a bug or an odd library error must not end the wait without its event
+            self.log.exception("Waiting for TopView task %s failed unexpectedly", self.topview_task_id)
+            return {
+                "status": "error",
+                "topview_task_id": self.topview_task_id,
+                "message": f"waiting failed unexpectedly: {type(exc).__name__}: {exc}",
+            }

@@ -164,14 +164,19 @@ def test_permanent_api_error_fails_once_quoting_topview(
     assert_no_secret(result)
 
 
-def test_transient_submit_errors_are_retried_inside_the_call(
+def test_answers_proving_no_task_was_created_are_retried_inside_the_call(
     topview_connection: TopviewSimulator, dag_runner: DagRunner
 ) -> None:
     sim = topview_connection
-    sim.inject("submit", Fault.http(503), times=2)
+    sim.inject("submit", Fault.http(429), times=1)
+    sim.inject("submit", Fault.code("5003"), times=1)
     result = dag_runner.run("topview_test_bad_input", conf={"first": sim.add_file("png"), "count": "1"})
     assert result.state == "success", result.log[-4000:]
-    assert [entry.status for entry in sim.requests_to("submit")] == [503, 503, 200]
+    assert [(entry.status, entry.code) for entry in sim.requests_to("submit")] == [
+        (429, None),
+        (200, "5003"),
+        (200, "200"),
+    ]
     assert len(sim.tasks) == 1
 
 
@@ -183,5 +188,5 @@ def test_unanswered_submit_fails_without_retry_and_is_sent_once(
     result = dag_runner.run("topview_test_bad_input", conf={"first": sim.add_file("png"), "count": "1"})
     assert result.state == "failed"
     assert result.tries[("submit", -1)] == 1  # retries=2 in the DAG: a retry could pay twice
-    assert "it is not sent again so that it is not paid twice" in result.log
+    assert "TopView may have created (and will bill) a task, so it is not sent again" in result.log
     assert len(sim.requests_to("submit")) == 1

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from airflow_topview.hooks.topview import SHARED_SESSIONS, TopviewHook
+from airflow_topview.hooks.topview import TopviewHook
+from airflow_topview.hooks.topview_async import SHARED_SESSIONS
 from airflow_topview.models import build_request
 from airflow_topview.testing import Fault, TopviewSimulator
 from airflow_topview.triggers.image_to_video import ImageToVideoTrigger
@@ -91,6 +92,7 @@ async def test_timeout_event_when_deadline_passes(topview_connection: TopviewSim
         "status": "timeout",
         "topview_task_id": task_id,
         "message": "the task did not finish in time",
+        "last_status": "running",
     }
 
 

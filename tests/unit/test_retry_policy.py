@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_topview.api import RetryPolicy, backoff_delay, read_envelope
+from airflow_topview.api import read_envelope
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError
+from airflow_topview.retries import RetryPolicy, backoff_delay
 
 POLICY = RetryPolicy(attempts=3, base_delay=1.0, max_delay=8.0, busy_timeout=60.0)
 

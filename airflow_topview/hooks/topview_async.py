@@ -1,0 +1,140 @@
+"""TopviewAsyncHook: the read-only API calls a trigger makes, over aiohttp, in the triggerer's event loop.
+
+Same connection reading, credentials rules, timeouts, retry engine and redaction as the sync hook
+(:mod:`airflow_topview.api`, :mod:`airflow_topview.retries`); only the transport differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from airflow.sdk import BaseHook
+
+from airflow_topview import api
+from airflow_topview.exceptions import TopviewConnectionError, TopviewError
+from airflow_topview.models import task_from_answer
+from airflow_topview.redaction import NO_SECRETS, Redactor
+from airflow_topview.retries import CallAttempts, RetryPolicy
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from airflow_topview.models import ImageToVideoTask
+
+# aiohttp errors raised before the request reached the server (nothing to duplicate).
+_NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+
+
+class TopviewAsyncHook(BaseHook):
+    """The async twin of :class:`~airflow_topview.hooks.topview.TopviewHook`, for triggers.
+
+    The connection is read with the async API, and all hooks in one event loop (one triggerer) share a
+    pooled HTTP session, so hundreds of waiting tasks do not open hundreds of connection pools. Takes the
+    same keyword arguments as the sync hook (``hook_params`` mean the same in both places).
+    """
+
+    conn_name_attr = "topview_conn_id"
+    default_conn_name = "topview_default"
+    conn_type = "topview"
+    hook_name = "TopView"
+
+    def __init__(
+        self,
+        topview_conn_id: str = default_conn_name,
+        *,
+        retry_limit: int = 5,
+        retry_delay: float = 1.0,
+        retry_max_delay: float = 30.0,
+        busy_timeout: float = 600.0,
+        timeout: float | tuple[float, float] = api.DEFAULT_TIMEOUT,
+        call_timeout: float = api.DEFAULT_CALL_TIMEOUT,
+    ) -> None:
+        super().__init__()
+        self.topview_conn_id = topview_conn_id
+        self.retry_policy = RetryPolicy(retry_limit, retry_delay, retry_max_delay, busy_timeout)
+        self.timeout = timeout
+        self.call_timeout = call_timeout
+        self._target: tuple[str, dict[str, str]] | None = None
+        self._redactor: Redactor = NO_SECRETS
+
+    async def _base_url_and_headers(self) -> tuple[str, dict[str, str]]:
+        if self._target is None:
+            from airflow.providers.common.compat.connection import get_async_connection
+
+            connection = await get_async_connection(self.topview_conn_id, hook=self)
+            uid, api_key = api.credentials(connection.login, connection.password, self.topview_conn_id)
+            self._redactor = Redactor(api_key, connection.password)
+            self._target = (
+                api.normalize_base_url(connection.host, connection.port),
+                api.auth_headers(uid, api_key),
+            )
+        return self._target
+
+    def session(self) -> AbstractAsyncContextManager[aiohttp.ClientSession]:
+        """Hold the event loop's shared HTTP session (a trigger holds it for its whole run)."""
+        return SHARED_SESSIONS.lease()
+
+    async def call(self, method: str, endpoint: str, *, params: dict[str, Any] | None = None) -> Any:
+        """Call an API endpoint; return the envelope's (redacted) ``result``, retrying transient failures."""
+        base_url, headers = await self._base_url_and_headers()
+        connect, total = api.split_timeout(self.timeout)
+        attempts = CallAttempts(self.retry_policy, total, self.call_timeout, f"{method} {endpoint}")
+        async with self.session() as session:
+            while True:
+                budget = attempts.begin()
+                timeout = aiohttp.ClientTimeout(total=budget, sock_connect=min(connect, budget))
+                try:
+                    async with session.request(
+                        method, base_url + endpoint, params=params, headers=headers, timeout=timeout
+                    ) as response:
+                        text = api.decode_text(await response.read(), response.charset)
+                        return api.read_envelope(
+                            response.status, response.headers, text, endpoint, self._redactor
+                        )
+                except TopviewError as exc:
+                    error = exc
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    detail = self._redactor.text(f"{type(exc).__name__}: {exc}")
+                    error = TopviewConnectionError(
+                        f"{method} {endpoint} failed: {detail}", sent=not isinstance(exc, _NOT_SENT)
+                    )
+                delay = attempts.delay_after(error)
+                self.log.warning(attempts.describe(error, delay))
+                await asyncio.sleep(delay)
+
+    async def get_image_to_video_task(
+        self, topview_task_id: str, *, cloudfront_url: bool = True
+    ) -> ImageToVideoTask:
+        """Query a task's status and, once finished, its videos."""
+        params = api.query_params(topview_task_id, cloudfront_url)
+        return task_from_answer(await self.call("GET", api.QUERY_IMAGE_TO_VIDEO, params=params))
+
+
+class _SharedSessions:
+    """One aiohttp session per event loop, shared by every lease holder and closed with the last one."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[asyncio.AbstractEventLoop, tuple[aiohttp.ClientSession, int]] = {}
+
+    @asynccontextmanager
+    async def lease(self) -> AsyncIterator[aiohttp.ClientSession]:
+        loop = asyncio.get_running_loop()
+        session, holders = self._sessions.get(loop, (None, 0))
+        if session is None or session.closed:
+            session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, limit_per_host=50))
+        self._sessions[loop] = (session, holders + 1)
+        try:
+            yield session
+        finally:
+            session, holders = self._sessions[loop]
+            if holders <= 1:
+                del self._sessions[loop]
+                await session.close()
+            else:
+                self._sessions[loop] = (session, holders - 1)
+
+
+SHARED_SESSIONS = _SharedSessions()
