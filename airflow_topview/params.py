@@ -34,6 +34,7 @@ HOOK_PARAMS: tuple[str, ...] = (
     "busy_timeout",
     "timeout",
     "call_timeout",
+    "stall_timeout",
 )
 
 
@@ -83,5 +84,10 @@ def check_hook_params(hook_params: Any) -> dict[str, Any]:
             for part in parts:
                 _number("hook_params.timeout", part, minimum=0, inclusive=False)
         else:
-            _number(f"hook_params.{name}", value, minimum=0, inclusive=name != "call_timeout")
+            _number(
+                f"hook_params.{name}",
+                value,
+                minimum=0,
+                inclusive=name not in ("call_timeout", "stall_timeout"),
+            )
     return {name: list(value) if isinstance(value, tuple) else value for name, value in hook_params.items()}

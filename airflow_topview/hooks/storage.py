@@ -39,6 +39,7 @@ class StorageClient:
     :param retry_policy: the hook's retry policy (attempts and backoff).
     :param timeout: requests' timeout per read: one number, or (connect, read).
     :param log: where retries and transfers are logged.
+    :param stall_timeout: seconds without progress after which a transfer is abandoned (and retried).
     """
 
     def __init__(
@@ -47,8 +48,11 @@ class StorageClient:
         retry_policy: RetryPolicy,
         timeout: float | tuple[float, float],
         log: Logger,
+        *,
+        stall_timeout: float = 60.0,
     ) -> None:
         self._new_session = new_session
+        self.stall_timeout = stall_timeout
         self.retry_policy = retry_policy
         self.timeout = timeout
         self.log = log

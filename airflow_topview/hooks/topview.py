@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT = api.DEFAULT_TIMEOUT
 DEFAULT_CALL_TIMEOUT = api.DEFAULT_CALL_TIMEOUT
+DEFAULT_STALL_TIMEOUT = 60.0
 
 # Bytes read at a time from an API answer (small JSON): the deadline is checked between reads.
 _ANSWER_READ_SIZE = 64 * 1024
@@ -70,6 +71,8 @@ class TopviewHook(HttpHook):
         server that answers byte by byte cannot stretch it): one number, or (connect, answer).
     :param call_timeout: seconds one API call may take, all its retries included (4007 busy waits are
         bounded by ``busy_timeout`` instead).
+    :param stall_timeout: file transfers (uploads, downloads) that make no progress for this many seconds
+        are abandoned and retried.
     """
 
     conn_name_attr = "topview_conn_id"
@@ -88,12 +91,14 @@ class TopviewHook(HttpHook):
         busy_timeout: float = 600.0,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         call_timeout: float = DEFAULT_CALL_TIMEOUT,
+        stall_timeout: float = DEFAULT_STALL_TIMEOUT,
     ) -> None:
         super().__init__(method="GET", http_conn_id=topview_conn_id)
         self.topview_conn_id = topview_conn_id
         self.retry_policy = RetryPolicy(retry_limit, retry_delay, retry_max_delay, busy_timeout)
         self.timeout = timeout
         self.call_timeout = call_timeout
+        self.stall_timeout = stall_timeout
         self._session: requests.Session | None = None
         self._redactor: Redactor = NO_SECRETS
 
@@ -138,7 +143,9 @@ class TopviewHook(HttpHook):
     @property
     def storage(self) -> StorageClient:
         """The client for signed storage URLs (uploads, URL sources, video downloads)."""
-        return StorageClient(self._storage_session, self.retry_policy, self.timeout, self.log)
+        return StorageClient(
+            self._storage_session, self.retry_policy, self.timeout, self.log, stall_timeout=self.stall_timeout
+        )
 
     def get_conn(
         self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None
