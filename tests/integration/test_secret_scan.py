@@ -16,7 +16,7 @@ import pytest
 
 from airflow_topview.exceptions import TopviewError
 from airflow_topview.hooks.topview import TopviewHook
-from airflow_topview.testing import TopviewSimulator
+from airflow_topview.testing import Fault, TopviewSimulator
 from tests.conftest import HardeningReport
 from tests.dag_runner import DagRunner
 
@@ -111,3 +111,108 @@ def test_api_key_appears_in_no_artefact(
     hits = [where for where, text in artefacts if API_KEY in text or WRONG_KEY in text]
     hardening_report.note("secret scan", f"secret scan: {len(hits)} hits in {len(artefacts)} artefacts")
     assert hits == []
+
+
+PADDED_KEY = API_KEY + " \n"  # copied from a web page with a trailing space and newline
+
+
+def test_padded_key_and_echoing_servers_leak_nowhere(
+    scan_simulator: TopviewSimulator,
+    dag_runner: DagRunner,
+    airflow_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hardening_report: HardeningReport,
+) -> None:
+    sim = scan_simulator
+    use_connection(monkeypatch, sim, PADDED_KEY)
+    artefacts: list[tuple[str, str]] = []
+
+    def record(name: str, result: Any) -> None:
+        artefacts.append((f"{name} log", result.log))
+        artefacts.extend((f"{name} xcom", json.dumps(v, default=str)) for v in result.xcoms.values())
+        artefacts.extend(
+            (f"{name} rendered", json.dumps(v, default=str)) for v in result.rendered_fields.values()
+        )
+
+    # The padded key is stripped: every path works, and the header carries the bare key.
+    for dag_id in ("example_topview_submit", "example_topview_image_to_video"):
+        conf = EXAMPLES[dag_id](sim, tmp_path / dag_id)
+        result = dag_runner.run(dag_id, conf=conf)
+        assert result.state == "success", result.log[-3000:]
+        record(dag_id, result)
+    assert {
+        entry.headers.get("Authorization") for entry in sim.journal if "Authorization" in entry.headers
+    } == {f"Bearer {API_KEY}"}
+
+    # Servers that quote the Authorization header back, on every path.
+    echoes: list[tuple[str, str, Any, dict[str, Any]]] = [
+        ("sync submit (502 page)", "submit", Fault.echo_auth(502, after_accepting=True), {}),
+        ("sync submit (4000)", "submit", Fault.echo_auth(code="4000"), {}),
+    ]
+    for name, endpoint, fault, _ in echoes:
+        sim.inject(endpoint, fault, times=None)
+        result = dag_runner.run("topview_test_bad_input", conf={"first": sim.add_file("png"), "count": "1"})
+        assert result.state == "failed"
+        assert "***" in result.log, f"{name}: the echoed header should show redacted"
+        record(name, result)
+        sim.clear_faults()
+
+    for name, dag_id, fault in (
+        ("deferred operator (query 4000)", "topview_hostile_deferred", Fault.echo_auth(code="4000")),
+        ("deferred operator (query 502)", "topview_hostile_deferred", Fault.echo_auth(502)),
+        ("sensors poke+deferrable (query 4000)", "topview_hostile_sensor", Fault.echo_auth(code="4000")),
+    ):
+        first = sim.add_file("png")
+        if "502" in name:  # transient: polling goes on; the deadline is short for this run
+            sim.inject("query", fault, times=3)
+        else:
+            sim.inject("query", fault, times=None)
+        result = dag_runner.run(dag_id, conf={"first": first})
+        assert "Bearer ***" in result.log, f"{name}: the echoed header should reach the log redacted"
+        record(name, result)
+        sim.clear_faults()
+    for call_name, endpoint, call in (
+        ("credit", "credit", lambda hook: hook.get_credit()),
+        ("upload credential", "credential", lambda hook: hook.get_upload_credential("png")),
+        ("query", "query", lambda hook: hook.get_image_to_video_task("0" * 32)),
+        ("upload check", "check", lambda hook: hook.check_upload("0" * 32)),
+    ):
+        for fault in (Fault.echo_auth(code="4000"), Fault.echo_auth(500)):
+            sim.inject(endpoint, fault, times=None)
+            with pytest.raises(TopviewError) as raised:
+                call(TopviewHook(retry_limit=2, retry_delay=0.01))
+            artefacts.append((f"{call_name} exception", f"{raised.value!r} {raised.value}"))
+            sim.clear_faults()
+    sim.inject("credit", Fault.echo_auth(code="4000"), times=None)
+    artefacts.append(("echo test_connection", TopviewHook().test_connection()[1]))
+    sim.clear_faults()
+    artefacts += [("trigger row", row) for row in trigger_rows()]
+    artefacts += [
+        (f"log file {path.name}", path.read_text(errors="replace")) for path in airflow_home.rglob("*.log")
+    ]
+    artefacts.append(("metadata DB", (airflow_home / "airflow.db").read_bytes().decode("latin-1")))
+
+    hits = [where for where, text in artefacts if API_KEY in text]
+    hardening_report.note(
+        "secret scan (padded key, echoing servers)",
+        f"secret scan, padded key and echoing servers on every path: {len(hits)} hits "
+        f"in {len(artefacts)} artefacts",
+    )
+    assert hits == []
+
+
+def test_key_with_a_control_character_fails_at_once_without_quoting_it(
+    scan_simulator: TopviewSimulator,
+    dag_runner: DagRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sim = scan_simulator
+    broken = "sk-SCAN-9f2c\x074e7a1b3d"
+    use_connection(monkeypatch, sim, broken)
+    result = dag_runner.run("topview_test_bad_input", conf={"first": sim.add_file("png"), "count": "1"})
+    assert result.state == "failed"
+    assert result.tries[("submit", -1)] == 1
+    assert "Connection 'topview_default': the password (API key) contains control or non-ASCII" in result.log
+    assert "9f2c" not in result.log
+    assert sim.journal == []
