@@ -169,6 +169,76 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
         "max_credits",
         "cannot be estimated",
     ),
+    # a money guard fails closed: a template rendering max_credits to nothing is an error, not "no budget"
+    ("budget-None-text", {**PRICED, "max_credits": "None"}, "max_credits", "fails closed"),
+    ("budget-empty-text", {**PRICED, "max_credits": " "}, "max_credits", "fails closed"),
+    # waiting parameters and hook_params, checked before the paid submit
+    (
+        "poll-zero",
+        {"first_frame_file_id": F, "wait_for_completion": True, "poll_interval": 0},
+        "poll_interval",
+        "at least",
+    ),
+    (
+        "poll-negative",
+        {"first_frame_file_id": F, "wait_for_completion": True, "poll_interval": -5},
+        "poll_interval",
+        "at least",
+    ),
+    (
+        "poll-nan",
+        {"first_frame_file_id": F, "wait_for_completion": True, "poll_interval": float("nan")},
+        "poll_interval",
+        "number",
+    ),
+    (
+        "poll-text",
+        {"first_frame_file_id": F, "wait_for_completion": True, "poll_interval": "10"},
+        "poll_interval",
+        "number",
+    ),
+    (
+        "wait-timeout-zero",
+        {"first_frame_file_id": F, "wait_for_completion": True, "timeout": 0},
+        "timeout",
+        "more than 0",
+    ),
+    (
+        "hook-params-unknown",
+        {"first_frame_file_id": F, "hook_params": {"retries": 3}},
+        "hook_params",
+        "unknown key",
+    ),
+    (
+        "hook-params-not-dict",
+        {"first_frame_file_id": F, "hook_params": [("retry_limit", 1)]},
+        "hook_params",
+        "must be a dict",
+    ),
+    (
+        "hook-params-retry-zero",
+        {"first_frame_file_id": F, "hook_params": {"retry_limit": 0}},
+        "hook_params.retry_limit",
+        "at least 1",
+    ),
+    (
+        "hook-params-timeout-object",
+        {"first_frame_file_id": F, "hook_params": {"timeout": object()}},
+        "hook_params.timeout",
+        "number",
+    ),
+    (
+        "hook-params-timeout-triple",
+        {"first_frame_file_id": F, "hook_params": {"timeout": [1, 2, 3]}},
+        "hook_params.timeout",
+        "(connect, answer)",
+    ),
+    (
+        "uncertain-choice",
+        {"first_frame_file_id": F, "on_uncertain_submit": "maybe"},
+        "on_uncertain_submit",
+        "one of fail, resubmit",
+    ),
 ]
 
 
@@ -183,7 +253,9 @@ def test_bad_input_is_rejected_before_any_request(
     rule: str,
 ) -> None:
     hardening_report.note("bad inputs", "rejected naming the parameter, with 0 requests")
-    operator = SubmitImageToVideoOperator(task_id="bad_input", hook_params={"retry_limit": 1}, **params)
+    operator = SubmitImageToVideoOperator(
+        task_id="bad_input", **{"hook_params": {"retry_limit": 1}, **params}
+    )
     message = ""
     try:
         operator.execute({})  # type: ignore[arg-type]
