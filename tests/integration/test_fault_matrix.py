@@ -37,6 +37,19 @@ FAULTS: dict[str, Callable[[], Fault]] = {
 }
 
 
+# The same faults, answered after the simulator created (and billed) the task.
+AFTER_ACCEPTING: dict[str, Callable[[], Fault]] = {
+    "HTTP 500": lambda: Fault.http(500, after_accepting=True),
+    "HTTP 502": lambda: Fault.http(502, after_accepting=True),
+    "HTTP 503": lambda: Fault.http(503, after_accepting=True),
+    "drop": lambda: Fault.drop(after_accepting=True),
+    "slow": lambda: Fault.slow(CLIENT_TIMEOUT * 2.5),
+    "malformed": lambda: Fault.malformed(after_accepting=True),
+    "5000": lambda: Fault.code("5000", after_accepting=True),
+}
+CREATED_FIRST = "submit, task created first"
+
+
 def read_matrix() -> list[tuple[str, str, str]]:
     """(call, fault, outcome) for every cell of the table in the doc."""
     rows = [line for line in MATRIX_DOC.read_text().splitlines() if line.startswith("| ")]
@@ -86,6 +99,7 @@ def _video_url(hook: TopviewHook, sim: TopviewSimulator, tmp: Path) -> tuple[str
 
 CALLS: dict[str, Call] = {
     "submit": Call("submit", _submit_request, lambda hook, request: hook.submit_image_to_video(request)),
+    CREATED_FIRST: Call("submit", _submit_request, lambda hook, request: hook.submit_image_to_video(request)),
     "query": Call("query", _finished_task, lambda hook, task_id: hook.get_image_to_video_task(task_id)),
     "upload credential": Call(
         "credential", lambda *_: None, lambda hook, _: hook.get_upload_credential("png")
@@ -129,7 +143,8 @@ def test_fault_cell(
     )
     prepared = call.prepare(hook, sim, tmp_path)
     before = len(sim.requests_to(call.endpoint))
-    fault = FAULTS[fault_name]()
+    tasks_before = len(sim.tasks)
+    fault = AFTER_ACCEPTING[fault_name]() if call_name == CREATED_FIRST else FAULTS[fault_name]()
 
     if outcome == "retried":
         sim.inject(call.endpoint, fault, times=2)
@@ -145,6 +160,8 @@ def test_fault_cell(
             call.run(hook, prepared)
         attempts = sim.requests_to(call.endpoint)[before:]
         ok = isinstance(raised.value, expected) and len(attempts) == 1
+        if call_name == CREATED_FIRST:  # the task exists, and there is only the one
+            ok = ok and len(sim.tasks) == tasks_before + 1
         if outcome == "fails at once":
             ok = ok and re.search(rf"\b{fault_name}\b", str(raised.value)) is not None
     hardening_report.record("fault matrix", ok)
