@@ -94,7 +94,13 @@ class ImageToVideoSensor(BaseSensorOperator):
             )
             check_hook_params(self.hook_params)
         if not self.deferrable:
-            return super().execute(context)
+            try:
+                return super().execute(context)
+            except AirflowSensorTimeout:
+                from airflow_topview.outcome import timeout_message
+
+                last_status = self._watch.last_status if "_watch" in vars(self) else None
+                raise AirflowSensorTimeout(timeout_message(topview_task_id, last_status)) from None
         from airflow_topview.triggers.image_to_video import ImageToVideoTrigger
 
         self.defer(

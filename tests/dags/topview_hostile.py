@@ -52,3 +52,14 @@ with DAG("topview_hostile_sensor", schedule=None, default_args={"retries": 2, "r
             timeout=30,
             hook_params=FAST_HOOK,
         )
+
+# A sensor in poke mode on a given TopView task id (the sync waiting path); the short one times out.
+for suffix, timeout in (("", 30), ("_short", 1)):
+    with DAG(f"topview_hostile_poke{suffix}", schedule=None):
+        ImageToVideoSensor(
+            task_id="wait",
+            topview_task_id="{{ dag_run.conf['task'] }}",
+            poke_interval=0.05,
+            timeout=timeout,
+            hook_params=FAST_HOOK,
+        )
