@@ -252,7 +252,11 @@ def test_bad_input_is_rejected_before_any_request(
     parameter: str,
     rule: str,
 ) -> None:
-    hardening_report.note("bad inputs", "rejected naming the parameter, with 0 requests")
+    hardening_report.note(
+        "bad inputs",
+        "rejected naming the parameter, with 0 requests (incl. pay once #5 max_credits rendered to "
+        "nothing, #12 waiting parameters and hook_params)",
+    )
     operator = SubmitImageToVideoOperator(
         task_id="bad_input", **{"hook_params": {"retry_limit": 1}, **params}
     )

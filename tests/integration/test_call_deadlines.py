@@ -11,6 +11,7 @@ from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.hooks.topview_async import TopviewAsyncHook
 from airflow_topview.models import build_request
 from airflow_topview.testing import Fault, TopviewSimulator
+from tests.conftest import HardeningReport
 
 ATTEMPT, CALL = 0.6, 1.5  # seconds: one attempt's answer, the whole call
 HOOK_PARAMS = {"retry_limit": 10, "retry_delay": 0.01, "retry_max_delay": 0.05, "timeout": (ATTEMPT, ATTEMPT)}
@@ -21,7 +22,9 @@ def submitted(sim: TopviewSimulator) -> str:
     return TopviewHook().submit_image_to_video(request).task_id
 
 
-def test_dripping_answer_ends_at_the_call_deadline(topview_connection: TopviewSimulator) -> None:
+def test_dripping_answer_ends_at_the_call_deadline(
+    topview_connection: TopviewSimulator, hardening_report: HardeningReport
+) -> None:
     sim = topview_connection
     task_id = submitted(sim)
     sim.inject("query", Fault.drip(20), times=None)  # ~20 s for a status answer
@@ -30,6 +33,11 @@ def test_dripping_answer_ends_at_the_call_deadline(topview_connection: TopviewSi
     with pytest.raises(TopviewConnectionError, match=r"no complete answer|timed out|Timeout"):
         hook.get_image_to_video_task(task_id)
     elapsed = time.monotonic() - started
+    hardening_report.note(
+        "deadlines #10 API calls",
+        f"deadlines #10: a status answer dripping at 20 B/s ended after {elapsed:.1f} s "
+        f"(call_timeout {CALL} s, {len(sim.requests_to('query'))} attempts)",
+    )
     assert elapsed < CALL + ATTEMPT + 1.0, f"the call ran {elapsed:.1f} s past its {CALL} s deadline"
     assert 2 <= len(sim.requests_to("query")) <= 4  # retried, but only within the deadline
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from airflow_topview.testing import Fault, TopviewSimulator
+from tests.conftest import HardeningReport
 from tests.dag_runner import DagRunner
 from tests.integration.test_trigger import events_of, make_trigger, submit
 
@@ -66,7 +67,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 async def test_trigger_reaches_the_verdict_with_one_event(
-    topview_connection: TopviewSimulator, name: str
+    topview_connection: TopviewSimulator, name: str, hardening_report: HardeningReport
 ) -> None:
     sim = topview_connection
     task_id = submit(sim)
@@ -74,6 +75,13 @@ async def test_trigger_reaches_the_verdict_with_one_event(
     for fault in faults:
         sim.inject("query", fault, times=1)
     events = await events_of(make_trigger(task_id))
+    ok = len(events) == 1 and events[0]["status"] == status and text in json.dumps(events[0])
+    hardening_report.record("waiting #8-9 odd status answers (trigger)", ok)
+    hardening_report.note(
+        "waiting #8-9 odd status answers (trigger)",
+        "(nulls, text costs, non-UTF-8 pages, unreadable results, cancelled/expired, empty success): "
+        "one event each, the expected verdict",
+    )
     assert len(events) == 1
     [event] = events
     assert event["status"] == status, event

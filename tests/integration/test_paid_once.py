@@ -53,10 +53,11 @@ def test_ambiguous_answer_to_a_submit_is_never_resent(
         fast_hook().submit_image_to_video(request)
     submits, created = len(sim.requests_to("submit")), len(sim.tasks)
     ok = submits == 1 and created == 1 and "may have created" in str(raised.value)
-    hardening_report.record("paid once: ambiguous submit answers", ok)
+    hardening_report.record("pay once #1-2 ambiguous submit answers", ok)
     hardening_report.note(
-        "paid once: ambiguous submit answers",
-        "HTTP 5xx / 500x codes / malformed / dropped / wrong-shape 200 after accepting: 1 submit each",
+        "pay once #1-2 ambiguous submit answers",
+        "(HTTP 5xx pages, 5000/5001/5004/5005, malformed, dropped, 200 without a readable taskId, "
+        "each after the task was created): never resent, 1 submit and 1 task each",
     )
     assert (submits, created) == (1, 1)
     assert "may have created" in str(raised.value)
@@ -119,8 +120,9 @@ def test_submit_cut_off_by_execution_timeout_is_not_paid_again(
     assert "on_uncertain_submit='resubmit'" in result.log
     submits, created = len(sim.requests_to("submit")), len(sim.tasks)
     hardening_report.note(
-        "paid once: execution_timeout mid-submit",
-        f"execution_timeout mid-submit: {submits} submit, retry failed",
+        "pay once #3 execution_timeout mid-submit",
+        f"pay once #3: execution_timeout while the submit answer was in flight: {submits} submit, "
+        "the retry failed as uncertain",
     )
     assert (submits, created) == (1, 1)
 

@@ -206,6 +206,7 @@ def test_key_with_a_control_character_fails_at_once_without_quoting_it(
     scan_simulator: TopviewSimulator,
     dag_runner: DagRunner,
     monkeypatch: pytest.MonkeyPatch,
+    hardening_report: HardeningReport,
 ) -> None:
     sim = scan_simulator
     broken = "sk-SCAN-9f2c\x074e7a1b3d"
@@ -215,4 +216,13 @@ def test_key_with_a_control_character_fails_at_once_without_quoting_it(
     assert result.tries[("submit", -1)] == 1
     assert "Connection 'topview_default': the password (API key) contains control or non-ASCII" in result.log
     assert "9f2c" not in result.log
+    sensor = dag_runner.run("topview_hostile_poke", conf={"task": "0" * 32})
+    assert sensor.state == "failed"
+    assert sensor.tries[("wait", -1)] == 1
+    assert "9f2c" not in sensor.log
     assert sim.journal == []
+    hardening_report.note(
+        "secrets #6 control characters in the key",
+        "secrets #6: a key with a control character fails submit and sensor at once, 0 requests, "
+        "never quoted; a key padded with whitespace is stripped",
+    )
