@@ -104,10 +104,16 @@ class AirflowDeployment:
                 os.killpg(process.pid, signal.SIGKILL)
             self.processes.pop(component)
 
-    def get(self, path: str) -> Any:
-        response = requests.get(self.api + path, timeout=10)
+    def get(self, path: str, **params: Any) -> Any:
+        response = requests.get(self.api + path, params=params or None, timeout=10)
         response.raise_for_status()
         return response.json()
+
+    def send(self, method: str, path: str, body: dict[str, Any]) -> Any:
+        response = requests.request(method, self.api + path, json=body, timeout=10)
+        if not response.ok:
+            raise AssertionError(f"{method} {path} -> {response.status_code}: {response.text[:2000]}")
+        return response.json() if response.content else None
 
     def dag_ready(self, dag_id: str) -> bool:
         try:
@@ -134,6 +140,65 @@ class AirflowDeployment:
             return str(self.get(f"/dags/{dag_id}/dagRuns/{run_id}")["state"])
         except requests.RequestException:
             return None
+
+    def wait_for_run_end(self, dag_id: str, run_id: str, *, timeout: float = 240) -> str:
+        return wait_until(
+            lambda: (state := self.run_state(dag_id, run_id)) in ("success", "failed") and state,
+            timeout=timeout,
+            what=f"the DAG run {run_id} to finish",
+        )
+
+    def set_variable(self, key: str, value: str) -> None:
+        """Create or change an Airflow Variable through the REST API."""
+        try:
+            self.get(f"/variables/{key}")
+        except requests.HTTPError as exc:
+            if exc.response is None or exc.response.status_code != 404:
+                raise
+            self.send("POST", "/variables", {"key": key, "value": value})
+        else:
+            self.send("PATCH", f"/variables/{key}", {"key": key, "value": value})
+
+    def clear_task(self, dag_id: str, run_id: str, task_id: str) -> list[dict[str, Any]]:
+        """Clear one task of a finished run (and set the run going again), as the UI's "Clear" does."""
+        body = {
+            "dag_run_id": run_id,
+            "task_ids": [task_id],
+            "only_failed": False,
+            "dry_run": False,
+            "reset_dag_runs": True,
+        }
+        cleared = self.send("POST", f"/dags/{dag_id}/clearTaskInstances", body)["task_instances"]
+        return list(cleared)
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
+        """The whole log of one try, read through the REST API (structured entries as JSON text)."""
+        response = requests.get(
+            f"{self.api}/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
+            params={"full_content": "true"},
+            headers={"Accept": "application/json"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        content = response.json()["content"]
+        return "\n".join(json.dumps(entry, ensure_ascii=False) for entry in content)
+
+    def task_state_store(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+        """The task's ``task_state_store`` (key -> value), read through the REST API."""
+        entries = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/state-store")
+        return {entry["key"]: entry["value"] for entry in entries["task_state_store"]}
+
+    def xcoms(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+        """Every XCom of the task (key -> stored value), read through the REST API."""
+        base = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries"
+        return {
+            entry["key"]: self.get(f"{base}/{entry['key']}")["value"]
+            for entry in self.get(base)["xcom_entries"]
+        }
+
+    def log_files(self) -> list[Path]:
+        """Every log file the deployment wrote: each component's output and all task and trigger logs."""
+        return sorted(path for path in self.home.rglob("*") if path.is_file() and ".log" in path.name)
 
     def logs(self) -> str:
         return "\n".join(

@@ -1,16 +1,24 @@
 """A real Airflow deployment survives a triggerer restart and a killed task, and TopView bills once.
 
-Slow (a minute or two): it starts Airflow's own processes on loopback and drives them through the REST API.
+It also shows, through the simulator's journal and Airflow's REST API: a task killed while its submit's
+answer is in flight is not submitted again (the run fails as uncertain); a cleared task reuses the
+finished TopView task of the same request and submits anew once the request changed; an error that
+quotes the API key reaches the task through the triggerer with the key masked, and no log or XCom
+holds it.
+
+Slow (two or three minutes): it starts Airflow's own processes on loopback and drives them through the
+REST API. All tests share one deployment and one simulator.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from airflow_topview.testing import TopviewSimulator
+from airflow_topview.testing import Fault, JournalEntry, TaskRecord, TopviewSimulator
 from tests.conftest import HardeningReport
 from tests.deployment.airflow_processes import COMPONENTS, AirflowDeployment, find_task_process, wait_until
 
@@ -18,6 +26,30 @@ pytestmark = pytest.mark.deploy
 
 DAGS = Path(__file__).parent / "dags"
 UID, API_KEY = "deploy-uid", "sk-deploy-secret"
+PROMPT_VARIABLE = "topview_deploy_prompt"
+
+
+def submits_for(simulator: TopviewSimulator, image: str) -> list[JournalEntry]:
+    """Answered submits for one image (a submit whose answer is still held has no body in the journal)."""
+    return [
+        entry
+        for entry in simulator.requests_to("submit")
+        if isinstance(entry.json, dict) and entry.json.get("firstFrameFileId") == image
+    ]
+
+
+def answers_in_flight(simulator: TopviewSimulator) -> list[JournalEntry]:
+    """Requests the simulator has not answered yet (a dropped connection is answered: fault ``drop``)."""
+    return [entry for entry in simulator.journal if entry.status is None and entry.fault is None]
+
+
+def tasks_for(simulator: TopviewSimulator, image: str) -> dict[str, TaskRecord]:
+    """TopView tasks the simulator created for one image, whether or not their submit was answered."""
+    return {
+        task_id: task
+        for task_id, task in simulator.tasks.items()
+        if task.body.get("firstFrameFileId") == image
+    }
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +57,9 @@ def simulator() -> Iterator[TopviewSimulator]:
     # Long enough that the task is still running while components are killed and restarted.
     with TopviewSimulator(uid=UID, api_key=API_KEY, seconds_to_finish=20) as sim:
         yield sim
+        # A held answer whose client was killed still runs out its time in the simulator; stopping the
+        # server under it would destroy the pending handler. In file order it has long ended by now.
+        sim.wait_for(lambda: not answers_in_flight(sim), timeout=70)
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +76,64 @@ def deployment(
     for component in COMPONENTS:
         airflow.start(component)
     try:
-        for dag_id in ("topview_deploy_deferrable", "topview_deploy_polling"):
+        for dag_id in ("topview_deploy_deferrable", "topview_deploy_polling", "topview_deploy_prompt"):
             wait_until(lambda dag_id=dag_id: airflow.dag_ready(dag_id), timeout=240, what=f"{dag_id} parsed")
         yield airflow
     finally:
         airflow.stop_all()
+
+
+def test_task_killed_while_its_submit_answer_is_held_fails_as_uncertain(
+    deployment: AirflowDeployment, simulator: TopviewSimulator, hardening_report: HardeningReport
+) -> None:
+    dag_id = "topview_deploy_polling"
+    image = simulator.add_file("png")
+    journal_start = len(simulator.journal)
+    # TopView creates the task at once and holds the answer: the worker dies waiting for it.
+    simulator.inject("submit", Fault.slow(60), times=1)
+    try:
+        run_id = deployment.trigger(dag_id, {"first": image})
+        wait_until(lambda: tasks_for(simulator, image), timeout=180, what="TopView to create the task")
+        [held] = wait_until(
+            lambda: [entry for entry in simulator.journal[journal_start:] if entry.endpoint == "submit"],
+            timeout=10,
+            what="the submit in the journal",
+        )
+        assert held.status is None  # its answer is still held
+        ti = wait_until(
+            lambda: (
+                (ti := deployment.task_instance(dag_id, run_id, "submit")) and ti["state"] == "running" and ti
+            ),
+            timeout=60,
+            what="the task to be running",
+        )
+        task_process = wait_until(lambda: find_task_process(ti["id"]), timeout=30, what="the task's process")
+        task_process.kill()
+
+        state = deployment.wait_for_run_end(dag_id, run_id)
+    finally:
+        # Nothing waits on the held answer (it ends on its own after 60 s); no fault outlives the test.
+        simulator.clear_faults()
+    assert state == "failed", deployment.logs()
+    final = deployment.task_instance(dag_id, run_id, "submit")
+    assert final is not None
+    assert (final["state"], final["try_number"]) == ("failed", 2)  # Airflow retried once; no more tries
+    # TopView got exactly one submit for this image: the held one. The retry sent nothing.
+    assert [entry.endpoint for entry in simulator.journal[journal_start:]].count("submit") == 1
+    assert len(tasks_for(simulator, image)) == 1
+    assert len(submits_for(simulator, image)) <= 1  # the held entry gets its body once answered
+    # The journal in task_state_store kept the intent without a task id, read back through the REST API.
+    journal = deployment.task_state_store(dag_id, run_id, "submit")["topview_submit"]
+    assert journal["topview_task_id"] is None
+    assert journal["fingerprint"]
+    retry_log = deployment.task_log(dag_id, run_id, "submit", 2)
+    assert "never recorded TopView's answer" in retry_log
+    assert "topview_task_id unknown" in retry_log
+    assert "Submitting TopView Image-to-Video task" not in retry_log
+    hardening_report.note(
+        "deployment kill mid-submit",
+        "deployment: task SIGKILLed while its submit's answer was held failed as uncertain with 1 submit",
+    )
 
 
 def test_deferred_task_survives_a_triggerer_restart(
@@ -59,20 +147,14 @@ def test_deferred_task_survives_a_triggerer_restart(
         timeout=180,
         what="the task to defer",
     )
-    [topview_task_id] = [
-        task_id for task_id, task in simulator.tasks.items() if task.body["firstFrameFileId"]
-    ]
+    [topview_task_id] = tasks_for(simulator, image)
     deployment.kill("triggerer")
     queries_before_restart = len(simulator.requests_to("query"))
     deployment.start("triggerer")
 
-    state = wait_until(
-        lambda: (s := deployment.run_state(dag_id, run_id)) in ("success", "failed") and s,
-        timeout=240,
-        what="the DAG run to finish",
-    )
+    state = deployment.wait_for_run_end(dag_id, run_id)
     assert state == "success", deployment.logs()
-    submits = [entry for entry in simulator.requests_to("submit") if entry.json["firstFrameFileId"] == image]
+    submits = submits_for(simulator, image)
     assert len(submits) == 1
     # The new triggerer picked the wait up: it polled after the restart and saw the task finish.
     later_queries = simulator.requests_to("query")[queries_before_restart:]
@@ -88,7 +170,7 @@ def test_killed_worker_task_is_retried_without_a_second_submit(
     image = simulator.add_file("png")
     run_id = deployment.trigger(dag_id, {"first": image})
     wait_until(
-        lambda: any(entry.json["firstFrameFileId"] == image for entry in simulator.requests_to("submit")),
+        lambda: submits_for(simulator, image),
         timeout=180,
         what="the submit",
     )
@@ -102,15 +184,130 @@ def test_killed_worker_task_is_retried_without_a_second_submit(
     task_process = wait_until(lambda: find_task_process(ti["id"]), timeout=30, what="the task's process")
     task_process.kill()
 
-    state = wait_until(
-        lambda: (s := deployment.run_state(dag_id, run_id)) in ("success", "failed") and s,
-        timeout=240,
-        what="the DAG run to finish",
-    )
+    state = deployment.wait_for_run_end(dag_id, run_id)
     assert state == "success", deployment.logs()
     final = deployment.task_instance(dag_id, run_id, "submit")
     assert final is not None
     assert final["try_number"] >= 2
-    submits = [entry for entry in simulator.requests_to("submit") if entry.json["firstFrameFileId"] == image]
+    submits = submits_for(simulator, image)
     assert len(submits) == 1
     hardening_report.note("deployment kill", "deployment: killed task retried by Airflow with 1 submit")
+
+
+def test_cleared_task_reuses_the_same_request_and_submits_a_changed_one(
+    deployment: AirflowDeployment, simulator: TopviewSimulator, hardening_report: HardeningReport
+) -> None:
+    dag_id = "topview_deploy_prompt"
+    image = simulator.add_file("png")
+    first_prompt, second_prompt = f"A slow push-in on {image}", f"A fast pull-back from {image}"
+
+    def run_to_success(run_id: str, try_number: int, prompt: str | None) -> None:
+        """Wait for the run of ``try_number``; finish the TopView task when ``prompt`` is submitted."""
+        if prompt is not None:
+            [task_id] = wait_until(
+                lambda: [
+                    task_id
+                    for task_id, task in tasks_for(simulator, image).items()
+                    if task.body.get("prompt") == prompt
+                ],
+                timeout=180,
+                what=f"a submit with the prompt {prompt!r}",
+            )
+            simulator.finish_task(task_id)  # rather than waiting out seconds_to_finish
+        ti = wait_until(
+            lambda: (
+                (ti := deployment.task_instance(dag_id, run_id, "submit"))
+                and ti["try_number"] == try_number
+                and ti["state"] in ("success", "failed")
+                and ti
+            ),
+            timeout=240,
+            what=f"try {try_number} of the task to finish",
+        )
+        assert ti["state"] == "success", deployment.logs()
+        assert deployment.wait_for_run_end(dag_id, run_id) == "success", deployment.logs()
+
+    deployment.set_variable(PROMPT_VARIABLE, first_prompt)
+    run_id = deployment.trigger(dag_id, {"first": image})
+    run_to_success(run_id, 1, first_prompt)
+    [first_submit] = submits_for(simulator, image)
+    assert first_submit.json["prompt"] == first_prompt
+    [first_task_id] = tasks_for(simulator, image)
+
+    # Cleared with the Variable unchanged: the same request reuses the finished TopView task.
+    [cleared] = deployment.clear_task(dag_id, run_id, "submit")
+    assert cleared["task_id"] == "submit"
+    run_to_success(run_id, 2, None)
+    assert len(submits_for(simulator, image)) == 1
+    same_log = deployment.task_log(dag_id, run_id, "submit", 2)
+    assert f"An earlier try submitted TopView task {first_task_id} and it succeeded" in same_log
+    assert deployment.xcoms(dag_id, run_id, "submit")["task_id"] == first_task_id
+
+    # The Variable changed: the request differs, so the cleared task submits anew.
+    deployment.set_variable(PROMPT_VARIABLE, second_prompt)
+    deployment.clear_task(dag_id, run_id, "submit")
+    run_to_success(run_id, 3, second_prompt)
+    submits = submits_for(simulator, image)
+    assert [entry.json["prompt"] for entry in submits] == [first_prompt, second_prompt]
+    [second_task_id] = set(tasks_for(simulator, image)) - {first_task_id}
+    changed_log = deployment.task_log(dag_id, run_id, "submit", 3)
+    assert "for a different request" in changed_log
+    assert deployment.xcoms(dag_id, run_id, "submit")["task_id"] == second_task_id
+    journal = deployment.task_state_store(dag_id, run_id, "submit")["topview_submit"]
+    assert journal["topview_task_id"] == second_task_id
+    hardening_report.note(
+        "deployment clear",
+        f"deployment: cleared task reused the same request and resubmitted a changed one "
+        f"with {len(submits)} submit(s)",
+    )
+
+
+def test_key_quoted_by_the_server_reaches_the_deferred_task_masked_and_nowhere_else(
+    deployment: AirflowDeployment, simulator: TopviewSimulator, hardening_report: HardeningReport
+) -> None:
+    dag_id = "topview_deploy_deferrable"
+    image = simulator.add_file("png")
+    journal_start = len(simulator.journal)
+    # Every status query is answered with an error quoting the request's Authorization header.
+    simulator.inject("query", Fault.echo_auth(code="4000"), times=None)
+    try:
+        run_id = deployment.trigger(dag_id, {"first": image})
+        state = deployment.wait_for_run_end(dag_id, run_id)
+    finally:
+        simulator.clear_faults()
+    assert state == "failed", deployment.logs()
+    final = deployment.task_instance(dag_id, run_id, "submit")
+    assert final is not None
+    assert (final["state"], final["try_number"]) == ("failed", 1)  # a permanent error: no retries
+    [topview_task_id] = tasks_for(simulator, image)
+    assert len(submits_for(simulator, image)) == 1
+    # The triggerer's query got the echo, key and all: the leak was really offered.
+    echoed = [
+        entry
+        for entry in simulator.journal[journal_start:]
+        if entry.endpoint == "query" and entry.query.get("taskId") == topview_task_id
+    ]
+    assert echoed
+    assert all((entry.fault, entry.code) == ("echo_auth", "4000") for entry in echoed)
+
+    task_log = deployment.task_log(dag_id, run_id, "submit", 1)
+    assert "TopView error 4000" in task_log
+    assert "Bearer ***" in task_log
+    assert API_KEY not in task_log
+
+    log_files = deployment.log_files()
+    names = {path.name for path in log_files}
+    assert {f"{component}.log" for component in COMPONENTS} <= names
+    assert any(f"run_id={run_id}" in str(path) for path in log_files), names  # this run's task logs
+    leaks = [str(path) for path in log_files if API_KEY.encode() in path.read_bytes()]
+    assert leaks == []
+    # The trigger's event (with the server's text) is stored in the metadata DB too: masked there as well.
+    assert API_KEY.encode() not in (deployment.home / "airflow.db").read_bytes()
+    xcoms = deployment.xcoms(dag_id, run_id, "submit")
+    assert xcoms["task_id"] == topview_task_id
+    assert API_KEY not in json.dumps(xcoms)
+    hardening_report.note(
+        "deployment echo",
+        f"deployment: key quoted by the server reached the deferred task masked; {len(log_files)} log "
+        f"files and {len(xcoms)} XComs without it, with {len(submits_for(simulator, image))} submit(s)",
+    )

@@ -1,4 +1,5 @@
-"""DAGs for the deployment test: submit and wait, deferred in the triggerer or polling on the worker."""
+"""DAGs for the deployment test: submit and wait, deferred in the triggerer or polling on the worker;
+and one whose prompt comes from an Airflow Variable (cleared with the same or a changed request)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,16 @@ for deferrable in (True, False):
             timeout=600,
             hook_params={"retry_limit": 3, "retry_delay": 0.2},
         )
+
+# The prompt comes from a Variable, so a test can clear the task with the same request or a changed one.
+with DAG("topview_deploy_prompt", schedule=None, default_args={"retries": 0}):
+    SubmitImageToVideoOperator(
+        task_id="submit",
+        first_frame_file_id="{{ dag_run.conf['first'] }}",
+        prompt="{{ var.value.topview_deploy_prompt }}",
+        wait_for_completion=True,
+        deferrable=False,
+        poll_interval=1,
+        timeout=600,
+        hook_params={"retry_limit": 3, "retry_delay": 0.2},
+    )
