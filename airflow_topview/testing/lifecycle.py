@@ -6,6 +6,8 @@ them under its lock and owns the credits they charge.
 
 from __future__ import annotations
 
+import copy
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
     from airflow_topview.testing.signing import UrlSigner
 
 Outcome = Literal["success", "fail", "partial"]
-ACTIVE_STATUSES = ("init", "running")
+ACTIVE_STATUSES = ("init", "running")  # what an unscripted task answers before it finishes
 DEFAULT_TASK_ERROR = "video generation failed"
 
 
@@ -34,16 +36,46 @@ class VideoRecord:
 
 @dataclass(frozen=True)
 class TaskScript:
-    """How the next submitted task ends."""
+    """How the next submitted task lives and ends (see ``TopviewSimulator.script_next_task``).
+
+    ``statuses`` replaces the init/running phase with the statuses TopView may send (None: JSON null);
+    ``final_status`` replaces success/fail once finished; the ``*_fields`` override query result fields
+    while running or once finished, for answers of the wrong shape.
+    """
 
     outcome: Outcome = "success"
     error_msg: str | None = None
     failed_videos: tuple[int, ...] = ()
+    statuses: tuple[str | None, ...] | None = None
+    repeat_last: bool = False
+    final_status: str | None = None
+    running_fields: dict[str, Any] | None = None
+    final_fields: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.outcome not in ("success", "fail", "partial"):
+            raise ValueError("outcome must be 'success', 'fail' or 'partial'")
+        if self.statuses is not None and not all(s is None or isinstance(s, str) for s in self.statuses):
+            raise TypeError("statuses must be strings or None")
+        if self.repeat_last and not self.statuses:
+            raise ValueError("repeat_last needs at least one status in statuses")
+        for name in ("running_fields", "final_fields"):
+            fields = getattr(self, name)
+            if fields is None:
+                continue
+            if not all(isinstance(key, str) for key in fields):
+                raise TypeError(f"{name}: keys must be strings")
+            try:
+                json.dumps(fields)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{name} must be JSON-serialisable: {exc}") from exc
 
 
 @dataclass
 class TaskRecord:
-    """A generation task. ``cost`` is what the API reports as ``costCredit`` (None until finished)."""
+    """A generation task. ``status`` is what the last query answered (None: JSON null); ``finished``
+    says whether the task has ended, which a scripted status alone does not tell. ``cost`` is what the
+    API reports as ``costCredit`` (None until finished)."""
 
     task_id: str
     request: SubmitRequest
@@ -51,20 +83,17 @@ class TaskRecord:
     estimated_cost: float
     polls_to_finish: int | None
     due_at: float | None
-    status: str = "init"
+    status: str | None = "init"
     error_msg: str | None = None
     cost: float | None = None
     polls: int = 0
     videos: list[VideoRecord] = field(default_factory=list)
+    finished: bool = False
 
     @property
     def body(self) -> dict[str, Any]:
         """The submit body as received."""
         return self.request.body
-
-    @property
-    def finished(self) -> bool:
-        return self.status not in ACTIVE_STATUSES
 
 
 def new_id() -> str:
@@ -89,6 +118,15 @@ def poll(task: TaskRecord, now: float) -> bool:
     task.polls += 1
     if task.finished:
         return False
+    statuses = task.script.statuses
+    if statuses is not None:  # scripted: neither polls_to_finish nor seconds_to_finish apply
+        if task.polls <= len(statuses):
+            task.status = statuses[task.polls - 1]
+            return False
+        if task.script.repeat_last:
+            task.status = statuses[-1]
+            return False
+        return True
     due = task.due_at is not None and task.due_at <= now
     if due or (task.polls_to_finish is not None and task.polls >= task.polls_to_finish):
         return True
@@ -104,8 +142,11 @@ def is_due(task: TaskRecord, now: float) -> bool:
 def complete(task: TaskRecord) -> float:
     """End the task as scripted; returns the credits to charge (failed videos are free)."""
     request, script = task.request, task.script
+    task.finished = True
     if script.outcome == "fail":
         task.status, task.error_msg, task.cost = "fail", script.error_msg or DEFAULT_TASK_ERROR, 0.0
+        if script.final_status is not None:
+            task.status = script.final_status
         return 0.0
     width, height = video_size(request.resolution, request.aspect_ratio)
     failed = set(script.failed_videos) if script.outcome == "partial" else set()
@@ -122,15 +163,16 @@ def complete(task: TaskRecord) -> float:
         for i in range(request.generating_count)
     ]
     made = sum(1 for video in task.videos if video.status == "success")
-    task.status = "success"
+    task.status = "success" if script.final_status is None else script.final_status
     task.cost = round(task.estimated_cost * made / request.generating_count, 4)
     return task.cost
 
 
 def query_result(task: TaskRecord, signer: UrlSigner, base_url: str) -> dict[str, Any]:
-    """The ``result`` of a query answer (and of a callback), with freshly signed video URLs."""
+    """The ``result`` of a query answer (and of a callback), with freshly signed video URLs and the
+    script's field overrides for the task's phase."""
     now = time.time()
-    return {
+    result = {
         "taskId": task.task_id,
         "status": task.status,
         "errorMsg": task.error_msg,
@@ -153,6 +195,10 @@ def query_result(task: TaskRecord, signer: UrlSigner, base_url: str) -> dict[str
             for video in task.videos
         ],
     }
+    overrides = task.script.final_fields if task.finished else task.script.running_fields
+    if overrides:
+        result.update(copy.deepcopy(overrides))
+    return result
 
 
 def notice_payload(task: TaskRecord, signer: UrlSigner, base_url: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_topview.testing.lifecycle import Outcome, TaskRecord, TaskScript
 from airflow_topview.testing.server import ServerThread
@@ -258,14 +258,41 @@ class TopviewSimulator:
         outcome: Outcome = "success",
         error_msg: str | None = None,
         failed_videos: list[int] | None = None,
+        *,
+        statuses: list[str | None] | None = None,
+        repeat_last: bool = False,
+        final_status: str | None = None,
+        running_fields: dict[str, Any] | None = None,
+        final_fields: dict[str, Any] | None = None,
     ) -> None:
-        """Decide how the next submitted task ends; scripts queue up, one per submitted task."""
-        if outcome not in ("success", "fail", "partial"):
-            raise ValueError("outcome must be 'success', 'fail' or 'partial'")
-        self._state.script_next(TaskScript(outcome, error_msg, tuple(failed_videos or ())))
+        """Decide how the next submitted task lives and ends; scripts queue up, one per submitted task.
+
+        ``outcome``: success, fail (no videos, costs 0) or partial (``failed_videos`` fail, the rest are
+        charged). So clients meet the status answers TopView may send:
+
+        - ``statuses``: what successive queries answer while the task runs, instead of init/running
+          (None: JSON null, e.g. ``["queued", None, "processing"]``); the query after the last one
+          finishes the task, whatever ``polls_to_finish``/``seconds_to_finish`` say. With
+          ``repeat_last=True`` the last status is answered until ``finish_task``.
+        - ``final_status``: the status a finished task reports instead of success/fail, e.g.
+          ``outcome="fail", final_status="cancelled"``.
+        - ``running_fields`` / ``final_fields``: query result fields replaced while running / once
+          finished, e.g. ``{"videos": None}`` or ``{"costCredit": "12.5"}``; callbacks carry the latter.
+        """
+        script = TaskScript(
+            outcome=outcome,
+            error_msg=error_msg,
+            failed_videos=tuple(failed_videos or ()),
+            statuses=None if statuses is None else tuple(statuses),
+            repeat_last=repeat_last,
+            final_status=final_status,
+            running_fields=None if running_fields is None else dict(running_fields),
+            final_fields=None if final_fields is None else dict(final_fields),
+        )
+        self._state.script_next(script)
 
     def finish_task(self, task_id: str) -> TaskRecord:
-        """Complete a task now (as scripted); returns a copy of it."""
+        """Complete a task now (as scripted, also one that repeats its last status); returns a copy."""
         return self._state.finish(task_id)
 
     def expire_urls(self) -> None:

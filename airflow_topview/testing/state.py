@@ -186,13 +186,15 @@ class SimulatorState:
             available = self.credits - self.reserved()
             if cost > available:
                 raise ApiError("4100", f"credits: not enough credits (needs {cost}, remaining {available})")
-            seconds = self.seconds_to_finish
+            script = self.scripts.popleft() if self.scripts else TaskScript()
+            seconds = None if script.statuses is not None else self.seconds_to_finish
+            polls = None if script.statuses is not None or seconds is not None else self.polls_to_finish
             task = TaskRecord(
                 task_id=new_id(),
                 request=request,
-                script=self.scripts.popleft() if self.scripts else TaskScript(),
+                script=script,
                 estimated_cost=cost,
-                polls_to_finish=None if seconds is not None else self.polls_to_finish,
+                polls_to_finish=polls,
                 due_at=None if seconds is None else time.monotonic() + seconds,
             )
             self.tasks[task.task_id] = task

@@ -1,4 +1,5 @@
-"""Shared helpers: a running simulator per test and a tiny `requests` client speaking TopView's protocol."""
+"""Shared helpers: a running simulator per test, a tiny `requests` client speaking TopView's protocol,
+and a callback receiver on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
+from aiohttp import web
 
 from airflow_topview.testing import TopviewSimulator
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import AsyncIterator, Iterator
 
 UID = "test-uid"
 KEY = "sk-test-key"
@@ -67,6 +69,30 @@ class Api:
         put = requests.put(cred["uploadUrl"], data=data, timeout=30)
         assert put.status_code == 200, put.text
         return str(cred["fileId"])
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.calls: list[tuple[dict[str, str], dict[str, Any]]] = []
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.calls.append((dict(request.headers), await request.json()))
+        return web.json_response({"code": "200", "message": "Success", "result": {"result": "success"}})
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    recv = Receiver()
+    app = web.Application()
+    app.router.add_post("/topview/notice", recv.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    recv.url = f"http://127.0.0.1:{runner.addresses[0][1]}/topview/notice"
+    yield recv
+    await runner.cleanup()
 
 
 @pytest.fixture

@@ -3,41 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 import requests
-from aiohttp import web
 
 from airflow_topview.testing import TopviewSimulator
 
-from .conftest import AUTH, SUBMIT, UID
-
-
-class Receiver:
-    def __init__(self) -> None:
-        self.calls: list[tuple[dict[str, str], dict[str, Any]]] = []
-        self.url = ""
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.calls.append((dict(request.headers), await request.json()))
-        return web.json_response({"code": "200", "message": "Success", "result": {"result": "success"}})
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    recv = Receiver()
-    app = web.Application()
-    app.router.add_post("/topview/notice", recv.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    recv.url = f"http://127.0.0.1:{runner.addresses[0][1]}/topview/notice"
-    yield recv
-    await runner.cleanup()
+from .conftest import AUTH, SUBMIT, UID, Receiver
 
 
 async def _submit(session: aiohttp.ClientSession, sim: TopviewSimulator, **extra: Any) -> str:
