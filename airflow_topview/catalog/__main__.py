@@ -15,7 +15,25 @@ if TYPE_CHECKING:
     from airflow_topview.catalog._spec import ModelSpec
 
 _MODES = {"first_end": "first+end", "single": "single", "multi_ref": "multi-ref"}
-_HEADERS = ("id", "name", "input", "resolutions", "durations (s)", "aspect ratios", "audio", "credits/s")
+_HEADERS = (
+    "id",
+    "name",
+    "sent as model",
+    "input",
+    "resolutions",
+    "durations (s)",
+    "aspect ratios",
+    "audio",
+    "prompt",
+    "as of",
+    "src",
+    "credits/s",
+)
+_SENT_AS = (
+    "The submit body's model gets the 'sent as model' spelling (the display name unless a models file sets "
+    "submit_name): TopView's own client sends display names, case-sensitive, not code names. A model not in "
+    "this table is sent exactly as written."
+)
 
 
 def _durations(spec: ModelSpec) -> str:
@@ -35,21 +53,25 @@ def _rates(spec: ModelSpec) -> str:
     return "  ".join(parts) or "unknown"
 
 
-def _row(spec: ModelSpec) -> tuple[str, ...]:
+def _row(spec: ModelSpec, source_number: int) -> tuple[str, ...]:
     return (
         spec.id,
         spec.name,
+        spec.submit_name,
         _MODES.get(spec.input_mode, spec.input_mode),
         "any" if spec.resolutions is None else ",".join(str(value) for value in spec.resolutions),
         _durations(spec),
         "from image" if spec.aspect_ratios is None else ",".join(spec.aspect_ratios),
         "yes" if spec.native_audio else "no",
+        "required" if spec.prompt_required else "optional",
+        spec.as_of or "?",
+        f"[{source_number}]",
         _rates(spec),
     )
 
 
-def _table(specs: Sequence[ModelSpec]) -> str:
-    rows = [_HEADERS, *(_row(spec) for spec in specs)]
+def _table(specs: Sequence[ModelSpec], sources: Sequence[str]) -> str:
+    rows = [_HEADERS, *(_row(spec, sources.index(spec.source) + 1) for spec in specs)]
     widths = [max(len(row[column]) for row in rows) for column in range(len(_HEADERS) - 1)]
     lines = []
     for row in rows:
@@ -94,9 +116,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         document = {"sources": list(catalog.sources), "models": [spec.to_json() for spec in specs]}
         print(json.dumps(document, indent=1))
     else:
-        print(_table(specs))
+        sources = list(dict.fromkeys(spec.source for spec in specs))
+        print(_SENT_AS, end="\n\n")
+        print(_table(specs, sources))
         print(f"\n{len(specs)} models from {'; '.join(catalog.sources)}")
         print("credits/s: per video at resolution/sound (none given = any); total = rate x seconds x count")
+        print("credits/s unknown: TopView has not published a rate; add one in a models file to estimate")
+        aliases = [alias for spec in specs for alias in spec.submit_aliases]
+        if aliases:
+            print(f"TopView also documents {', '.join(aliases)} as model; the display name is sent instead")
+        print("src: where each entry comes from (as of: when that source said so)")
+        for number, source in enumerate(sources, 1):
+            print(f"  [{number}] {source}")
     return 0
 
 

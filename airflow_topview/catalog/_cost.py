@@ -9,14 +9,16 @@ so the others assume the worst and an estimate never undercounts because somethi
 - ``resolution`` unset -> the allowed resolution with the highest rate for that sound.
 
 Set ``resolution`` and ``duration`` for an exact figure. When no rate fits (a resolution the rates do not
-cover, a model without rates, an unset duration on a model with no duration limit), the estimate raises
-``UnknownCostError`` rather than guess: a budget check should then fail closed.
+cover, a model whose price TopView has not published, an unset duration on a model with no duration limit),
+the estimate raises ``UnknownCostError`` rather than guess: a budget check should then fail closed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from airflow_topview.catalog._loader import CONFIG_ENV, CONFIG_KEY, CONFIG_SECTION
 
 if TYPE_CHECKING:
     from airflow_topview.catalog._spec import ModelSpec, Rate
@@ -68,13 +70,31 @@ def _rates_text(spec: ModelSpec) -> str:
     return ", ".join(slots) if slots else "none"
 
 
+def _unpriced(spec: ModelSpec) -> UnknownCostError:
+    """No rate at all: say how to add one, since TopView publishes new models before their prices."""
+    import json
+
+    example = {
+        "models": [{"id": spec.id, "rates": [{"resolution": None, "sound": None, "credits_per_second": 1.0}]}]
+    }
+    return UnknownCostError(
+        f"cannot estimate credits for {spec.label}: the model table has no credit rate for it (TopView has "
+        f"not published one). Add the rate in a models file, named by [{CONFIG_SECTION}] {CONFIG_KEY} "
+        f"(env {CONFIG_ENV}) or the operator's {CONFIG_KEY} parameter, e.g. {json.dumps(example)} with "
+        "1.0 replaced by the credits per second TopView charges (a finished task's costCredit / duration / "
+        "generatingCount); a rate may also name a resolution and sound, like the packaged table's rates"
+    )
+
+
 def estimate_cost(request: ImageToVideoRequest, spec: ModelSpec | None) -> CreditEstimate:
     """Price ``request`` with ``spec``'s rates; see the module docstring for the defaults of unset parameters.
 
-    Raises ``UnknownCostError`` when ``spec`` is None (unknown model) or no rate fits.
+    Raises ``UnknownCostError`` when ``spec`` is None (unknown model), has no rates, or no rate fits.
     """
     if spec is None:
         raise UnknownCostError(f"cannot estimate credits: model {request.model!r} is not in the model table")
+    if not spec.rates:
+        raise _unpriced(spec)
     assumed: list[str] = []
     sound = request.sound or DEFAULT_SOUND
     count = request.generating_count or DEFAULT_GENERATING_COUNT

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow_topview.catalog._spec import Catalog, ModelSpec, model_key
+from airflow_topview.catalog._spec import AS_OF, Catalog, ModelSpec, model_key
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -20,8 +20,12 @@ CONFIG_KEY = "models_file"
 CONFIG_ENV = "AIRFLOW__TOPVIEW__MODELS_FILE"
 
 PathLike = str | os.PathLike[str]
-# (source label, index in its file, the raw entry); what files yield before validation.
-_RawEntry = tuple[str, int, dict[str, Any]]
+# (file label, index in its file, the raw entry, the file's top-level source/as_of); before validation.
+_RawEntry = tuple[str, int, dict[str, Any], dict[str, str]]
+# An override entry that sets all of these replaces a model outright; one that sets fewer amends it.
+_CAPABILITIES = frozenset(
+    ("input_mode", "resolutions", "durations", "aspect_ratios", "native_audio", "rates")
+)
 
 
 class CatalogError(ValueError):
@@ -37,13 +41,14 @@ def _parse(text: str, source: str) -> list[_RawEntry]:
         raise CatalogError(f"{source}: not valid JSON: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get("models"), list):
         raise CatalogError(f'{source}: expected an object {{"models": [...]}} at the top level')
+    defaults = _file_defaults(document, source)
     entries: list[_RawEntry] = []
     for index, entry in enumerate(document["models"]):
         if not isinstance(entry, dict):
             raise CatalogError(f"{source}: models[{index}] must be an object, got {type(entry).__name__}")
-        entries.append((source, index, entry))
+        entries.append((source, index, entry, defaults))
     claimed: dict[str, int] = {}
-    for _, index, entry in entries:
+    for _, index, entry, _ in entries:
         for key in set(_identity(entry)):
             if key in claimed:
                 raise CatalogError(
@@ -51,6 +56,27 @@ def _parse(text: str, source: str) -> list[_RawEntry]:
                 )
             claimed[key] = index
     return entries
+
+
+def _file_defaults(document: dict[str, Any], source: str) -> dict[str, str]:
+    """The top-level ``source`` / ``as_of``: what every entry of the file says unless it says otherwise."""
+    defaults: dict[str, str] = {}
+    for key in ("source", "as_of"):
+        value = document.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            raise CatalogError(f"{source}: top-level {key} must be a non-empty text, got {value!r}")
+        if key == "as_of" and not AS_OF.fullmatch(value):
+            raise CatalogError(f"{source}: top-level as_of must be a date like 2026, 2026-09 or 2026-09-30")
+        defaults[key] = value.strip()
+    return defaults
+
+
+def _resolved(raw: _RawEntry) -> dict[str, Any]:
+    """The entry with its file's defaults filled in; with no source given anywhere, the file is the source."""
+    label, _, entry, defaults = raw
+    return {"source": label, **defaults, **entry}
 
 
 def _identity(entry: dict[str, Any]) -> list[str]:
@@ -93,20 +119,28 @@ def _merge(base: list[_RawEntry], overrides: list[_RawEntry]) -> list[_RawEntry]
     """Lay ``overrides`` over ``base``: a matching id or name replaces an entry in place, others are appended.
 
     The replacement is shallow: keys an override leaves out keep the values of the entry it replaces, so
-    ``{"id": "kling-2.6", "durations": {"values": [5, 10, 15]}}`` changes only the durations.
+    ``{"id": "kling-2.6", "durations": {"values": [5, 10, 15]}}`` changes only the durations. Unless the
+    override names its own ``source``, an amended entry cites both: ``m.json (durations) over <old source>``;
+    its ``as_of`` is the override's when given, else the old one.
     """
     merged = list(base)
-    for source, index, entry in overrides:
+    for raw in overrides:
+        label, index, entry, defaults = raw
         keys = set(_identity(entry))
-        hits = [pos for pos, (_, _, old) in enumerate(merged) if keys.intersection(_identity(old))]
+        hits = [pos for pos, old in enumerate(merged) if keys.intersection(_identity(old[2]))]
         if not hits:
-            merged.append((source, index, entry))
+            merged.append(raw)
             continue
         combined: dict[str, Any] = {}
         for pos in hits:
-            combined.update(merged[pos][2])
-        combined.update(entry)
-        merged[hits[0]] = (source, index, combined)
+            combined.update(_resolved(merged[pos]))
+        old_source = combined["source"]
+        combined.update(_resolved(raw))
+        if "source" not in entry and not entry.keys() >= _CAPABILITIES:
+            changed = [key for key in entry if key not in ("id", "name", "as_of")]
+            what = f" ({', '.join(changed)})" if changed else ""
+            combined["source"] = f"{defaults.get('source', label)}{what} over {old_source}"
+        merged[hits[0]] = (label, index, combined, {})
         for pos in reversed(hits[1:]):
             del merged[pos]
     return merged
@@ -117,9 +151,10 @@ def _build(entries: list[_RawEntry], sources: list[str]) -> Catalog:
 
     specs: list[ModelSpec] = []
     problems: list[tuple[int, int, str]] = []
-    for source, index, entry in entries:
+    for raw in entries:
+        source, index, entry, _ = raw
         try:
-            specs.append(build_spec(entry, source))
+            specs.append(build_spec(_resolved(raw), source))
         except ValueError as exc:
             where = sources.index(source) if source in sources else len(sources)
             problems.append((where, index, f"{_describe(source, index, entry)}: {exc}"))

@@ -60,6 +60,12 @@ def check_request(request: ImageToVideoRequest, spec: ModelSpec | None) -> list[
     label = spec.label
     problems = _mode_problems(request, spec)
 
+    if spec.prompt_required and not (request.prompt or "").strip():
+        problems.append(
+            f'prompt: {label} needs a prompt (TopView fails its tasks without one: "Prompt is required"); '
+            "set prompt"
+        )
+
     resolution = request.resolution
     if resolution is not None and spec.resolutions is not None and resolution not in spec.resolutions:
         problems.append(f"resolution: {label} takes {join_or(spec.resolutions)}, got {resolution}")

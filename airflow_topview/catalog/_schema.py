@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from airflow_topview.catalog._spec import Durations, ModelSpec, Rate, kebab_id
+from airflow_topview.catalog._spec import AS_OF, Durations, ModelSpec, Rate, kebab_id
 
 _RATIO = re.compile(r"[1-9]\d{0,1}:[1-9]\d{0,1}")
 _STRICT = ConfigDict(extra="forbid", frozen=True)
@@ -75,25 +75,54 @@ class _RateEntry(BaseModel):
 
 
 class _ModelEntry(BaseModel):
-    """One ``models[]`` item. Every capability key is required (null is a meaning, not a default)."""
+    """One ``models[]`` item. Every capability key is required (null is a meaning, not a default).
+
+    ``rates`` null: TopView has not published a price. The naming and provenance keys are optional.
+    """
 
     model_config = _STRICT
 
     name: str | None = None
     id: str | None = None
+    submit_name: str | None = None
+    submit_aliases: list[str] = []
     input_mode: Literal["first_end", "single", "multi_ref"]
     resolutions: list[StrictInt] | None = Field(min_length=1)
     durations: _DurationRule | None
     aspect_ratios: list[str] | None = Field(min_length=1)
     native_audio: StrictBool
-    rates: list[_RateEntry]
+    prompt_required: StrictBool = False
+    rates: list[_RateEntry] | None
+    source: str | None = None
+    as_of: str | None = None
 
-    @field_validator("name", "id")
+    @field_validator("name", "id", "submit_name")
     @classmethod
     def _not_blank(cls, value: str | None) -> str | None:
         if value is not None and not kebab_id(value):
             raise ValueError("must name the model (letters or digits)")
         return value.strip() if value is not None else None
+
+    @field_validator("submit_aliases")
+    @classmethod
+    def _aliases(cls, value: list[str]) -> list[str]:
+        if any(not kebab_id(item) or item != item.strip() for item in value):
+            raise ValueError("each alias must name the model exactly as sent (no blank or padded text)")
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must say where the entry comes from, or be left out")
+        return value.strip() if value is not None else None
+
+    @field_validator("as_of")
+    @classmethod
+    def _as_of(cls, value: str | None) -> str | None:
+        if value is not None and not AS_OF.fullmatch(value):
+            raise ValueError(f"must be a date like 2026, 2026-09 or 2026-09-30, got {value!r}")
+        return value
 
     @field_validator("resolutions")
     @classmethod
@@ -126,7 +155,7 @@ class _ModelEntry(BaseModel):
         if not self.name and not self.id:
             raise ValueError("needs a name or an id")
         seen: set[tuple[int | None, str | None]] = set()
-        for rate in self.rates:
+        for rate in self.rates or ():
             slot = (rate.resolution, rate.sound)
             if slot in seen:
                 raise ValueError(
@@ -136,7 +165,7 @@ class _ModelEntry(BaseModel):
             seen.add(slot)
         return self
 
-    def to_spec(self, source: str) -> ModelSpec:
+    def to_spec(self, file: str) -> ModelSpec:
         name = self.name or self.id or ""
         durations: Durations | None = None
         if isinstance(self.durations, _Range):
@@ -151,15 +180,20 @@ class _ModelEntry(BaseModel):
             durations=durations,
             aspect_ratios=None if self.aspect_ratios is None else tuple(self.aspect_ratios),
             native_audio=self.native_audio,
-            rates=tuple(Rate(r.resolution, r.sound, r.credits_per_second) for r in self.rates),
-            source=source,
+            rates=tuple(Rate(r.resolution, r.sound, r.credits_per_second) for r in self.rates or ()),
+            source=self.source or file,
+            submit_name=self.submit_name or name,
+            submit_aliases=tuple(self.submit_aliases),
+            prompt_required=self.prompt_required,
+            as_of=self.as_of,
+            file=file,
         )
 
 
-def build_spec(entry: dict[str, Any], source: str) -> ModelSpec:
-    """Validate one raw entry; raises ValueError with one ``field: problem`` per line."""
+def build_spec(entry: dict[str, Any], file: str) -> ModelSpec:
+    """Validate one raw entry read from ``file``; raises ValueError with one ``field: problem`` per line."""
     try:
-        return _ModelEntry.model_validate(entry).to_spec(source)
+        return _ModelEntry.model_validate(entry).to_spec(file)
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_url=False, include_input=False):

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from airflow_topview.catalog._suggest import closest
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
@@ -14,6 +16,8 @@ Sound = Literal["on", "off"]
 
 # Words and numbers; a number keeps its inner dots ("1.5"), so "Seedance 1.5 Pro" and "seedance-1.5-pro" meet.
 _TOKEN = re.compile(r"[0-9]+(?:\.[0-9]+)*|[^\W\d_]+")
+#: ``as_of`` dates, as precise as the source is: a year, a month or a day.
+AS_OF = re.compile(r"20[0-9]{2}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12][0-9]|3[01]))?)?")
 
 
 def model_key(model: str) -> str:
@@ -108,7 +112,8 @@ class ModelSpec:
     """One model's capabilities and prices, as the data file describes them.
 
     ``resolutions`` / ``durations`` None: any value (not checked). ``aspect_ratios`` None: the model takes
-    the shape from its input image and TopView rejects an ``aspectRatio`` (code 4000).
+    the shape from its input image and TopView rejects an ``aspectRatio`` (code 4000). ``rates`` empty:
+    TopView has not published the model's price, so no estimate is possible.
     """
 
     name: str
@@ -119,8 +124,22 @@ class ModelSpec:
     aspect_ratios: tuple[str, ...] | None
     native_audio: bool
     rates: tuple[Rate, ...]
-    #: The file the entry came from (the packaged table or an override file); for messages only.
+    #: Where the entry's facts come from (a text, or the override file's path when it names none).
     source: str = field(default="", compare=False)
+    #: What goes into the submit body's ``model``: TopView takes display names, so ``name`` unless overridden.
+    submit_name: str = ""
+    #: Other spellings TopView documents for ``model`` (the kebab ids its docs page shows).
+    submit_aliases: tuple[str, ...] = ()
+    #: TopView fails the model's tasks without a prompt ("Prompt is required").
+    prompt_required: bool = False
+    #: When ``source`` said so: ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; None when unknown.
+    as_of: str | None = field(default=None, compare=False)
+    #: The file the entry was read from (the packaged table or an override file); for messages only.
+    file: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.submit_name:
+            object.__setattr__(self, "submit_name", self.name)
 
     @property
     def label(self) -> str:
@@ -130,16 +149,21 @@ class ModelSpec:
         return f"{self.id} ({self.name})"
 
     def to_json(self) -> dict[str, Any]:
-        """The entry in the data file's own shape (so ``--json`` output can seed an override file)."""
+        """The entry in the data file's shape, every key spelled out (``--json`` seeds override files)."""
         return {
             "name": self.name,
             "id": self.id,
+            "submit_name": self.submit_name,
+            "submit_aliases": list(self.submit_aliases),
             "input_mode": self.input_mode,
             "resolutions": None if self.resolutions is None else list(self.resolutions),
             "durations": None if self.durations is None else self.durations.to_json(),
             "aspect_ratios": None if self.aspect_ratios is None else list(self.aspect_ratios),
             "native_audio": self.native_audio,
-            "rates": [rate.to_json() for rate in self.rates],
+            "prompt_required": self.prompt_required,
+            "rates": [rate.to_json() for rate in self.rates] if self.rates else None,
+            "source": self.source,
+            "as_of": self.as_of,
         }
 
 
@@ -153,15 +177,42 @@ class Catalog:
         self._specs = tuple(specs)
         self.sources = tuple(sources)
         self._index: dict[str, ModelSpec] = {}
+        # Ids and names first, so a submit name never takes over another model's own name.
         for spec in self._specs:
             for key in (model_key(spec.id), model_key(spec.name)):
                 self._index.setdefault(key, spec)
+        for spec in self._specs:
+            for text in (spec.submit_name, *spec.submit_aliases):
+                self._index.setdefault(model_key(text), spec)
 
     def find(self, model: str | None) -> ModelSpec | None:
-        """The spec of ``model`` (name or id, any spelling), or None when the table does not know it."""
+        """The spec of ``model`` (name, id or submit name, any spelling); None when the table lacks it."""
         if not model:
             return None
         return self._index.get(model_key(model))
+
+    def submit_name(self, model: str) -> str:
+        """What to send as the submit body's ``model``: a known model's submit name, else ``model`` as given.
+
+        TopView's own client sends display names (``"Seedance 1.5 Pro"``), case-sensitive, not code names;
+        a model the table does not know may be newer than the table, so it goes out exactly as written.
+        """
+        spec = self.find(model)
+        return spec.submit_name if spec is not None else model
+
+    def suggest(self, model: str) -> ModelSpec | None:
+        """The known model an unknown ``model`` is likely a typo of (``"Kling V33"`` -> Kling V3), else None.
+
+        A hint for messages only, never a reason to reject: a near name may be a model newer than the table.
+        None when ``model`` is known, when nothing is close, or when two models are equally close.
+        """
+        if self.find(model) is not None:
+            return None
+        return closest(model_key(model), self._index)
+
+    def known_submit_names(self) -> frozenset[str]:
+        """Every exact spelling the table expects TopView to take as ``model`` (submit names and aliases)."""
+        return frozenset(text for spec in self._specs for text in (spec.submit_name, *spec.submit_aliases))
 
     def __contains__(self, model: object) -> bool:
         return isinstance(model, str) and self.find(model) is not None

@@ -31,10 +31,12 @@ from airflow_topview.models import ImageToVideoRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENV = "AIRFLOW__TOPVIEW__MODELS_FILE"
-_PACKAGED = json.loads(
+_PACKAGED_FILE = json.loads(
     resources.files("airflow_topview").joinpath("data/topview-models.json").read_text("utf-8")
-)["models"]
+)
+_PACKAGED = _PACKAGED_FILE["models"]
 MODEL_IDS = [entry["id"] for entry in _PACKAGED]
+PRICED_IDS = [entry["id"] for entry in _PACKAGED if entry["rates"]]
 
 
 @pytest.fixture(autouse=True)
@@ -96,8 +98,10 @@ def test_packaged_table_loads_every_entry() -> None:
 def test_valid_request_passes(model_id: str) -> None:
     spec = spec_of(model_id)
     assert check_request(request(**valid_params(spec)), spec) == []
-    # the same request with every optional parameter left unset passes too
+    # the same request with every optional parameter left unset passes too (the prompt where it is required)
     minimal = {k: v for k, v in valid_params(spec).items() if k.endswith("file_id") or k.endswith("file_ids")}
+    if spec.prompt_required:
+        minimal["prompt"] = "a fox"
     assert check_request(request(model=spec.id, **minimal), spec) == []
 
 
@@ -125,7 +129,7 @@ def test_input_mode_violations(model_id: str) -> None:
     assert "not reference images" in problems[0]
     assert "leave reference_image_file_ids unset" in problems[0]
     # reference images alone: the first frame is missing as well
-    only_refs = request(model=spec.id, reference_image_file_ids=["r1", "r2"])
+    only_refs = request(model=spec.id, reference_image_file_ids=["r1", "r2"], prompt="a fox")
     assert [p.split(":")[0] for p in check_request(only_refs, spec)] == [
         "first_frame_file_id",
         "reference_image_file_ids",
@@ -193,9 +197,9 @@ def test_sound_violation(model_id: str) -> None:
         assert check_request(with_changes(spec, sound="off"), spec) == []
 
 
-@pytest.mark.parametrize("model_id", MODEL_IDS)
+@pytest.mark.parametrize("model_id", PRICED_IDS)
 def test_every_allowed_combination_has_a_price(model_id: str) -> None:
-    """Data sanity: each resolution/sound a model allows is priced, so a valid request has an estimate."""
+    """Data sanity: each resolution/sound a priced model allows has a rate, so a valid request has an estimate."""
     spec = spec_of(model_id)
     sounds = ["off", "on"] if spec.native_audio else ["off"]
     for resolution in spec.resolutions or [None]:
@@ -218,6 +222,7 @@ def test_many_violations_are_all_reported() -> None:
     assert [problem.split(":")[0] for problem in check_request(bad, spec)] == [
         "first_frame_file_id",
         "reference_image_file_ids",
+        "prompt",
         "duration",
         "aspect_ratio",
         "sound",
@@ -571,14 +576,16 @@ def test_unknown_cost_raises(tmp_path: Path) -> None:
         estimate_credits(request(first_frame_file_id="f", resolution=480, duration=5), seedance)
     with pytest.raises(UnknownCostError, match="not in the model table"):
         estimate_credits(request(model="gen-99", first_frame_file_id="f", duration=5), None)
-    free_form = {**NEW_MODEL, "durations": None, "rates": []}
+    free_form = {**NEW_MODEL, "durations": None}
     spec = load_catalog([write_models(tmp_path / "m.json", free_form)]).find("gen-next")
     assert spec is not None
     with pytest.raises(UnknownCostError, match="duration is unset"):
         estimate_credits(request(first_frame_file_id="f"), spec)
-    with pytest.raises(UnknownCostError, match="rates cover resolution/sound none"):
-        estimate_credits(request(first_frame_file_id="f", duration=5, resolution=720), spec)
     assert check_request(request(first_frame_file_id="f", duration=500), spec) == []  # durations null = any
+    for rates in ([], None):  # an empty list and null both mean "no price known"
+        unpriced = load_catalog([write_models(tmp_path / "m.json", {**free_form, "rates": rates})])
+        with pytest.raises(UnknownCostError, match="has no credit rate for it"):
+            estimate_credits(request(first_frame_file_id="f", duration=5), unpriced.find("gen-next"))
 
 
 # --- command line and import cost -----------------------------------------------------------------------
@@ -600,9 +607,10 @@ def test_cli_prints_every_model() -> None:
     result = run_cli("--no-config")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:3] == ["id", "name", "input"]
+    assert lines[0].startswith("The submit body's model gets the 'sent as model' spelling")
+    assert lines[2].split()[:6] == ["id", "name", "sent", "as", "model", "input"]
     for model_id in MODEL_IDS:
-        assert any(line.split()[0] == model_id for line in lines[1:]), model_id
+        assert any(line.split()[0] == model_id for line in lines[3:] if line), model_id
     seedance = next(line for line in lines if line.startswith("seedance-1.5-pro "))
     for part in ("Seedance 1.5 Pro", "first+end", "720,1080", "4-12", "from image", "yes", "1080/on 0.55"):
         assert part in seedance
@@ -618,7 +626,13 @@ def test_cli_json_and_config_file(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert [model["id"] for model in document["models"]] == [*MODEL_IDS, "gen-next"]
-    assert document["models"][: len(_PACKAGED)] == _PACKAGED  # --json round-trips the data file's shape
+    # --json gives the data file's entries with every default spelled out
+    defaults = {key: _PACKAGED_FILE[key] for key in ("source", "as_of")}
+    spelled_out = [
+        {**defaults, "submit_name": entry["name"], "submit_aliases": [], "prompt_required": False, **entry}
+        for entry in _PACKAGED
+    ]
+    assert document["models"][: len(_PACKAGED)] == spelled_out
     assert document["sources"][-1] == str(path)
 
 
