@@ -88,6 +88,7 @@ class ImageToVideoRequest(BaseModel):
     generating_count: int | None = Field(default=None, ge=1, le=4)
     board_id: str | None = None
     notice_url: str | None = None
+    extra_body: dict[str, Any] | None = None
 
     @field_validator(*_REQUEST_FIELDS_WITH_STRINGS, mode="before")
     @classmethod
@@ -166,6 +167,41 @@ class ImageToVideoRequest(BaseModel):
             raise ValueError("must not repeat a file id")
         return value
 
+    @field_validator("extra_body", mode="before")
+    @classmethod
+    def _json_object(cls, value: Any) -> Any:
+        """A dict, or its JSON rendering; every value must survive a JSON round trip (no NaN, no objects)."""
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ValueError(
+                    f"must be a dict of extra JSON fields, got text that is not JSON: {value!r}"
+                ) from None
+        if isinstance(value, Mapping):
+            value = dict(value)
+        else:
+            raise ValueError(f"must be a dict of extra JSON fields, got {type(value).__name__}")
+        for key in value:
+            if not isinstance(key, str) or not key.strip():
+                raise ValueError(f"keys must be non-empty field names, got {key!r}")
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"must hold JSON values only ({exc})") from None
+        return value
+
+    @model_validator(mode="after")
+    def _extra_body_adds_only(self) -> ImageToVideoRequest:
+        for key in self.extra_body or ():
+            for name in type(self).model_fields:
+                if name != "extra_body" and key in (name, to_camel(name)):
+                    raise ValueError(
+                        f"extra_body: {key!r} would override the known field {to_camel(name)!r}; "
+                        f"set it with the {name} parameter instead"
+                    )
+        return self
+
     @model_validator(mode="after")
     def _input_mode_rules(self) -> ImageToVideoRequest:
         if self.end_frame_file_id and not self.first_frame_file_id:
@@ -182,8 +218,9 @@ class ImageToVideoRequest(BaseModel):
         return self
 
     def to_body(self) -> dict[str, Any]:
-        """The JSON body TopView expects: camelCase names, unset fields left out."""
-        return self.model_dump(by_alias=True, exclude_none=True)
+        """The JSON body TopView expects: camelCase names, unset fields left out, ``extra_body`` merged in."""
+        body = self.model_dump(by_alias=True, exclude_none=True, exclude={"extra_body"})
+        return {**body, **(self.extra_body or {})}
 
     @property
     def input_mode(self) -> str:
@@ -243,6 +280,7 @@ class SubmitResult(_TopviewResult):
     task_id: str = Field(min_length=1)
     status: str | None = None
     error_msg: str | None = None
+    notice_uuid: str | None = None
 
 
 class Video(_TopviewResult):

@@ -36,6 +36,7 @@ class SubmitRecord:
     fingerprint: str | None
     attempted_at: str
     topview_task_id: str | None = None
+    notice_uuid: str | None = None
 
 
 class SubmitJournal:
@@ -58,6 +59,7 @@ class SubmitJournal:
                 fingerprint=raw.get("fingerprint"),
                 attempted_at=str(raw.get("attempted_at") or "an unknown time"),
                 topview_task_id=str(task_id) if task_id else None,
+                notice_uuid=raw.get("notice_uuid"),
             )
         legacy = self._store.get(LEGACY_KEY)
         return SubmitRecord(None, "an unknown time", str(legacy)) if legacy else None
@@ -69,8 +71,10 @@ class SubmitJournal:
         self._write(record)
         return record
 
-    def answered(self, record: SubmitRecord, topview_task_id: str) -> SubmitRecord:
-        answered = replace(record, topview_task_id=topview_task_id)
+    def answered(
+        self, record: SubmitRecord, topview_task_id: str, *, notice_uuid: str | None = None
+    ) -> SubmitRecord:
+        answered = replace(record, topview_task_id=topview_task_id, notice_uuid=notice_uuid)
         self._write(answered)
         return answered
 

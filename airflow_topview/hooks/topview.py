@@ -260,6 +260,19 @@ class TopviewHook(HttpHook):
         params = api.query_params(topview_task_id, cloudfront_url)
         return task_from_answer(self.call("GET", api.QUERY_IMAGE_TO_VIDEO, params=params))
 
+    def check_notice_url(self, notice_url: str) -> None:
+        """Ask TopView to validate a callback URL before a submit names it; a refusal raises TopviewAPIError.
+
+        TopView's docs do not say whether ``noticeUrl`` is read from the query string or a JSON body, so it
+        is sent in both.
+        """
+        body = {"noticeUrl": notice_url}
+        result = self.call("POST", api.NOTICE_URL_CHECK, params=body, json=body)
+        if result is False or (isinstance(result, str) and result.strip().lower() == "false"):
+            raise TopviewAPIError(
+                "4000", f"TopView refused the callback URL {notice_url!r}", endpoint=api.NOTICE_URL_CHECK
+            )
+
     def get_credit(self) -> CreditDetail:
         """The account's remaining credits."""
         return CreditDetail.model_validate(self.call("GET", api.CREDIT_DETAIL))

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from airflow_topview.catalog import CreditEstimate
     from airflow_topview.hooks.topview import TopviewHook
     from airflow_topview.models import ImageToVideoRequest
-    from airflow_topview.submit_journal import SubmitJournal, SubmitRecord
 
 #: What a retry does when an earlier try sent a submit whose answer never arrived (the task may exist).
 UNCERTAIN_SUBMIT_CHOICES = ("fail", "resubmit")
@@ -237,13 +236,24 @@ class SubmitImageToVideoOperator(BaseOperator):
         return budget
 
     def execute(self, context: Context) -> str:
+        from airflow_topview.paid_submit import PaidSubmit
+
         request = self.build_request()
         self.check_settings()
         estimate = self.check_model_and_budget(request)
         hook = self.hook
         try:
-            topview_task_id, finished = self._resume_or_submit(context, request, hook)
+            submitter = PaidSubmit(
+                hook,
+                self.log,
+                store=context.get("task_state_store"),
+                try_number=getattr(context["ti"], "try_number", 1) or 1,
+                on_uncertain_submit=self.on_uncertain_submit,
+            )
+            topview_task_id, finished = submitter.resume_or_submit(request)
             context["ti"].xcom_push(key="task_id", value=topview_task_id)
+            if submitter.notice_uuid:
+                context["ti"].xcom_push(key="notice_uuid", value=submitter.notice_uuid)
             context["ti"].xcom_push(key="estimated_credits", value=estimate.credits if estimate else None)
             self.topview_link = TOPVIEW_APP_URL
             if not self.wait_for_completion:
@@ -267,113 +277,6 @@ class SubmitImageToVideoOperator(BaseOperator):
         ti.xcom_push(key="result", value=result)
         self.topview_link = video_link(result)
         return str(event["topview_task_id"])
-
-    def _resume_or_submit(
-        self, context: Context, request: ImageToVideoRequest, hook: TopviewHook
-    ) -> tuple[str, dict[str, Any] | None]:
-        """Reuse the task an earlier try submitted for the same request, unless it failed; else submit.
-
-        Returns the task id and, when that task already finished successfully, its final event.
-        """
-        from airflow_topview.submit_journal import SubmitJournal, fingerprint
-
-        journal = SubmitJournal(context.get("task_state_store"))
-        body_fingerprint = fingerprint(request.to_body())
-        if not journal.available:
-            self._without_journal(context)
-        previous = journal.read()
-        if previous is not None and previous.fingerprint not in (None, body_fingerprint):
-            self.log.warning(
-                "An earlier try submitted at %s for a different request (the rendered parameters changed; "
-                "TopView task %s): submitting anew instead of reusing it",
-                previous.attempted_at,
-                previous.topview_task_id or "unknown",
-            )
-        elif previous is not None and previous.topview_task_id is None:
-            self._uncertain_earlier_submit(previous)
-        elif previous is not None and previous.topview_task_id is not None:
-            earlier = self._earlier_task_event(hook, previous.topview_task_id)
-            if earlier is None:
-                self.log.info(
-                    "An earlier try submitted TopView task %s; still running, waiting for it",
-                    previous.topview_task_id,
-                )
-                return previous.topview_task_id, None
-            if earlier["status"] == "success":
-                self.log.info(
-                    "An earlier try submitted TopView task %s and it succeeded; not resubmitting",
-                    previous.topview_task_id,
-                )
-                return previous.topview_task_id, earlier
-            self.log.warning(
-                "TopView task %s of an earlier try ended (%s); submitting anew",
-                previous.topview_task_id,
-                earlier,
-            )
-        return self._submit(request, hook, journal, body_fingerprint), None
-
-    def _without_journal(self, context: Context) -> None:
-        """Airflow < 3.3 has no task_state_store: a retry cannot know what an earlier try paid for."""
-        try_number = getattr(context["ti"], "try_number", 1) or 1
-        if try_number > 1 and self.on_uncertain_submit == "fail":
-            raise AirflowFailException(
-                f"This is try {try_number} of the task, and this Airflow has no task_state_store (Airflow "
-                "3.3+): it cannot know whether an earlier try submitted, and paid for, a TopView task, so it "
-                "does not submit again. Check the TopView web app; to submit anyway, set "
-                "on_uncertain_submit='resubmit'."
-            )
-        self.log.warning(
-            "This Airflow has no task_state_store (it came in Airflow 3.3): a retry of this task cannot "
-            "see this submit; it fails instead of paying twice unless on_uncertain_submit='resubmit'."
-        )
-
-    def _uncertain_earlier_submit(self, previous: SubmitRecord) -> None:
-        """An earlier try sent this request and never recorded the answer: fail, or resubmit if allowed."""
-        what = (
-            f"An earlier try of this task sent the same submit at {previous.attempted_at} and never recorded "
-            "TopView's answer (worker killed or timed out, or an answer that did not show the outcome): "
-            "TopView may have created, and billed, a task whose id is unknown (topview_task_id unknown)"
-        )
-        if self.on_uncertain_submit != "resubmit":
-            raise AirflowFailException(
-                f"{what}. Not submitting again. Look in the TopView web app for a task submitted at that "
-                "time; to submit anyway, set on_uncertain_submit='resubmit'."
-            )
-        self.log.warning("%s; submitting again as on_uncertain_submit='resubmit'", what)
-
-    def _earlier_task_event(self, hook: TopviewHook, topview_task_id: str) -> dict[str, Any] | None:
-        """Status of an earlier try's task: None while running, else its final event (``gone`` if unknown)."""
-        from airflow_topview.exceptions import TopviewAPIError
-        from airflow_topview.outcome import event_for, permanent_errors_fail_task
-
-        with permanent_errors_fail_task():
-            try:
-                return event_for(hook.get_image_to_video_task(topview_task_id))
-            except TopviewAPIError as exc:
-                if exc.code != "4004":
-                    raise
-                return {"status": "gone", "topview_task_id": topview_task_id, "message": str(exc)}
-
-    def _submit(
-        self, request: ImageToVideoRequest, hook: TopviewHook, journal: SubmitJournal, body_fingerprint: str
-    ) -> str:
-        """Journal the intent, submit, journal the answer; a failure proving nothing was created clears it."""
-        from airflow_topview.exceptions import TopviewError, TopviewSubmitUncertainError
-        from airflow_topview.outcome import permanent_errors_fail_task
-
-        record = journal.intent(body_fingerprint)
-        self.log.info("Submitting TopView Image-to-Video task: %s", request.to_body())
-        with permanent_errors_fail_task():
-            try:
-                result = hook.submit_image_to_video(request)
-            except TopviewSubmitUncertainError as exc:  # the record stays: a retry must not pay blindly
-                raise TopviewSubmitUncertainError(f"{exc} (submit sent at {record.attempted_at})") from None
-            except TopviewError:
-                journal.forget()  # refused, busy past busy_timeout, never sent: TopView created nothing
-                raise
-        journal.answered(record, result.task_id)
-        self.log.info("TopView accepted the task: topview_task_id=%s", result.task_id)
-        return result.task_id
 
     def _defer_until_done(self, topview_task_id: str) -> None:
         from airflow_topview.triggers.image_to_video import ImageToVideoTrigger

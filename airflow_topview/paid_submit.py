@@ -1,0 +1,148 @@
+"""The paid submit: reuse what an earlier try of the task submitted, or journal a new submit and send it.
+
+TopView has no idempotency key, so the journal in ``task_state_store`` (:mod:`.submit_journal`) is what
+stands between an Airflow retry and a second charge. The rules are in :meth:`PaidSubmit.resume_or_submit`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_topview.exceptions import TopviewAPIError, TopviewError, TopviewSubmitUncertainError
+from airflow_topview.outcome import event_for, permanent_errors_fail_task
+from airflow_topview.submit_journal import SubmitJournal, SubmitRecord, fingerprint
+
+if TYPE_CHECKING:
+    from airflow.sdk.types import Logger
+
+    from airflow_topview.hooks.topview import TopviewHook
+    from airflow_topview.models import ImageToVideoRequest
+
+
+class PaidSubmit:
+    """One Airflow try's path to a TopView task id.
+
+    :param store: the try's ``task_state_store`` (None before Airflow 3.3).
+    :param try_number: the Airflow try, to refuse a blind resubmit where there is no store.
+    :param on_uncertain_submit: ``"fail"`` or ``"resubmit"`` when an earlier submit's answer is unknown.
+    """
+
+    def __init__(
+        self,
+        hook: TopviewHook,
+        log: Logger,
+        *,
+        store: Any | None,
+        try_number: int,
+        on_uncertain_submit: str,
+    ) -> None:
+        self.hook = hook
+        self.log = log
+        self.journal = SubmitJournal(store)
+        self.try_number = try_number
+        self.on_uncertain_submit = on_uncertain_submit
+        self.notice_uuid: str | None = None
+
+    def resume_or_submit(self, request: ImageToVideoRequest) -> tuple[str, dict[str, Any] | None]:
+        """The TopView task id, and its final event when an earlier try's task already succeeded.
+
+        Same request and a known task: running -> wait for it, succeeded -> reuse it, failed or gone ->
+        submit anew. Changed request: submit anew. Same request sent without a recorded answer: fail as
+        uncertain, unless ``on_uncertain_submit="resubmit"``.
+        """
+        body_fingerprint = fingerprint(request.to_body())
+        if not self.journal.available:
+            self._without_journal()
+        previous = self.journal.read()
+        if previous is not None and previous.fingerprint not in (None, body_fingerprint):
+            self.log.warning(
+                "An earlier try submitted at %s for a different request (the rendered parameters changed; "
+                "TopView task %s): submitting anew instead of reusing it",
+                previous.attempted_at,
+                previous.topview_task_id or "unknown",
+            )
+        elif previous is not None and previous.topview_task_id is None:
+            self._uncertain_earlier_submit(previous)
+        elif previous is not None and previous.topview_task_id is not None:
+            task_id = previous.topview_task_id
+            earlier = self._earlier_task_event(task_id)
+            if earlier is None:
+                self.log.info(
+                    "An earlier try submitted TopView task %s; still running, waiting for it", task_id
+                )
+                self.notice_uuid = previous.notice_uuid
+                return task_id, None
+            if earlier["status"] == "success":
+                self.log.info(
+                    "An earlier try submitted TopView task %s and it succeeded; not resubmitting", task_id
+                )
+                self.notice_uuid = previous.notice_uuid
+                return task_id, earlier
+            self.log.warning(
+                "TopView task %s of an earlier try ended (%s); submitting anew", task_id, earlier
+            )
+        return self._submit(request, body_fingerprint), None
+
+    def _without_journal(self) -> None:
+        """Airflow < 3.3 has no task_state_store: a retry cannot know what an earlier try paid for."""
+        if self.try_number > 1 and self.on_uncertain_submit != "resubmit":
+            raise AirflowFailException(
+                f"This is try {self.try_number} of the task, and this Airflow has no task_state_store "
+                "(Airflow 3.3+): it cannot know whether an earlier try submitted, and paid for, a TopView "
+                "task, so it does not submit again. Check the TopView web app; to submit anyway, set "
+                "on_uncertain_submit='resubmit'."
+            )
+        self.log.warning(
+            "This Airflow has no task_state_store (it came in Airflow 3.3): a retry of this task cannot "
+            "see this submit; it fails instead of paying twice unless on_uncertain_submit='resubmit'."
+        )
+
+    def _uncertain_earlier_submit(self, previous: SubmitRecord) -> None:
+        """An earlier try sent this request and never recorded the answer: fail, or resubmit if allowed."""
+        what = (
+            f"An earlier try of this task sent the same submit at {previous.attempted_at} and never recorded "
+            "TopView's answer (worker killed or timed out, or an answer that did not show the outcome): "
+            "TopView may have created, and billed, a task whose id is unknown (topview_task_id unknown)"
+        )
+        if self.on_uncertain_submit != "resubmit":
+            raise AirflowFailException(
+                f"{what}. Not submitting again. Look in the TopView web app for a task submitted at that "
+                "time; to submit anyway, set on_uncertain_submit='resubmit'."
+            )
+        self.log.warning("%s; submitting again as on_uncertain_submit='resubmit'", what)
+
+    def _earlier_task_event(self, topview_task_id: str) -> dict[str, Any] | None:
+        """Status of an earlier try's task: None while running, else its final event (``gone`` if unknown)."""
+        with permanent_errors_fail_task():
+            try:
+                return event_for(self.hook.get_image_to_video_task(topview_task_id))
+            except TopviewAPIError as exc:
+                if exc.code != "4004":
+                    raise
+                return {"status": "gone", "topview_task_id": topview_task_id, "message": str(exc)}
+
+    def _submit(self, request: ImageToVideoRequest, body_fingerprint: str) -> str:
+        """Check the callback URL, journal the intent, submit, journal the answer.
+
+        A failure that proves nothing was created (a refusal, busy past busy_timeout, never sent) clears
+        the intent; an uncertain one keeps it, so that a retry does not pay blindly.
+        """
+        with permanent_errors_fail_task():
+            if request.notice_url:
+                self.hook.check_notice_url(request.notice_url)
+                self.log.info("TopView accepted the callback URL %s", request.notice_url)
+            record = self.journal.intent(body_fingerprint)
+            self.log.info("Submitting TopView Image-to-Video task: %s", request.to_body())
+            try:
+                result = self.hook.submit_image_to_video(request)
+            except TopviewSubmitUncertainError as exc:
+                raise TopviewSubmitUncertainError(f"{exc} (submit sent at {record.attempted_at})") from None
+            except TopviewError:
+                self.journal.forget()
+                raise
+        self.journal.answered(record, result.task_id, notice_uuid=result.notice_uuid)
+        self.notice_uuid = result.notice_uuid
+        self.log.info("TopView accepted the task: topview_task_id=%s", result.task_id)
+        return result.task_id
