@@ -6,9 +6,9 @@ through ``[topview] models_file`` (env ``AIRFLOW__TOPVIEW__MODELS_FILE``) or an 
 package reads nothing: the table is loaded and validated on first use, then cached.
 
 TopView's own client sends the display name (``"Seedance 1.5 Pro"``) as the submit body's ``model``, not a
-code name: ``Catalog.submit_name`` gives that spelling for a known model and the text as written for any other,
-``Catalog.suggest`` the model a mistyped name probably means, ``Catalog.known_submit_names`` every spelling
-the table expects TopView to take. Each entry records its ``source`` and ``as_of``.
+code name: ``Catalog.submit_name`` gives that spelling for a known model and the text as written for any
+other, ``Catalog.suggest`` the model a mistyped name probably means, ``Catalog.known_submit_names`` every
+spelling the table expects TopView to take. Each entry records its ``source`` and ``as_of``.
 
 ``python -m airflow_topview.catalog`` prints the table.
 """

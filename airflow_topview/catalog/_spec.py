@@ -206,7 +206,7 @@ class Catalog:
         A hint for messages only, never a reason to reject: a near name may be a model newer than the table.
         None when ``model`` is known, when nothing is close, or when two models are equally close.
         """
-        if self.find(model) is not None:
+        if not model or self.find(model) is not None:
             return None
         return closest(model_key(model), self._index)
 

@@ -199,7 +199,7 @@ def test_sound_violation(model_id: str) -> None:
 
 @pytest.mark.parametrize("model_id", PRICED_IDS)
 def test_every_allowed_combination_has_a_price(model_id: str) -> None:
-    """Data sanity: each resolution/sound a priced model allows has a rate, so a valid request has an estimate."""
+    """Data sanity: every resolution/sound a priced model allows has a rate (a valid request is priced)."""
     spec = spec_of(model_id)
     sounds = ["off", "on"] if spec.native_audio else ["off"]
     for resolution in spec.resolutions or [None]:
