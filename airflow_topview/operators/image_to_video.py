@@ -42,6 +42,7 @@ BODY_PARAMETERS: tuple[str, ...] = (
     "generating_count",
     "board_id",
     "notice_url",
+    "extra_body",
 )
 
 
@@ -73,7 +74,11 @@ class SubmitImageToVideoOperator(BaseOperator):
     :param sound: ``"on"`` or ``"off"`` (booleans are accepted).
     :param generating_count: how many videos to generate, 1 to 4.
     :param board_id: TopView board to record the task on.
-    :param notice_url: URL TopView POSTs to when the task finishes.
+    :param notice_url: URL TopView POSTs to when the task finishes; checked with TopView before the submit
+        (a refusal fails the task before anything is paid); the submit's ``noticeUuid`` goes to XCom
+        ``notice_uuid`` (a callback's ``uuid`` equals it).
+    :param extra_body: extra JSON fields merged into the submit body, for API fields this release does not
+        know yet (a dict, templated); it may not override a known field.
     :param topview_conn_id: the ``topview`` connection.
     :param wait_for_completion: wait for the videos before finishing the task.
     :param deferrable: wait in the triggerer instead of holding a worker slot (with ``wait_for_completion``).
@@ -97,9 +102,12 @@ class SubmitImageToVideoOperator(BaseOperator):
     template_fields_renderers: ClassVar[dict[str, str]] = {
         "reference_image_file_ids": "json",
         "prompt": "md",
+        "extra_body": "json",
     }
     operator_extra_links = (TopviewVideoLink(),)
     ui_color = "#e8dcff"
+    # Rendered fields are stored again when the try ends: ``model`` as sent, mapped ids as a list.
+    overwrite_rtif_after_execution = True
 
     def __init__(
         self,
@@ -116,6 +124,7 @@ class SubmitImageToVideoOperator(BaseOperator):
         generating_count: int | str | None = None,
         board_id: str | None = None,
         notice_url: str | None = None,
+        extra_body: dict[str, Any] | None = None,
         topview_conn_id: str = "topview_default",
         wait_for_completion: bool = False,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
@@ -142,6 +151,7 @@ class SubmitImageToVideoOperator(BaseOperator):
         self.generating_count = generating_count
         self.board_id = board_id
         self.notice_url = notice_url
+        self.extra_body = extra_body
         self.topview_conn_id = topview_conn_id
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
@@ -185,6 +195,24 @@ class SubmitImageToVideoOperator(BaseOperator):
         except RequestValidationError as exc:
             raise AirflowFailException(str(exc)) from None
 
+    def with_submit_name(self, request: ImageToVideoRequest, *, announce: bool = True) -> ImageToVideoRequest:
+        """The request with ``model`` spelled the way TopView takes it: a known model's submit name.
+
+        TopView's own client sends display names ("Seedance 1.5 Pro"), not code names; an unknown model
+        goes out exactly as written. The rendered ``model`` field then shows what was sent.
+        """
+        from airflow_topview.catalog import get_catalog
+
+        submit_name = get_catalog(self.models_file).submit_name(request.model)
+        if submit_name != request.model:
+            if announce:
+                self.log.info("Model %r is sent to TopView as %r", request.model, submit_name)
+            request = request.model_copy(update={"model": submit_name})
+        # Rendered template fields are written again after the try: show what crossed the wire.
+        self.model = request.model
+        self.reference_image_file_ids = request.reference_image_file_ids
+        return request
+
     def check_model_and_budget(self, request: ImageToVideoRequest) -> CreditEstimate | None:
         """Capability checks for known models and the ``max_credits`` guard, before anything is spent.
 
@@ -192,8 +220,17 @@ class SubmitImageToVideoOperator(BaseOperator):
         """
         from airflow_topview.catalog import UnknownCostError, check_request, estimate_cost, get_catalog
 
-        spec = get_catalog(self.models_file).find(request.model)
-        if spec is None:
+        catalog = get_catalog(self.models_file)
+        spec = catalog.find(request.model)
+        if spec is None and (likely := catalog.suggest(request.model)) is not None:
+            self.log.warning(
+                "Model %r is not in the model catalog; did you mean %r (%s)? It is sent as written, "
+                "unchecked (TopView adds models often)",
+                request.model,
+                likely.name,
+                likely.id,
+            )
+        elif spec is None:
             self.log.info(
                 "Model %r is not in the model catalog: its parameters are not checked", request.model
             )
@@ -241,6 +278,7 @@ class SubmitImageToVideoOperator(BaseOperator):
         request = self.build_request()
         self.check_settings()
         estimate = self.check_model_and_budget(request)
+        request = self.with_submit_name(request)
         hook = self.hook
         try:
             submitter = PaidSubmit(
@@ -270,6 +308,7 @@ class SubmitImageToVideoOperator(BaseOperator):
         """Turn the final event into XCom ``result`` (or a failure); ``return_value`` stays the task id."""
         from airflow_topview.outcome import result_from_event
 
+        self.with_submit_name(self.build_request(), announce=False)  # a resumed try renders anew
         result = result_from_event(event, fail_on_partial=self.fail_on_partial, log=self.log)
         ti = context["ti"]
         estimated = ti.xcom_pull(task_ids=ti.task_id, key="estimated_credits", map_indexes=ti.map_index)

@@ -25,6 +25,9 @@ for validate in (True, False):
             sound="{{ dag_run.conf.get('sound') }}",
             generating_count="{{ dag_run.conf.get('count') }}",
             max_credits="{{ dag_run.conf.get('max_credits') }}",
+            prompt="{{ dag_run.conf.get('prompt') }}",
+            notice_url="{{ dag_run.conf.get('notice') }}",
+            extra_body="{{ dag_run.conf.get('extra') }}",
             validate_model=validate,
             hook_params=FAST_HOOK,
         )

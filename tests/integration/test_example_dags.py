@@ -49,7 +49,7 @@ def test_example_submit_dag_runs_green(airflow_home: Path, topview_simulator: To
     assert "state=success" in output
     [submit] = sim.requests_to("submit")
     assert submit.json == {
-        "model": "seedance-1.5-pro",
+        "model": "Seedance 1.5 Pro",  # the default model, sent as TopView's own client spells it
         "firstFrameFileId": image,
         "prompt": "A slow camera push-in, soft morning light",
         "resolution": 720,
@@ -118,7 +118,7 @@ def test_image_to_video_dag_through_airflow_cli(
     assert not NO_TOPVIEW_HEADERS & set(sim.requests_to("upload")[0].headers)
     assert submit_bodies(sim) == [
         {
-            "model": "seedance-1.5-pro",
+            "model": "Seedance 1.5 Pro",
             "firstFrameFileId": file_id,
             "prompt": "Waves roll in under a clear sky while the camera slowly circles the lighthouse",
             "resolution": 720,
@@ -144,7 +144,7 @@ def test_first_last_frame_dag(
         for name in ("lighthouse_day.png", "lighthouse_night.png")
     }
     [body] = submit_bodies(sim)
-    assert body["model"] == "kling-v3"
+    assert body["model"] == "Kling V3"
     assert (body["firstFrameFileId"], body["endFrameFileId"]) == (first, last)
     assert_videos(result.xcom("download_videos"), tmp_path, sim)
     assert sim.requests_to("query")  # waited in the trigger, read the result from XCom: no extra query
@@ -160,7 +160,7 @@ def test_multi_reference_dag(
     assert [sim.files[file_id].format for file_id in ids] == ["png", "jpg"]
     [body] = submit_bodies(sim)
     assert body == {
-        "model": "kling-v3-reference-video",
+        "model": "Kling V3 Reference Video",
         "referenceImageFileIds": ids,
         "prompt": "The fox from the first image trots through the flower meadow of the second image",
         "aspectRatio": "16:9",
@@ -209,7 +209,7 @@ def test_params_dag_takes_its_parameters_from_conf(
     assert result.state == "success", result.log[-4000:]
     [body] = submit_bodies(sim)
     assert body == {
-        "model": "kling-v3",
+        "model": "Kling V3",
         "firstFrameFileId": result.xcom("upload_image"),
         "prompt": "A paper boat sails into the sunset",
         "resolution": 1080,

@@ -76,7 +76,7 @@ def test_native_rendering_passes_lists_and_ints(
     )
     assert result.state == "success", result.log[-4000:]
     assert only_submit_body(sim) == {
-        "model": "kling-v3-reference-video",
+        "model": "Kling V3 Reference Video",
         "referenceImageFileIds": refs,
         "aspectRatio": "9:16",
         "resolution": 1080,
@@ -91,7 +91,8 @@ def test_list_rendered_as_text_is_sent_as_list(
     refs = [sim.add_file("png"), sim.add_file("png"), sim.add_file("jpg")]
     result = dag_runner.run("topview_test_string_list", conf={"refs": refs})
     assert result.state == "success", result.log[-4000:]
-    assert result.rendered_fields[("submit", -1)]["reference_image_file_ids"] == str(refs)
+    # The rendered field shows what was sent: the list, not the text the template made.
+    assert result.rendered_fields[("submit", -1)]["reference_image_file_ids"] == refs
     assert only_submit_body(sim)["referenceImageFileIds"] == refs
 
 
