@@ -196,6 +196,20 @@ class AirflowDeployment:
             for entry in self.get(base)["xcom_entries"]
         }
 
+    def scheduler_saw_workload_end(self, ti_id: str) -> bool:
+        """Whether the scheduler has processed the executor's report that a workload of this TI ended.
+
+        After ``defer()`` the worker's supervisor may report the exit seconds later. If the trigger fires
+        first, Airflow 3.3 can resume the task and then take that late report for a task killed
+        externally: it marks the running try for retry and drops its real outcome. Waiting for this line
+        before letting a trigger fire keeps a test clear of that race.
+        """
+        log = self.home / "scheduler.log"
+        return log.exists() and any(
+            "TaskInstance Finished:" in line and f"ti_id={ti_id}" in line
+            for line in log.read_text(errors="replace").splitlines()
+        )
+
     def log_files(self) -> list[Path]:
         """Every log file the deployment wrote: each component's output and all task and trigger logs."""
         return sorted(path for path in self.home.rglob("*") if path.is_file() and ".log" in path.name)

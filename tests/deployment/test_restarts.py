@@ -268,10 +268,23 @@ def test_key_quoted_by_the_server_reaches_the_deferred_task_masked_and_nowhere_e
     dag_id = "topview_deploy_deferrable"
     image = simulator.add_file("png")
     journal_start = len(simulator.journal)
-    # Every status query is answered with an error quoting the request's Authorization header.
+    run_id = deployment.trigger(dag_id, {"first": image})
+    ti = wait_until(
+        lambda: (
+            (ti := deployment.task_instance(dag_id, run_id, "submit")) and ti["state"] == "deferred" and ti
+        ),
+        timeout=180,
+        what="the task to defer",
+    )
+    # The trigger fires only once Airflow has seen the deferring worker exit (see scheduler_saw_workload_end).
+    wait_until(
+        lambda: deployment.scheduler_saw_workload_end(ti["id"]),
+        timeout=60,
+        what="the scheduler to process the deferring worker's exit",
+    )
+    # From now on every status query is answered with an error quoting the request's Authorization header.
     simulator.inject("query", Fault.echo_auth(code="4000"), times=None)
     try:
-        run_id = deployment.trigger(dag_id, {"first": image})
         state = deployment.wait_for_run_end(dag_id, run_id)
     finally:
         simulator.clear_faults()
@@ -282,16 +295,16 @@ def test_key_quoted_by_the_server_reaches_the_deferred_task_masked_and_nowhere_e
     [topview_task_id] = tasks_for(simulator, image)
     assert len(submits_for(simulator, image)) == 1
     # The triggerer's query got the echo, key and all: the leak was really offered.
-    echoed = [
+    queries = [
         entry
         for entry in simulator.journal[journal_start:]
         if entry.endpoint == "query" and entry.query.get("taskId") == topview_task_id
     ]
-    assert echoed
-    assert all((entry.fault, entry.code) == ("echo_auth", "4000") for entry in echoed)
+    assert [(entry.fault, entry.code) for entry in queries if entry.fault] == [("echo_auth", "4000")]
 
     task_log = deployment.task_log(dag_id, run_id, "submit", 1)
-    assert "TopView error 4000" in task_log
+    # The trigger's error event reached the resumed worker, which failed the task with TopView's error.
+    assert f"Waiting for TopView task {topview_task_id} failed: TopView error 4000" in task_log
     assert "Bearer ***" in task_log
     assert API_KEY not in task_log
 
