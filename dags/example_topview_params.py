@@ -3,7 +3,7 @@
 Shows: typed, validated ``Param``s (enums, ranges, lengths, a boolean), which the UI renders as a
 trigger form and Airflow checks when a run is triggered, from the form or from ``dag_run.conf``;
 templated operator fields reading them (``{{ params.* }}``); a ``filename_template`` mixing Jinja
-(``{{ ds }}``) with the operator's own placeholders (``{topview_task_id}``, ``{index}``). The submit
+(``{{ dag_run.run_after | ds }}``, which every run has, unlike ``ds``) with the operator's own placeholders (``{topview_task_id}``, ``{index}``). The submit
 operator checks the combination against the model's known capabilities (for example a duration the
 model does not offer) before anything is paid for.
 
@@ -84,5 +84,5 @@ with DAG(
         task_id="download_videos",
         topview_task_id=submit.output,
         destination="{{ params.output_dir }}",
-        filename_template="{{ ds }}_{topview_task_id}_{index}.mp4",
+        filename_template="{{ dag_run.run_after | ds }}_{topview_task_id}_{index}.mp4",
     )

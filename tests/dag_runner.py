@@ -50,8 +50,9 @@ class DagRunner:
         return _dagbag(str(self.dags_folder)).dags[dag_id]
 
     def run(self, dag_id: str, conf: dict[str, Any] | None = None) -> DagRunResult:
+        """Run like a trigger from the UI or the REST API: no logical date (so no ``ds`` in templates)."""
         self.capfd.readouterr()
-        dag_run = self.dag(dag_id).test(run_conf=conf or {})
+        dag_run = self.dag(dag_id).test(run_conf=conf or {}, logical_date=None)
         captured = self.capfd.readouterr()
         return self._collect(dag_id, dag_run.run_id, str(dag_run.state), captured.out + captured.err)
 

@@ -17,7 +17,7 @@ with DAG(
         task_id="submit",
         model="{{ dag_run.conf['model'] }}",
         first_frame_file_id="{{ dag_run.conf['first'] }}",
-        prompt="{{ params.prompt }} on {{ ds }}",
+        prompt="{{ params.prompt }} on {{ dag_run.run_after | ds }}",
         resolution="{{ params.resolution }}",
         duration="{{ dag_run.conf['duration'] }}",
         sound="{{ dag_run.conf['sound'] }}",
