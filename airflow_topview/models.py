@@ -121,22 +121,44 @@ class ImageToVideoRequest(BaseModel):
     @field_validator("resolution", "duration", "generating_count", mode="before")
     @classmethod
     def _whole_numbers_only(cls, value: Any) -> Any:
+        """Whole numbers, also as text; ``"5.0"`` (a float Param rendered as text) is 5."""
         if isinstance(value, bool):
             raise ValueError("must be a whole number, not a boolean")
         if isinstance(value, str):
             text = value.strip()
-            if not text.lstrip("-").isdigit():
+            if text.lstrip("-").isdigit():
+                return int(text)
+            try:
+                number = float(text)
+            except ValueError:
+                raise ValueError(f"must be a whole number, got {value!r}") from None
+            if not number.is_integer():
                 raise ValueError(f"must be a whole number, got {value!r}")
-            return int(text)
+            return int(number)
         return value
 
     @field_validator("sound", mode="before")
     @classmethod
     def _sound_word(cls, value: Any) -> Any:
+        """``on``/``off`` in any case, booleans, and their text renderings (``"True"``, ``"false"``)."""
         if isinstance(value, bool):
             return "on" if value else "off"
         if isinstance(value, str):
-            return value.strip().lower()
+            word = value.strip().lower()
+            return {"true": "on", "false": "off"}.get(word, word)
+        return value
+
+    @field_validator("first_frame_file_id", "end_frame_file_id", mode="before")
+    @classmethod
+    def _one_id(cls, value: Any) -> Any:
+        """A list holding exactly one id (a mapped upload of one image, or its text rendering) is that id."""
+        if isinstance(value, str) and value.strip().startswith("["):
+            value = _parse_list_literal(value)
+        if not isinstance(value, (str, Mapping)) and isinstance(value, Iterable):
+            items = list(value)
+            if len(items) != 1:
+                raise ValueError(f"must be one file id, got a list of {len(items)}")
+            return items[0]
         return value
 
     @field_validator("reference_image_file_ids", mode="before")

@@ -2,10 +2,11 @@
 
 Shows: typed, validated ``Param``s (enums, ranges, lengths, a boolean), which the UI renders as a
 trigger form and Airflow checks when a run is triggered, from the form or from ``dag_run.conf``;
-templated operator fields reading them (``{{ params.* }}``); a ``filename_template`` mixing Jinja
-(``{{ dag_run.run_after | ds }}``, which every run has, unlike ``ds``) with the operator's own placeholders (``{topview_task_id}``, ``{index}``). The submit
-operator checks the combination against the model's known capabilities (for example a duration the
-model does not offer) before anything is paid for.
+templated operator fields reading them (``{{ params.* }}``; a boolean Param rendered as text works
+for ``sound``); a ``filename_template`` mixing Jinja (``{{ dag_run.run_after | ds }}``: every run has
+``run_after``, while runs triggered from the UI or the REST API have no ``ds``) with the operator's own
+placeholders (``{topview_task_id}``, ``{index}``). The submit operator checks the combination against
+the model's known capabilities (for example a duration the model does not offer) before anything is paid for.
 
 Trigger it from the UI form, or from the CLI::
 
@@ -73,7 +74,7 @@ with DAG(
         prompt="{{ params.prompt }}",
         resolution="{{ params.resolution }}",
         duration="{{ params.duration }}",
-        sound="{{ 'on' if params.sound else 'off' }}",
+        sound="{{ params.sound }}",  # a boolean Param rendered as text ("True"/"False") is on/off
         generating_count="{{ params.generating_count }}",
         wait_for_completion=True,
         deferrable=True,

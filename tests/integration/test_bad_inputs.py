@@ -28,7 +28,7 @@ PRICED = {
 BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
     # types
     ("first-frame-int", {"first_frame_file_id": 42}, "first_frame_file_id", "valid string"),
-    ("first-frame-list", {"first_frame_file_id": [F]}, "first_frame_file_id", "valid string"),
+    ("first-frame-list", {"first_frame_file_id": [F, E]}, "first_frame_file_id", "one file id"),
     ("prompt-dict", {"first_frame_file_id": F, "prompt": {"text": "x"}}, "prompt", "valid string"),
     ("model-int", {"first_frame_file_id": F, "model": 3}, "model", "valid string"),
     ("resolution-suffix", {"first_frame_file_id": F, "resolution": "720p"}, "resolution", "whole number"),

@@ -175,3 +175,26 @@ def test_text_none_from_a_template_means_not_set() -> None:
     assert request.to_body() == {"model": "seedance-1.5-pro", "firstFrameFileId": "f1"}
     with pytest.raises(RequestValidationError, match="model: must be a model name"):
         build_request({"first_frame_file_id": "f1", "model": "None"})
+
+
+@pytest.mark.parametrize(
+    ("given", "field", "sent"),
+    [
+        ({"sound": "False"}, "sound", "off"),
+        ({"sound": "True"}, "sound", "on"),
+        ({"sound": "ON"}, "sound", "on"),
+        ({"sound": " Off "}, "sound", "off"),
+        ({"duration": "5.0"}, "duration", 5),
+        ({"resolution": 720.0}, "resolution", 720),
+        ({"generating_count": " 2 "}, "generatingCount", 2),
+        ({"first_frame_file_id": ["f-9"]}, "firstFrameFileId", "f-9"),
+        ({"first_frame_file_id": "['f-9']"}, "firstFrameFileId", "f-9"),
+        ({"first_frame_file_id": ("f-9",)}, "firstFrameFileId", "f-9"),
+    ],
+)
+def test_text_renderings_are_coerced_to_what_they_promise(
+    given: dict[str, object], field: str, sent: object
+) -> None:
+    """A boolean or float Param rendered as text, a mapped upload of one image: what a template makes."""
+    request = build_request({"first_frame_file_id": "f-1", **given})
+    assert request.to_body()[field] == sent
