@@ -38,6 +38,35 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": INTEGRATION, "python-modules": ["airflow_topview.triggers.image_to_video"]}
         ],
         "extra-links": ["airflow_topview.links.TopviewVideoLink"],
+        "config": {
+            "topview": {
+                "description": "Settings of the TopView provider (airflow-provider-topview).",
+                "options": {
+                    "models_file": {
+                        "description": (
+                            "A JSON file extending or correcting the built-in model catalog (capabilities, "
+                            "credit rates, submit names), same shape as airflow_topview/data/"
+                            "topview-models.json. An operator's models_file parameter takes precedence."
+                        ),
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "/opt/airflow/config/topview-models.json",
+                        "default": "",
+                    },
+                    "min_poll_interval": {
+                        "description": (
+                            "The shortest poll_interval / poke_interval a TopView wait accepts, in "
+                            "seconds. TopView tasks take minutes; lower it only for tests against the "
+                            "bundled simulator."
+                        ),
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "1.0",
+                        "default": "1.0",
+                    },
+                },
+            }
+        },
         "connection-types": [
             {
                 "hook-class-name": "airflow_topview.hooks.topview.TopviewHook",

@@ -47,6 +47,31 @@ def test_airflow_cli_lists_the_provider(airflow_home: Path) -> None:
     assert providers["airflow-provider-topview"]["version"] == "0.1.0"
 
 
+def test_provider_config_is_declared(airflow_home: Path, tmp_path: Path) -> None:
+    """``airflow config get-value topview ...`` knows the options, their defaults and their env overrides."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__TOPVIEW__")}
+
+    def get(option: str, **extra: str) -> str:
+        result = subprocess.run(
+            [AIRFLOW, "config", "get-value", "topview", option],
+            capture_output=True,
+            text=True,
+            env={**env, **extra},
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+
+    assert get("min_poll_interval") == "1.0"
+    assert get("models_file") == ""
+    models = str(tmp_path / "models.json")
+    assert get("models_file", AIRFLOW__TOPVIEW__MODELS_FILE=models) == models
+    options = get_provider_info()["config"]["topview"]["options"]
+    assert all(option["description"] and option["version_added"] for option in options.values())
+
+
 @pytest.mark.parametrize(
     "module",
     [
