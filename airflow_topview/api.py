@@ -77,6 +77,22 @@ def credentials(login: str | None, password: str | None, conn_id: str) -> tuple[
     return fields[0][1], fields[1][1]
 
 
+def missing_connection(conn_id: str) -> TopviewCredentialsError:
+    """The error for a connection id that is not defined: no retry will define it."""
+    return TopviewCredentialsError(
+        f"Connection {conn_id!r} is not defined. Create a connection of type 'topview' with that id, with "
+        "login = your Topview UID and password = your API key (TopView web app, API Settings)."
+    )
+
+
+def auth_hint(conn_id: str) -> str:
+    """What to check when TopView refuses the credentials (never their values)."""
+    return (
+        f"check connection {conn_id!r}: login must be your Topview UID and password your API key "
+        "(TopView web app, API Settings); plans without API access are refused too"
+    )
+
+
 def _header_safe(value: str) -> bool:
     return all(" " <= char <= "~" for char in value)
 
@@ -114,13 +130,20 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 def read_envelope(
-    status: int, headers: Mapping[str, str], text: str, endpoint: str, redactor: Redactor = NO_SECRETS
+    status: int,
+    headers: Mapping[str, str],
+    text: str,
+    endpoint: str,
+    redactor: Redactor = NO_SECRETS,
+    *,
+    refused_hint: str = "",
 ) -> Any:
     """Return the envelope's ``result``, or raise TopviewAPIError / TopviewConnectionError.
 
     TopView reports business errors with HTTP 200 and a ``code`` other than ``"200"``, so the code is
     read first; an HTTP error without an envelope becomes code ``"HTTP <status>"``. Everything read
-    from the answer (result included) passes through ``redactor`` first.
+    from the answer (result included) passes through ``redactor`` first. ``refused_hint`` is added to
+    the message when TopView refuses the credentials (401, or HTTP 401/403).
     """
     retry_after = parse_retry_after(headers)
     try:
@@ -134,13 +157,18 @@ def read_envelope(
             return payload.get("result")
         if code != SUCCESS_CODE:
             message = short(str(payload.get("message") or "no message"))
+            if refused_hint and code == "401":
+                message = f"{message} ({refused_hint})"
             raise TopviewAPIError(
                 code, message, http_status=status, retry_after=retry_after, endpoint=endpoint
             )
     if status >= 400:
+        message = short(text) or "no body"
+        if refused_hint and status in (401, 403):
+            message = f"{message} ({refused_hint})"
         raise TopviewAPIError(
             f"HTTP {status}",
-            short(text) or "no body",
+            message,
             http_status=status,
             retry_after=retry_after,
             endpoint=endpoint,

@@ -275,15 +275,22 @@ def build_request(params: Mapping[str, Any]) -> ImageToVideoRequest:
 
 
 def describe_validation_error(exc: ValidationError) -> str:
-    """One line per problem, each naming the parameter and the rule (never the whole input)."""
+    """One line per problem, each naming the parameter, the rule and (trimmed) the value received."""
     lines = []
-    for error in exc.errors(include_url=False, include_input=False):
+    for error in exc.errors(include_url=False):
         where = ".".join(str(part) for part in error["loc"])
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "is not a parameter of the Image-to-Video V2 submit call"
+        elif "got " not in message and where and error.get("input") is not None:
+            message = f"{message}, got {_trimmed(error['input'])}"
         lines.append(f"{where}: {message}" if where else message)
     return "Invalid Image-to-Video request: " + "; ".join(lines)
+
+
+def _trimmed(value: Any, limit: int = 80) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
 class _TopviewResult(BaseModel):

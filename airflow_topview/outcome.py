@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_topview.exceptions import TopviewError
+from airflow_topview.retries import is_retryable
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -28,9 +31,6 @@ def permanent_errors_fail_task() -> Iterator[None]:
     repeated) become AirflowFailException; transient errors that outlived the hook's own retries stay
     retryable.
     """
-    from airflow_topview.exceptions import TopviewError
-    from airflow_topview.retries import is_retryable
-
     try:
         yield
     except TopviewError as exc:
@@ -89,8 +89,6 @@ class StatusWatch:
         self, task: ImageToVideoTask | None, error: BaseException | None = None
     ) -> dict[str, Any] | None:
         """The final event, or None: keep polling (running, unknown status, or a transient error)."""
-        from airflow_topview.retries import is_retryable
-
         self.polls += 1
         if task is None:
             if is_retryable(error or Exception()):
@@ -127,8 +125,6 @@ class StatusWatch:
 
 def poll_once(hook: TopviewHook, watch: StatusWatch) -> dict[str, Any] | None:
     """One synchronous status check: the final event, or None while running or after a transient error."""
-    from airflow_topview.exceptions import TopviewError
-
     try:
         task = hook.get_image_to_video_task(watch.topview_task_id)
     except TopviewError as exc:

@@ -151,9 +151,14 @@ class TopviewHook(HttpHook):
         self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None
     ) -> requests.Session:
         """A requests session carrying the auth headers, built once and reused for every call."""
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
         if self._session is not None and not headers and not extra_options:
             return self._session
-        session = super().get_conn(headers=headers, extra_options=extra_options)
+        try:
+            session = super().get_conn(headers=headers, extra_options=extra_options)
+        except AirflowNotFoundException:
+            raise api.missing_connection(self.topview_conn_id) from None
         if not headers and not extra_options:
             self._session = session
         return session
@@ -232,7 +237,14 @@ class TopviewHook(HttpHook):
                 f"{method} {endpoint} failed: {detail}", sent=not _never_sent(exc)
             ) from None
         text = api.decode_text(b"".join(chunks), response.encoding)
-        return api.read_envelope(response.status_code, response.headers, text, endpoint, self._redactor)
+        return api.read_envelope(
+            response.status_code,
+            response.headers,
+            text,
+            endpoint,
+            self._redactor,
+            refused_hint=api.auth_hint(self.topview_conn_id),
+        )
 
     # --- API calls ------------------------------------------------------------------------------
 
@@ -282,9 +294,6 @@ class TopviewHook(HttpHook):
         hook = TopviewHook(self.topview_conn_id, retry_limit=1, timeout=self.timeout)
         try:
             credit = hook.get_credit()
-        except TopviewAPIError as exc:
-            hint = " Check the Topview UID (login) and API key (password)." if exc.code == "401" else ""
-            return False, f"{exc}.{hint}"
         except TopviewError as exc:
             return False, str(exc)
         finally:

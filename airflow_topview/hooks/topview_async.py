@@ -1,7 +1,8 @@
 """TopviewAsyncHook: the read-only API calls a trigger makes, over aiohttp, in the triggerer's event loop.
 
 Same connection reading, credentials rules, timeouts, retry engine and redaction as the sync hook
-(:mod:`airflow_topview.api`, :mod:`airflow_topview.retries`); only the transport differs.
+(:mod:`airflow_topview.api`, :mod:`airflow_topview.retries`); only the transport differs. Everything is
+imported with the module: an import inside a coroutine would block the triggerer's event loop.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+from airflow.providers.common.compat.connection import get_async_connection
 from airflow.sdk import BaseHook
+from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_topview import api
 from airflow_topview.exceptions import TopviewConnectionError, TopviewError
@@ -62,9 +65,10 @@ class TopviewAsyncHook(BaseHook):
 
     async def _base_url_and_headers(self) -> tuple[str, dict[str, str]]:
         if self._target is None:
-            from airflow.providers.common.compat.connection import get_async_connection
-
-            connection = await get_async_connection(self.topview_conn_id, hook=self)
+            try:
+                connection = await get_async_connection(self.topview_conn_id, hook=self)
+            except AirflowNotFoundException:
+                raise api.missing_connection(self.topview_conn_id) from None
             uid, api_key = api.credentials(connection.login, connection.password, self.topview_conn_id)
             self._redactor = Redactor(api_key, connection.password)
             self._target = (
@@ -92,7 +96,12 @@ class TopviewAsyncHook(BaseHook):
                     ) as response:
                         text = api.decode_text(await response.read(), response.charset)
                         return api.read_envelope(
-                            response.status, response.headers, text, endpoint, self._redactor
+                            response.status,
+                            response.headers,
+                            text,
+                            endpoint,
+                            self._redactor,
+                            refused_hint=api.auth_hint(self.topview_conn_id),
                         )
                 except TopviewError as exc:
                     error = exc
