@@ -1,6 +1,26 @@
-"""Errors the provider raises, sorted by what the caller should do about them."""
+"""Every error the provider raises, and what a caller (or Airflow's retries) should do about it.
+
+==============================  ============================================================  ==========
+error                           raised when                                                   retryable
+==============================  ============================================================  ==========
+TopviewAPIError                 TopView answered an error (code != "200", or HTTP error)      ``retryable``
+TopviewConnectionError          no usable answer (refused, dropped, timeout, unreadable)      yes
+TopviewCredentialsError         connection missing, or its UID/key unusable                   no
+TopviewSubmitUncertainError     a paid submit may have created a task: never resent           no
+TopviewWaitTimeout              a wait's deadline passed while the task still ran             yes (Airflow)
+RequestValidationError          operator input breaks a rule (ValueError)                     no
+CatalogError                    a models file is unreadable or malformed (ValueError)         no
+UnknownCostError                a model's credit rate is unknown (LookupError)                no
+==============================  ============================================================  ==========
+
+The operators turn non-retryable errors into ``AirflowFailException`` (no Airflow retries). The catalog's
+two errors live in :mod:`airflow_topview.catalog` (which must import without Airflow, for its command
+line) and are re-exported here.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from airflow.sdk.exceptions import AirflowException
 
@@ -88,3 +108,20 @@ class TopviewSubmitUncertainError(TopviewError):
     web app. Raised for HTTP 5xx, envelope codes 5000/5001/5004/5005, timeouts, dropped connections and
     unreadable answers to a submit, and when a retry finds a submit of an earlier try without its answer.
     """
+
+
+class TopviewWaitTimeout(AirflowException):
+    """The wait ended while the TopView task was still running (TopView has no cancel call)."""
+
+
+class RequestValidationError(ValueError):
+    """Bad operator input, already phrased for the task log: one line per broken rule."""
+
+
+def __getattr__(name: str) -> Any:
+    """The catalog's errors, importable from here without importing the catalog up front."""
+    if name in ("CatalogError", "UnknownCostError"):
+        from airflow_topview import catalog
+
+        return getattr(catalog, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from airflow_topview.exceptions import TopviewConnectionError
+from airflow_topview.exceptions import RequestValidationError, TopviewConnectionError
 
 # A guard against runaway lists (a template rendering a whole table, say); no model takes more.
 MAX_REFERENCE_IMAGES = 10
@@ -250,10 +250,6 @@ class ImageToVideoRequest(BaseModel):
         if self.reference_image_file_ids:
             return "multi_ref"
         return "first_end" if self.end_frame_file_id else "single"
-
-
-class RequestValidationError(ValueError):
-    """Bad operator input, already phrased for the task log: one line per broken rule."""
 
 
 def is_unset(name: str, value: Any) -> bool:

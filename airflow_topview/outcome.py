@@ -9,9 +9,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_topview.exceptions import TopviewError
+from airflow_topview.events import WaitEvent, WaitStatus, make_event, read_event
+from airflow_topview.exceptions import TopviewError, TopviewWaitTimeout
 from airflow_topview.retries import is_retryable
 
 if TYPE_CHECKING:
@@ -46,29 +47,17 @@ def require_task_id(value: Any) -> str:
     return value.strip()
 
 
-class TopviewWaitTimeout(AirflowException):
-    """The wait ended while the TopView task was still running."""
-
-
-def event_for(task: ImageToVideoTask) -> dict[str, Any] | None:
+def event_for(task: ImageToVideoTask) -> WaitEvent | None:
     """The final event for a finished task, or None while it is still running (or in an unknown status)."""
     if task.state == "success" and not task.videos:
-        return {
-            "status": "fail",
-            "topview_task_id": task.task_id,
-            "message": f"TopView reported the task as {task.status!r} but returned no video",
-            "result": task.to_xcom(),
-        }
+        message = f"TopView reported the task as {task.status!r} but returned no video"
+        return make_event(WaitStatus.FAIL, task.task_id, message=message, result=task.to_xcom())
     if task.state == "success":
-        return {"status": "success", "topview_task_id": task.task_id, "result": task.to_xcom()}
+        return make_event(WaitStatus.SUCCESS, task.task_id, result=task.to_xcom())
     if task.state == "fail":
         reason = task.error_msg or "no reason given"
-        return {
-            "status": "fail",
-            "topview_task_id": task.task_id,
-            "message": reason if task.status in (None, "fail") else f"{task.status}: {reason}",
-            "result": task.to_xcom(),
-        }
+        message = reason if task.status in (None, "fail") else f"{task.status}: {reason}"
+        return make_event(WaitStatus.FAIL, task.task_id, message=message, result=task.to_xcom())
     return None
 
 
@@ -85,9 +74,7 @@ class StatusWatch:
         self.last_status: str | None = None
         self.polls = 0
 
-    def decide(
-        self, task: ImageToVideoTask | None, error: BaseException | None = None
-    ) -> dict[str, Any] | None:
+    def decide(self, task: ImageToVideoTask | None, error: BaseException | None = None) -> WaitEvent | None:
         """The final event, or None: keep polling (running, unknown status, or a transient error)."""
         self.polls += 1
         if task is None:
@@ -96,12 +83,9 @@ class StatusWatch:
                     "Polling TopView task %s failed, will poll again: %s", self.topview_task_id, error
                 )
                 return None
-            return {
-                "status": "error",
-                "topview_task_id": self.topview_task_id,
-                "message": str(error),
-                "code": getattr(error, "code", None),
-            }
+            return make_event(
+                WaitStatus.ERROR, self.topview_task_id, message=str(error), code=getattr(error, "code", None)
+            )
         if self.polls == 1 or task.status != self.last_status:  # one line per change: a triggerer runs many
             if task.state == "unknown":
                 self.log.warning(
@@ -114,16 +98,16 @@ class StatusWatch:
         self.last_status = task.status
         return event_for(task)
 
-    def timeout_event(self) -> dict[str, Any]:
-        return {
-            "status": "timeout",
-            "topview_task_id": self.topview_task_id,
-            "message": "the task did not finish in time",
-            "last_status": self.last_status,
-        }
+    def timeout_event(self) -> WaitEvent:
+        return make_event(
+            WaitStatus.TIMEOUT,
+            self.topview_task_id,
+            message="the task did not finish in time",
+            last_status=self.last_status,
+        )
 
 
-def poll_once(hook: TopviewHook, watch: StatusWatch) -> dict[str, Any] | None:
+def poll_once(hook: TopviewHook, watch: StatusWatch) -> WaitEvent | None:
     """One synchronous status check: the final event, or None while running or after a transient error."""
     try:
         task = hook.get_image_to_video_task(watch.topview_task_id)
@@ -146,17 +130,17 @@ def timeout_message(topview_task_id: str, last_status: str | None = None) -> str
     )
 
 
-def result_from_event(event: dict[str, Any], *, fail_on_partial: bool, log: Logger) -> dict[str, Any]:
+def result_from_event(event: Any, *, fail_on_partial: bool, log: Logger) -> dict[str, Any]:
     """The finished task for XCom, or raise: fail and API errors without retry, timeout with retry."""
-    status = event.get("status")
-    topview_task_id = event.get("topview_task_id", "?")
-    if status == "success":
-        return _accept_success(event["result"], fail_on_partial=fail_on_partial, log=log)
-    if status == "fail":
-        raise AirflowFailException(f"TopView task {topview_task_id} failed: {event.get('message')}")
-    if status == "timeout":
-        raise TopviewWaitTimeout(timeout_message(topview_task_id, event.get("last_status")))
-    raise AirflowFailException(f"Waiting for TopView task {topview_task_id} failed: {event.get('message')}")
+    checked = read_event(event)
+    status, topview_task_id = checked["status"], checked["topview_task_id"]
+    if status == WaitStatus.SUCCESS:
+        return _accept_success(checked["result"], fail_on_partial=fail_on_partial, log=log)
+    if status == WaitStatus.FAIL:
+        raise AirflowFailException(f"TopView task {topview_task_id} failed: {checked.get('message')}")
+    if status == WaitStatus.TIMEOUT:
+        raise TopviewWaitTimeout(timeout_message(topview_task_id, checked.get("last_status")))
+    raise AirflowFailException(f"Waiting for TopView task {topview_task_id} failed: {checked.get('message')}")
 
 
 def _accept_success(result: dict[str, Any], *, fail_on_partial: bool, log: Logger) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_topview.events import WaitEvent, WaitStatus, make_event
 from airflow_topview.exceptions import TopviewAPIError, TopviewError, TopviewSubmitUncertainError
 from airflow_topview.outcome import event_for, permanent_errors_fail_task
 from airflow_topview.submit_journal import SubmitJournal, SubmitRecord, fingerprint
@@ -45,7 +46,7 @@ class PaidSubmit:
         self.on_uncertain_submit = on_uncertain_submit
         self.notice_uuid: str | None = None
 
-    def resume_or_submit(self, request: ImageToVideoRequest) -> tuple[str, dict[str, Any] | None]:
+    def resume_or_submit(self, request: ImageToVideoRequest) -> tuple[str, WaitEvent | None]:
         """The TopView task id, and its final event when an earlier try's task already succeeded.
 
         Same request and a known task: running -> wait for it, succeeded -> reuse it, failed or gone ->
@@ -74,7 +75,7 @@ class PaidSubmit:
                 )
                 self.notice_uuid = previous.notice_uuid
                 return task_id, None
-            if earlier["status"] == "success":
+            if earlier["status"] == WaitStatus.SUCCESS:
                 self.log.info(
                     "An earlier try submitted TopView task %s and it succeeded; not resubmitting", task_id
                 )
@@ -113,7 +114,7 @@ class PaidSubmit:
             )
         self.log.warning("%s; submitting again as on_uncertain_submit='resubmit'", what)
 
-    def _earlier_task_event(self, topview_task_id: str) -> dict[str, Any] | None:
+    def _earlier_task_event(self, topview_task_id: str) -> WaitEvent | None:
         """Status of an earlier try's task: None while running, else its final event (``gone`` if unknown)."""
         with permanent_errors_fail_task():
             try:
@@ -121,7 +122,7 @@ class PaidSubmit:
             except TopviewAPIError as exc:
                 if exc.code != "4004":
                     raise
-                return {"status": "gone", "topview_task_id": topview_task_id, "message": str(exc)}
+                return make_event(WaitStatus.GONE, topview_task_id, message=str(exc))
 
     def _submit(self, request: ImageToVideoRequest, body_fingerprint: str) -> str:
         """Check the callback URL, journal the intent, submit, journal the answer.

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_topview.catalog import CreditEstimate
+    from airflow_topview.events import WaitEvent
     from airflow_topview.hooks.topview import TopviewHook
     from airflow_topview.models import ImageToVideoRequest
 
@@ -188,7 +189,8 @@ class SubmitImageToVideoOperator(BaseOperator):
 
     def build_request(self) -> ImageToVideoRequest:
         """Validate the rendered parameters into a submit body; bad input fails the task, no retry."""
-        from airflow_topview.models import RequestValidationError, build_request
+        from airflow_topview.exceptions import RequestValidationError
+        from airflow_topview.models import build_request
 
         try:
             return build_request({name: getattr(self, name) for name in BODY_PARAMETERS})
@@ -304,18 +306,20 @@ class SubmitImageToVideoOperator(BaseOperator):
             hook.close()
         return self.execute_complete(context, finished)
 
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
+    def execute_complete(self, context: Context, event: Any) -> str:
         """Turn the final event into XCom ``result`` (or a failure); ``return_value`` stays the task id."""
+        from airflow_topview.events import read_event
         from airflow_topview.outcome import result_from_event
 
         self.with_submit_name(self.build_request(), announce=False)  # a resumed try renders anew
-        result = result_from_event(event, fail_on_partial=self.fail_on_partial, log=self.log)
+        checked = read_event(event)
+        result = result_from_event(checked, fail_on_partial=self.fail_on_partial, log=self.log)
         ti = context["ti"]
         estimated = ti.xcom_pull(task_ids=ti.task_id, key="estimated_credits", map_indexes=ti.map_index)
         self.log.info("TopView charged %s credits (estimated %s)", result.get("costCredit"), estimated)
         ti.xcom_push(key="result", value=result)
         self.topview_link = video_link(result)
-        return str(event["topview_task_id"])
+        return checked["topview_task_id"]
 
     def _defer_until_done(self, topview_task_id: str) -> None:
         from airflow_topview.triggers.image_to_video import ImageToVideoTrigger
@@ -332,7 +336,7 @@ class SubmitImageToVideoOperator(BaseOperator):
             timeout=None,  # the trigger keeps the deadline and reports it (execute_complete runs)
         )
 
-    def _poll_until_done(self, hook: TopviewHook, topview_task_id: str) -> dict[str, Any]:
+    def _poll_until_done(self, hook: TopviewHook, topview_task_id: str) -> WaitEvent:
         """Wait on the worker (not deferrable): poll until the task finishes or ``timeout`` passes."""
         from airflow_topview.outcome import StatusWatch, poll_once
 

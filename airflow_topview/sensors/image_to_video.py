@@ -124,16 +124,16 @@ class ImageToVideoSensor(BaseSensorOperator):
             return False
         return PokeReturnValue(is_done=True, xcom_value=self._finish(event))
 
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+    def execute_complete(self, context: Context, event: Any) -> dict[str, Any]:
         """Resume after the trigger; the event carries all (``airflow dags test`` drops defer kwargs)."""
-        from airflow_topview.outcome import TopviewWaitTimeout
+        from airflow_topview.exceptions import TopviewWaitTimeout
 
         try:
             return self._finish(event)
         except TopviewWaitTimeout as exc:
             raise AirflowSensorTimeout(str(exc)) from None
 
-    def _finish(self, event: dict[str, Any]) -> dict[str, Any]:
+    def _finish(self, event: Any) -> dict[str, Any]:
         from airflow_topview.outcome import result_from_event
 
         result = result_from_event(event, fail_on_partial=self.fail_on_partial, log=self.log)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_topview.events import WaitEvent, WaitStatus, make_event
 from airflow_topview.exceptions import TopviewError
 from airflow_topview.hooks.topview_async import TopviewAsyncHook
 from airflow_topview.outcome import StatusWatch
@@ -76,7 +77,7 @@ class ImageToVideoTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         yield TriggerEvent(await self._wait())  # type: ignore[no-untyped-call]
 
-    async def _wait(self) -> dict[str, Any]:
+    async def _wait(self) -> WaitEvent:
         """Poll until the final event; whatever goes wrong, the trigger still ends with exactly one event."""
         watch = StatusWatch(self.topview_task_id, self.log)
         try:
@@ -98,8 +99,5 @@ class ImageToVideoTrigger(BaseTrigger):
                         interval = min(interval * 1.5, self.max_poll_interval)
         except Exception as exc:  # a bug or an odd library error must not end the wait without its event
             self.log.exception("Waiting for TopView task %s failed unexpectedly", self.topview_task_id)
-            return {
-                "status": "error",
-                "topview_task_id": self.topview_task_id,
-                "message": f"waiting failed unexpectedly: {type(exc).__name__}: {exc}",
-            }
+            message = f"waiting failed unexpectedly: {type(exc).__name__}: {exc}"
+            return make_event(WaitStatus.ERROR, self.topview_task_id, message=message)
