@@ -2,21 +2,28 @@
 
 Signed storage URLs (S3 or CloudFront) authenticate through their query string: TopView's auth headers
 would break the signature and must not leak to third parties, so this client never sends them. Bodies
-are streamed in chunks, so memory stays flat for any size. The connection's ``proxies``, ``verify`` and
-``cert`` extras still apply (the hook hands over a session factory that sets them).
+are streamed in small pieces, so memory stays flat for any size and the stall and cancel checks run
+often. The connection's ``proxies``, ``verify`` and ``cert`` extras still apply (the hook hands over a
+session factory that sets them).
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import secrets
+import socket
 import time
-from contextlib import suppress
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import requests
+import urllib3
+from airflow.sdk.exceptions import AirflowException
 
-from airflow_topview.api import parse_retry_after
+from airflow_topview.api import parse_retry_after, split_timeout
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
 from airflow_topview.retries import RetryPolicy, describe_retry
 
@@ -28,18 +35,110 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# Bytes read or written at a time when streaming files (uploads, source fetches, video downloads).
+# Bytes read from a file at a time for an upload; downloads read whatever has arrived, up to this much.
 TRANSFER_CHUNK_SIZE = 1 << 20
+# The stall rule's unit: a transfer must move this many bytes in every ``stall_timeout`` seconds. Upload
+# bodies are sent in pieces of this size, each of which must leave within ``stall_timeout``.
+MIN_PROGRESS = 64 * 1024
+
+
+class TransferCancelledError(AirflowException):
+    """The task is being stopped (``on_kill``). Not a TopviewError: never retried by the hook, and the
+    operators let it through as it is, so Airflow's own retry rules apply."""
+
+
+class TransferCancel:
+    """Stops the file transfers of one task, from another thread or from a signal handler (``on_kill``).
+
+    Transfers started inside :meth:`applies` check it between reads, upload pieces and retries;
+    :meth:`cancel` also shuts down the sockets being read, so that a blocked read returns at once. It
+    takes no locks, so a SIGTERM handler may call it.
+    """
+
+    def __init__(self) -> None:
+        self.cancelled = False
+        self._sockets: set[socket.socket] = set()
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        for sock in list(self._sockets):
+            with suppress(OSError):  # TLS inside a TLS proxy: shut the tunnel's socket down
+                getattr(sock, "socket", sock).shutdown(socket.SHUT_RDWR)
+
+    def check(self, what: str) -> None:
+        if self.cancelled:
+            raise TransferCancelledError(f"{what} cancelled: the task is being stopped")
+
+    def sleep(self, seconds: float, what: str) -> None:
+        """Wait between attempts, in short slices so that a cancel is seen within 50 ms."""
+        until = time.monotonic() + seconds
+        while (left := until - time.monotonic()) > 0:
+            self.check(what)
+            time.sleep(min(left, 0.05))
+        self.check(what)
+
+    @contextmanager
+    def reading(self, sock: socket.socket | None) -> Iterator[None]:
+        """Shut ``sock`` down on cancel while the block runs, so that a read blocked on it returns."""
+        if sock is not None:
+            self._sockets.add(sock)
+        try:
+            yield
+        finally:
+            self._sockets.discard(sock)  # type: ignore[arg-type]
+
+    @contextmanager
+    def applies(self) -> Iterator[TransferCancel]:
+        """Make this the cancel of every transfer started in this context (thread or task)."""
+        token = _ACTIVE.set(self)
+        try:
+            yield self
+        finally:
+            _ACTIVE.reset(token)
+
+
+_ACTIVE: ContextVar[TransferCancel | None] = ContextVar("topview_transfer_cancel", default=None)
+
+
+def current_cancel() -> TransferCancel:
+    """The cancel set by :meth:`TransferCancel.applies`, or one that never fires."""
+    return _ACTIVE.get() or TransferCancel()
+
+
+class _Progress:
+    """The stall rule: each further MIN_PROGRESS bytes must arrive within ``limit`` seconds."""
+
+    def __init__(self, limit: float, what: str) -> None:
+        self.limit, self.what = limit, what
+        self._since, self._bytes = time.monotonic(), 0
+
+    def left(self) -> float:
+        return self._since + self.limit - time.monotonic()
+
+    def check(self, size: int = 0) -> None:
+        """Raise if the window ran out; count ``size`` more bytes (a full MIN_PROGRESS opens a new one)."""
+        if self.left() <= 0:
+            kib, limit = MIN_PROGRESS // 1024, self.limit
+            raise TopviewConnectionError(f"{self.what} stalled: fewer than {kib} KiB arrived in {limit:g} s")
+        self._bytes += size
+        if self._bytes >= MIN_PROGRESS:
+            self._since, self._bytes = time.monotonic(), 0
 
 
 class StorageClient:
     """Moves bytes to and from signed storage URLs, retrying transient failures like API calls are.
 
+    Stall rule: a transfer must move at least 64 KiB (MIN_PROGRESS) in every ``stall_timeout`` seconds,
+    counted from the answer's headers and again each time another 64 KiB arrived; else it is abandoned as
+    a transient error (retried by the policy). A server dripping a few bytes a second cannot keep it alive,
+    while a slow but useful link (over 64 KiB per window) is never cut. Reads and upload pieces block for
+    ``stall_timeout`` seconds at most, so an attempt ends at most that long after progress stopped.
+
     :param new_session: builds a requests session with the connection's request options and no auth headers.
     :param retry_policy: the hook's retry policy (attempts and backoff).
     :param timeout: requests' timeout per read: one number, or (connect, read).
     :param log: where retries and transfers are logged.
-    :param stall_timeout: seconds without progress after which a transfer is abandoned (and retried).
+    :param stall_timeout: the window of the stall rule, in seconds.
     """
 
     def __init__(
@@ -57,70 +156,101 @@ class StorageClient:
         self.timeout = timeout
         self.log = log
 
+    def _timeouts(self) -> tuple[float, float]:
+        """(connect, read) for requests, neither longer than the stall window (connect also bounds sends)."""
+        connect, read = split_timeout(self.timeout)
+        return min(connect, self.stall_timeout), min(read, self.stall_timeout)
+
     def put(self, upload_url: str, open_body: Callable[[], IO[bytes]], size: int) -> None:
         """PUT ``size`` bytes to a presigned URL, streaming; ``open_body`` is called again for each retry."""
-        where = without_query(upload_url)
+        where, cancel = without_query(upload_url), current_cancel()
 
         def attempt() -> None:
             with self._new_session() as session, open_body() as body:
-                response = session.put(upload_url, data=_SizedBody(body, size), timeout=self.timeout)
+                data = _SizedBody(body, size, lambda: cancel.check(f"PUT {where}"))
+                response = session.put(upload_url, data=data, timeout=self._timeouts())
             if response.status_code >= 300:
                 raise storage_error("PUT", where, response)
 
         self.with_retries("PUT", where, attempt)
 
     def fetch_to_file(self, url: str, local_path: str) -> int:
-        """Download ``url`` to ``local_path`` in chunks; returns the bytes written."""
-        where = without_query(url)
-
-        def attempt() -> int:
-            size = 0
-            with (
-                self._new_session() as session,
-                session.get(url, stream=True, timeout=self.timeout) as response,
-            ):
-                if response.status_code in (404, 410):
-                    raise FileNotFoundError(f"upload source {where} answered HTTP {response.status_code}")
-                if response.status_code >= 300:
-                    raise storage_error("GET", where, response)
-                with open(local_path, "wb") as out:
-                    for chunk in response.iter_content(TRANSFER_CHUNK_SIZE):
-                        out.write(chunk)
-                        size += len(chunk)
-            return size
-
-        return self.with_retries("GET", where, attempt)
+        """Download ``url`` to ``local_path`` like :meth:`download`; 404 and 410 raise FileNotFoundError."""
+        return self._get(url, Path(local_path), missing="upload source")
 
     def download(self, url: str, target: ObjectStoragePath) -> int:
         """Stream one file from a signed URL to ``target``; returns the bytes written.
 
-        Transient failures are retried (the file is rewritten from the start); HTTP errors such as 403 (the
-        signed URL expired) raise TopviewAPIError with ``http_status`` set, and no partial file is left.
+        The body goes to a temporary ``.<name>.<random>.part`` next to ``target``, renamed to ``target``
+        only when complete (as long as Content-Length says); an existing file is replaced then, never
+        before. A failed attempt removes only its own temporary file. Cuts and stalls are retried (from the
+        start); HTTP errors such as 403 (the signed URL expired) raise TopviewAPIError with ``http_status``.
         """
-        where = without_query(url)
+        return self._get(url, fsspec_view(target))
+
+    def _get(self, url: str, final: Any, *, missing: str | None = None) -> int:
+        where, cancel = without_query(url), current_cancel()
+        what = f"GET {where}"
+        if final.is_dir():  # renaming onto it would move the file inside
+            raise IsADirectoryError(f"cannot download {where} to {final}: it is a folder")
 
         def attempt() -> int:
-            size = 0
+            cancel.check(what)
             with (
                 self._new_session() as session,
-                session.get(url, stream=True, timeout=self.timeout) as response,
+                session.get(url, stream=True, timeout=self._timeouts()) as response,
             ):
+                if missing and response.status_code in (404, 410):
+                    raise FileNotFoundError(f"{missing} {where} answered HTTP {response.status_code}")
                 if response.status_code >= 300:
                     raise storage_error("GET", where, response)
+                part = final.parent / f".{final.name}.{secrets.token_hex(4)}.part"
                 try:
-                    with open_storage(target, "wb") as out:
-                        for chunk in response.iter_content(TRANSFER_CHUNK_SIZE):
-                            out.write(chunk)
-                            size += len(chunk)
+                    with part.open("wb") as out:
+                        size = self._receive(response, out, what, cancel)
+                    part.rename(final)
                 except BaseException:
-                    _remove_quietly(target)
+                    with suppress(Exception):  # best effort: the error that got us here matters more
+                        part.unlink(missing_ok=True)
                     raise
             return size
 
         return self.with_retries("GET", where, attempt)
 
+    def _receive(self, response: requests.Response, out: IO[bytes], what: str, cancel: TransferCancel) -> int:
+        """Copy the body to ``out`` read by read, checking cancel and the stall rule in between."""
+        raw: urllib3.HTTPResponse = response.raw
+        sock = raw.connection.sock if raw.connection else None  # None: the body has been read already
+        read_timeout = self._timeouts()[1]
+        progress = _Progress(self.stall_timeout, what)
+        size = 0
+        with cancel.reading(sock):
+            while True:
+                cancel.check(what)
+                progress.check()  # a silent server: the read below ends when the stall window does
+                if sock is not None:
+                    sock.settimeout(max(0.001, min(read_timeout, progress.left())))
+                try:
+                    chunk = raw.read1(TRANSFER_CHUNK_SIZE, decode_content=True)
+                except (urllib3.exceptions.HTTPError, OSError) as exc:
+                    cancel.check(what)
+                    progress.check()
+                    detail = without_query(f"{type(exc).__name__}: {exc}")
+                    raise TopviewConnectionError(f"{what}: the body broke off: {detail}") from None
+                cancel.check(what)
+                if not chunk:
+                    break
+                progress.check(len(chunk))
+                out.write(chunk)
+                size += len(chunk)
+        expected = response.headers.get("Content-Length", "")
+        if expected.isdigit() and raw.tell() != int(expected):
+            raise TopviewConnectionError(f"{what}: short body, {raw.tell()} of {expected} bytes")
+        return size
+
     def with_retries(self, method: str, where: str, attempt: Callable[[], T]) -> T:
         """Run one storage-side request, retrying transient failures by the hook's retry policy."""
+        cancel = current_cancel()
         for number in itertools.count(1):
             error: TopviewError
             try:
@@ -128,34 +258,40 @@ class StorageClient:
             except TopviewError as exc:
                 error = exc
             except requests.RequestException as exc:
+                cancel.check(f"{method} {where}")
                 detail = without_query(str(exc))
                 error = TopviewConnectionError(f"{method} {where} failed: {type(exc).__name__}: {detail}")
             delay = self.retry_policy.delay_before_retry(number, error)
             if delay is None:
                 raise error
             self.log.warning(describe_retry(method, where, error, number, self.retry_policy, delay))
-            time.sleep(delay)
+            cancel.sleep(delay, f"{method} {where}")
         raise AssertionError("unreachable")  # pragma: no cover
 
 
 class _SizedBody:
-    """A request body that streams from a file object in chunks and tells its length up front.
+    """A request body that streams from a file object in pieces and tells its length up front.
 
     requests sends a Content-Length for it (presigned S3 PUTs refuse chunked bodies) and urllib3 sends it
-    chunk by chunk from ``__iter__``, so the file is never held in memory. It has deliberately no
-    ``read()``: urllib3 would then treat it as a file and send 16 KiB blocks, a third slower than curl.
+    piece by piece from ``__iter__``, so the file is never held in memory. It has deliberately no
+    ``read()``: urllib3 would then send 16 KiB blocks, a third slower than curl. Pieces are MIN_PROGRESS
+    bytes, so the send timeout enforces the stall rule; ``check`` (cancel) runs before each.
     """
 
-    def __init__(self, file: IO[bytes], size: int) -> None:
+    def __init__(self, file: IO[bytes], size: int, check: Callable[[], None]) -> None:
         self._file = file
         self._size = size
+        self._check = check
 
     def __len__(self) -> int:
         return self._size
 
     def __iter__(self) -> Iterator[bytes]:
         while chunk := self._file.read(TRANSFER_CHUNK_SIZE):
-            yield chunk
+            view = memoryview(chunk)
+            for start in range(0, len(view), MIN_PROGRESS):
+                self._check()
+                yield view[start : start + MIN_PROGRESS]  # type: ignore[misc]
 
 
 def fsspec_view(path: ObjectStoragePath) -> Any:
@@ -175,11 +311,6 @@ def fsspec_view(path: ObjectStoragePath) -> Any:
 
 def open_storage(path: ObjectStoragePath, mode: str) -> IO[bytes]:
     return fsspec_view(path).open(mode)  # type: ignore[no-any-return]
-
-
-def _remove_quietly(path: ObjectStoragePath) -> None:
-    with suppress(Exception):  # best effort: the error that got us here matters more
-        fsspec_view(path).unlink(missing_ok=True)
 
 
 _QUERY = re.compile(r"\?[^\s'\")]*")

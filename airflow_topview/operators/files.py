@@ -22,16 +22,49 @@ if TYPE_CHECKING:
 
     from airflow.sdk import Context
 
+    from airflow_topview.hooks.storage import TransferCancel
     from airflow_topview.hooks.topview import TopviewHook
     from airflow_topview.models import ImageToVideoTask
 
 
-class UploadFileOperator(BaseOperator):
+class _CancellableTransfers(BaseOperator):
+    """``on_kill`` (Airflow calls it on SIGTERM) cancels the transfer in progress; the try then fails.
+
+    The cancel is checked between reads and upload pieces, and the sockets being read are shut down, so
+    the transfer stops within moments and leaves no partial file under a final name. Waits that are not
+    transfers (API calls, upload confirmation) end by their own timeouts.
+    """
+
+    _transfers: TransferCancel | None = None
+
+    def on_kill(self) -> None:
+        cancel = self._transfers
+        if cancel is None:
+            from airflow_topview.hooks.storage import TransferCancel
+
+            cancel = self._transfers = TransferCancel()  # killed before execute got to its transfers
+        self.log.info("Task is being stopped: cancelling its file transfers")
+        cancel.cancel()
+
+    @contextmanager
+    def _cancellable(self) -> Iterator[None]:
+        from airflow_topview.hooks.storage import TransferCancel
+
+        cancel = self._transfers = self._transfers or TransferCancel()
+        try:
+            with cancel.applies():
+                yield
+        finally:
+            self._transfers = None
+
+
+class UploadFileOperator(_CancellableTransfers):
     """Upload one file to TopView and push its TopView file id (str) as ``return_value``.
 
     ``source`` is a local path, an http(s) URL, or an object-storage path (an ``ObjectStoragePath`` or its
     URL, e.g. ``file:///data/cat.png`` or ``s3://aws_default@bucket/cat.png`` with the Amazon provider).
     The file is streamed, never read into memory whole; URLs are fetched without TopView's credentials.
+    Transfers that stall (``hook_params={"stall_timeout": ...}``) are retried; ``on_kill`` cancels them.
     The format comes from the extension or ``file_format`` and is checked against the formats TopView
     accepts (png jpg jpeg bmp webp mp4 mov avi mp3 wav m4a) before any request: a bad format or a missing
     file fails the task without retries.
@@ -80,7 +113,7 @@ class UploadFileOperator(BaseOperator):
             fmt = transfer.upload_format(str(source), self.file_format)
         except ValueError as exc:
             raise AirflowFailException(str(exc)) from None
-        with _hook_failing_permanently(self.topview_conn_id, self.hook_params) as hook:
+        with self._cancellable(), _hook_failing_permanently(self.topview_conn_id, self.hook_params) as hook:
             file_id = hook.upload_file(
                 source,
                 file_format=fmt,
@@ -91,16 +124,23 @@ class UploadFileOperator(BaseOperator):
         return file_id
 
 
-class DownloadVideosOperator(BaseOperator):
+class DownloadVideosOperator(_CancellableTransfers):
     """Download the videos of a finished TopView task; ``return_value`` is the list of paths written (str).
 
     Give either ``task_result`` (the finished task as TopView returns it: the ``ImageToVideoSensor``'s
     ``return_value`` or ``SubmitImageToVideoOperator``'s ``result`` XCom) or ``topview_task_id`` (the task
     is then queried). Each successful video is streamed to ``destination``, a local folder or an
     object-storage prefix (``ObjectStoragePath`` or its URL), as ``{topview_task_id}_{index}.mp4``
-    (``filename_template``); existing files of the same name are replaced. Failed videos of a partly
-    successful task are skipped with a warning. Video URLs are signed and expire: when one is refused
-    (HTTP 403) the task is queried once for fresh URLs. Downloads carry no TopView credentials.
+    (``filename_template``). Failed videos of a partly successful task are skipped with a warning. Video
+    URLs are signed and expire: when one is refused (HTTP 403) the task is queried once for fresh URLs.
+    Downloads carry no TopView credentials.
+
+    A file appears under its final name only when complete: each video is written to a temporary
+    ``.<name>.<random>.part`` beside it and renamed once its length matches Content-Length, replacing a
+    file of the same name only then. A body cut short or stalled (less than 64 KiB in ``stall_timeout``
+    seconds, a hook parameter) is retried from the start; a failed download removes only its own
+    temporary file, so an earlier file of that name survives. ``on_kill`` (SIGTERM) cancels the download
+    in progress within moments; the try fails and Airflow's retries apply.
 
     :param destination: folder or storage prefix to write to (templated).
     :param task_result: the finished task, a dict with ``taskId`` and ``videos`` (templated; an ``XComArg``
@@ -146,7 +186,7 @@ class DownloadVideosOperator(BaseOperator):
         given = _given(self.task_result)
         if given and _given(self.topview_task_id):
             raise AirflowFailException("give task_result or topview_task_id, not both")
-        with _hook_failing_permanently(self.topview_conn_id, self.hook_params) as hook:
+        with self._cancellable(), _hook_failing_permanently(self.topview_conn_id, self.hook_params) as hook:
             if given:
                 task = _task_from_result(self.task_result)
             else:
