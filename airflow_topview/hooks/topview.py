@@ -322,7 +322,8 @@ class TopviewHook(HttpHook):
 
         ``open_body`` opens the bytes from the start; it is called again for each retry of a transient
         failure (HTTP 429/5xx, connection errors, timeouts). Other HTTP errors raise TopviewAPIError at once.
-        The body is sent with a Content-Length (presigned S3 PUTs refuse chunked bodies).
+        The body is sent with a Content-Length (presigned S3 PUTs refuse chunked bodies), in 64 KiB pieces
+        each of which must leave within ``stall_timeout`` (and the connect timeout), else it is retried.
         """
         self.storage.put(upload_url, open_body, size)
         self.log.info("Uploaded %s (%d bytes) to %s", what, size, without_query(upload_url))
@@ -368,10 +369,11 @@ class TopviewHook(HttpHook):
         """Upload a file to TopView and return its file id once TopView confirms it.
 
         ``source`` is a local path, an http(s) URL (downloaded in chunks to a temporary file first, without
-        TopView's headers), or an object-storage path (``ObjectStoragePath`` or its URL: ``file://``,
-        ``s3://conn_id@bucket/key`` with the matching Airflow provider, ...). The format comes from
-        ``file_format`` or the extension and is checked before any request (ValueError when TopView does not
-        take it). A missing source raises FileNotFoundError, also before any request to TopView.
+        TopView's headers, under the same stall rule as downloads), or an object-storage path
+        (``ObjectStoragePath`` or its URL: ``file://``, ``s3://conn_id@bucket/key`` with the matching
+        Airflow provider, ...). The format comes from ``file_format`` or the extension and is checked before
+        any request (ValueError when TopView does not take it). A missing source raises FileNotFoundError,
+        also before any request to TopView.
         """
         text = str(source)
         fmt = transfer.upload_format(text, file_format)
@@ -414,8 +416,12 @@ class TopviewHook(HttpHook):
     def download_video(self, url: str, target: ObjectStoragePath | str) -> int:
         """Stream one video from its signed URL to ``target`` (no TopView headers); returns bytes written.
 
-        Transient failures are retried (the file is rewritten from the start); HTTP errors such as 403 (the
-        signed URL expired) raise TopviewAPIError with ``http_status`` set, and no partial file is left.
+        The body goes to a temporary ``.<name>.<random>.part`` beside ``target``, renamed to ``target`` only
+        when complete (its length checked against Content-Length): ``target`` never holds a partial file,
+        and a file already there is replaced only by a complete one. Cut or stalled bodies (fewer than 64 KiB
+        in ``stall_timeout`` seconds) are retried from the start; HTTP errors such as 403 (the signed URL
+        expired) raise TopviewAPIError with ``http_status`` set. A failure removes only its own temporary
+        file. Inside an operator's execute, ``on_kill`` cancels it (TransferCancelledError).
         """
         from airflow.sdk import ObjectStoragePath
 
@@ -434,7 +440,8 @@ class TopviewHook(HttpHook):
 
         Files are named by ``filename_template`` (default ``{topview_task_id}_{index}.mp4``, ``index`` being
         the video's position in the task). Failed videos are skipped with a warning. Signed URLs expire: on
-        a 403 the task is queried once for fresh URLs and the download is tried again.
+        a 403 the task is queried once for fresh URLs and the download is tried again. Each file appears
+        only once complete (see :meth:`download_video`).
         """
         from airflow.sdk import ObjectStoragePath
 

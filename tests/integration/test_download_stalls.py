@@ -26,7 +26,7 @@ STALL = 0.5
 ATTEMPTS = 3
 MAX_DELAY = 0.05
 # Per attempt, on top of the stall window: connecting, the answer's headers, thread start (loopback).
-OVERHEAD = 0.5
+OVERHEAD = 1.0
 BOUND = ATTEMPTS * (STALL + OVERHEAD) + (ATTEMPTS - 1) * MAX_DELAY
 
 
