@@ -11,11 +11,12 @@ TopviewWaitTimeout              a wait's deadline passed while the task still ra
 RequestValidationError          operator input breaks a rule (ValueError)                     no
 CatalogError                    a models file is unreadable or malformed (ValueError)         no
 UnknownCostError                a model's credit rate is unknown (LookupError)                no
+TransferCancelledError          ``on_kill`` cancelled a file transfer in progress             yes (Airflow)
 ==============================  ============================================================  ==========
 
 The operators turn non-retryable errors into ``AirflowFailException`` (no Airflow retries). The catalog's
 two errors live in :mod:`airflow_topview.catalog` (which must import without Airflow, for its command
-line) and are re-exported here.
+line) and TransferCancelledError in :mod:`airflow_topview.hooks.storage`; all are importable from here.
 """
 
 from __future__ import annotations
@@ -124,4 +125,8 @@ def __getattr__(name: str) -> Any:
         from airflow_topview import catalog
 
         return getattr(catalog, name)
+    if name == "TransferCancelledError":
+        from airflow_topview.hooks import storage
+
+        return storage.TransferCancelledError
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

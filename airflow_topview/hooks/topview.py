@@ -71,8 +71,8 @@ class TopviewHook(HttpHook):
         server that answers byte by byte cannot stretch it): one number, or (connect, answer).
     :param call_timeout: seconds one API call may take, all its retries included (4007 busy waits are
         bounded by ``busy_timeout`` instead).
-    :param stall_timeout: file transfers (uploads, downloads) that make no progress for this many seconds
-        are abandoned and retried.
+    :param stall_timeout: a file transfer (upload, URL source, download) that receives or sends fewer than
+        64 KiB in this many seconds is abandoned as stalled, and retried.
     """
 
     conn_name_attr = "topview_conn_id"
