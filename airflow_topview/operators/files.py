@@ -144,10 +144,11 @@ class DownloadVideosOperator(_CancellableTransfers):
 
     :param destination: folder or storage prefix to write to (templated).
     :param task_result: the finished task, a dict with ``taskId`` and ``videos`` (templated; an ``XComArg``
-        such as ``wait.output`` passes the dict itself, a rendered JSON or Python literal is read too).
+        such as ``wait.output`` passes the dict itself, a rendered JSON or Python literal is read too), or
+        a TopView task id such as ``submit.output`` (the task is then queried).
     :param topview_task_id: the TopView task id, when ``task_result`` is not given (templated).
     :param filename_template: file name of each video; placeholders ``{topview_task_id}``, ``{index}``,
-        ``{width}``, ``{height}`` (templated, so Jinja such as ``{{ ds }}_{index}.mp4`` works too).
+        ``{width}``, ``{height}`` (templated, so Jinja such as ``{{ run_id }}_{index}.mp4`` works too).
     :param topview_conn_id: the ``topview`` connection.
     :param hook_params: extra keyword arguments for :class:`TopviewHook`.
     """
@@ -168,8 +169,6 @@ class DownloadVideosOperator(_CancellableTransfers):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if task_result is None and topview_task_id is None:
-            raise ValueError(f"{kwargs.get('task_id')}: give task_result or topview_task_id")
         self.destination = destination
         self.task_result = task_result
         self.topview_task_id = topview_task_id
@@ -184,13 +183,14 @@ class DownloadVideosOperator(_CancellableTransfers):
         except ValueError as exc:
             raise AirflowFailException(str(exc)) from None
         given = _given(self.task_result)
-        if given and _given(self.topview_task_id):
-            raise AirflowFailException("give task_result or topview_task_id, not both")
+        if given == _given(self.topview_task_id):
+            raise AirflowFailException("give task_result or topview_task_id (one of them)")
+        task_id = _task_id_given_as_result(self.task_result) if given else self._checked_task_id()
         with self._cancellable(), _hook_failing_permanently(self.topview_conn_id, self.hook_params) as hook:
-            if given:
+            if task_id is None:
                 task = _task_from_result(self.task_result)
             else:
-                task = hook.get_image_to_video_task(self._checked_task_id())
+                task = hook.get_image_to_video_task(task_id)
             if task.state != "success":
                 raise AirflowFailException(
                     f"TopView task {task.task_id} is {task.status!r}, not finished successfully: "
@@ -240,6 +240,13 @@ def _hook_failing_permanently(topview_conn_id: str, hook_params: dict[str, Any])
         raise AirflowFailException(str(exc)) from None
     finally:
         hook.close()
+
+
+def _task_id_given_as_result(value: Any) -> str | None:
+    """A TopView task id passed as ``task_result`` (``submit.output`` is the id): it is then queried."""
+    if isinstance(value, str) and value.strip() and value.strip()[0] not in "{[":
+        return value.strip()
+    return None
 
 
 def _task_from_result(value: Any) -> ImageToVideoTask:

@@ -170,3 +170,18 @@ def test_unfinished_task_fails_without_retry(
     assert result.tries[("download", -1)] == 1
     assert f"TopView task {'a' * 32} is 'running', not finished successfully" in result.log
     assert topview_connection.journal == []
+
+
+def test_download_chains_after_a_submit_that_waited(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path
+) -> None:
+    """``task_result=submit.output`` is the TopView task id: the task is queried, not refused."""
+    sim = topview_connection
+    result = dag_runner.run(
+        "topview_test_chain_after_wait", conf={"first": sim.add_file("png"), "out": str(tmp_path)}
+    )
+    assert result.state == "success", result.log[-3000:]
+    task_id = result.xcom("submit")
+    [written] = result.xcom("download")
+    assert Path(written) == tmp_path / f"{task_id}_0.mp4"
+    assert Path(written).stat().st_size > 0
