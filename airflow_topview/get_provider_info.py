@@ -53,6 +53,17 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "/opt/airflow/config/topview-models.json",
                         "default": "",
                     },
+                    "task_link_template": {
+                        "description": (
+                            "URL of a TopView task's page for the 'TopView video' extra link while the "
+                            "video does not exist yet; {topview_task_id} is replaced. TopView does not "
+                            "document one, so the default opens the web app with the task id."
+                        ),
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "https://www.topview.ai/?taskId={topview_task_id}",
+                        "default": "https://www.topview.ai/?taskId={topview_task_id}",
+                    },
                     "min_poll_interval": {
                         "description": (
                             "The shortest poll_interval / poke_interval a TopView wait accepts, in "

@@ -1,4 +1,11 @@
-"""Extra link on TopView tasks in the Airflow UI: the finished video, or TopView's web app meanwhile."""
+"""Extra link on TopView tasks in the Airflow UI: the finished video, or the TopView task while it runs.
+
+As in the dbt Cloud provider, the operators push the link's target to XCom (``topview_url``) as soon as
+they know it: TopView's web app when the try starts, the TopView task's page once it is submitted (or,
+for a sensor, when the wait starts), the first video when it exists. Airflow 3 computes the link on the
+worker when a try ends (deferral included) and stores it as XCom ``_link_TopviewVideoLink``. Video URLs
+are signed and expire (~24 h).
+"""
 
 from __future__ import annotations
 
@@ -11,26 +18,40 @@ if TYPE_CHECKING:
     from airflow.sdk.types import TaskInstanceKey
 
 TOPVIEW_APP_URL = "https://www.topview.ai/"
+#: TopView does not document a page per task; the web app with the task id is the best guess.
+DEFAULT_TASK_LINK_TEMPLATE = "https://www.topview.ai/?taskId={topview_task_id}"
+#: XCom key of the link's target.
+LINK_XCOM_KEY = "topview_url"
 
 
-def video_link(result: Any) -> str:
-    """The first finished video's URL in a task result, else TopView's web app."""
+def video_link(result: Any) -> str | None:
+    """The first finished video's URL in a task result, if any."""
     if isinstance(result, dict):
         for video in result.get("videos") or ():
             if isinstance(video, dict) and video.get("filePath"):
                 return str(video["filePath"])
-    return TOPVIEW_APP_URL
+    return None
+
+
+def task_link(topview_task_id: str) -> str:
+    """The TopView page of a task, from ``[topview] task_link_template``."""
+    from airflow.sdk.configuration import conf
+
+    template = conf.get("topview", "task_link_template", fallback="") or DEFAULT_TASK_LINK_TEMPLATE
+    return template.format(topview_task_id=topview_task_id)
+
+
+def push_link(ti: Any, url: str) -> None:
+    """Record the link's target for this try (read by :class:`TopviewVideoLink`)."""
+    ti.xcom_push(key=LINK_XCOM_KEY, value=url)
 
 
 class TopviewVideoLink(BaseOperatorLink):
-    """Opens the first finished video; while the task is deferred, TopView's web app.
-
-    Airflow 3 computes the link on the worker when a try ends (deferral included) and stores it as
-    XCom ``_link_TopviewVideoLink``: the operator keeps the URL in ``topview_link`` for that moment,
-    which avoids reading XComs that may not exist yet. Video URLs are signed and expire (~24 h).
-    """
+    """Opens the first finished video; before that, the TopView task; before a submit, TopView's web app."""
 
     name = "TopView video"
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        return str(getattr(operator, "topview_link", "") or "")
+        from airflow.providers.common.compat.sdk import XCom
+
+        return str(XCom.get_value(ti_key=ti_key, key=LINK_XCOM_KEY) or TOPVIEW_APP_URL)

@@ -14,7 +14,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_topview.links import TOPVIEW_APP_URL, TopviewVideoLink, video_link
+from airflow_topview.links import TOPVIEW_APP_URL, TopviewVideoLink, push_link, task_link, video_link
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -164,7 +164,6 @@ class SubmitImageToVideoOperator(BaseOperator):
         self.fail_on_partial = fail_on_partial
         self.hook_params = hook_params or {}
         self.on_uncertain_submit = on_uncertain_submit
-        self.topview_link = ""  # read by TopviewVideoLink when the try ends
 
     @cached_property
     def hook(self) -> TopviewHook:
@@ -277,6 +276,7 @@ class SubmitImageToVideoOperator(BaseOperator):
     def execute(self, context: Context) -> str:
         from airflow_topview.paid_submit import PaidSubmit
 
+        push_link(context["ti"], TOPVIEW_APP_URL)
         request = self.build_request()
         self.check_settings()
         estimate = self.check_model_and_budget(request)
@@ -292,10 +292,10 @@ class SubmitImageToVideoOperator(BaseOperator):
             )
             topview_task_id, finished = submitter.resume_or_submit(request)
             context["ti"].xcom_push(key="task_id", value=topview_task_id)
+            push_link(context["ti"], task_link(topview_task_id))
             if submitter.notice_uuid:
                 context["ti"].xcom_push(key="notice_uuid", value=submitter.notice_uuid)
             context["ti"].xcom_push(key="estimated_credits", value=estimate.credits if estimate else None)
-            self.topview_link = TOPVIEW_APP_URL
             if not self.wait_for_completion:
                 return topview_task_id
             if finished is None and self.deferrable:
@@ -318,7 +318,7 @@ class SubmitImageToVideoOperator(BaseOperator):
         estimated = ti.xcom_pull(task_ids=ti.task_id, key="estimated_credits", map_indexes=ti.map_index)
         self.log.info("TopView charged %s credits (estimated %s)", result.get("costCredit"), estimated)
         ti.xcom_push(key="result", value=result)
-        self.topview_link = video_link(result)
+        push_link(ti, video_link(result) or task_link(checked["topview_task_id"]))
         return checked["topview_task_id"]
 
     def _defer_until_done(self, topview_task_id: str) -> None:

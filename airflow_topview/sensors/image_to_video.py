@@ -13,7 +13,7 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowSensorTimeout
 
-from airflow_topview.links import TopviewVideoLink, video_link
+from airflow_topview.links import TopviewVideoLink, push_link, task_link, video_link
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -63,7 +63,6 @@ class ImageToVideoSensor(BaseSensorOperator):
         self.deferrable = deferrable
         self.max_poll_interval = max_poll_interval
         self.hook_params = hook_params or {}
-        self.topview_link = ""  # read by TopviewVideoLink when the try ends
 
     @cached_property
     def hook(self) -> TopviewHook:
@@ -86,6 +85,7 @@ class ImageToVideoSensor(BaseSensorOperator):
         from airflow_topview.params import check_hook_params, check_waiting, fail_on_bad_input
 
         topview_task_id = self._checked_task_id()
+        push_link(context["ti"], task_link(topview_task_id))
         with fail_on_bad_input():
             check_waiting(
                 poll_interval=self.poke_interval,
@@ -122,20 +122,21 @@ class ImageToVideoSensor(BaseSensorOperator):
         event = poll_once(self.hook, self._watch)
         if event is None:
             return False
-        return PokeReturnValue(is_done=True, xcom_value=self._finish(event))
+        return PokeReturnValue(is_done=True, xcom_value=self._finish(event, context))
 
     def execute_complete(self, context: Context, event: Any) -> dict[str, Any]:
         """Resume after the trigger; the event carries all (``airflow dags test`` drops defer kwargs)."""
         from airflow_topview.exceptions import TopviewWaitTimeout
 
         try:
-            return self._finish(event)
+            return self._finish(event, context)
         except TopviewWaitTimeout as exc:
             raise AirflowSensorTimeout(str(exc)) from None
 
-    def _finish(self, event: Any) -> dict[str, Any]:
+    def _finish(self, event: Any, context: Context) -> dict[str, Any]:
         from airflow_topview.outcome import result_from_event
 
         result = result_from_event(event, fail_on_partial=self.fail_on_partial, log=self.log)
-        self.topview_link = video_link(result)
+        if url := video_link(result):
+            push_link(context["ti"], url)
         return result

@@ -67,7 +67,11 @@ def test_sensor_returns_the_finished_task(
     assert finished["videos"][0]["filePath"].startswith(sim.base_url)
     assert len(sim.requests_to("query")) == 3
     assert result.xcom("wait", key="_link_TopviewVideoLink") == finished["videos"][0]["filePath"]
-    assert result.xcom("submit", key="_link_TopviewVideoLink") == "https://www.topview.ai/"
+    # The submit's link opens the TopView task as soon as its id is known.
+    assert (
+        result.xcom("submit", key="_link_TopviewVideoLink")
+        == f"https://www.topview.ai/?taskId={topview_task_id}"
+    )
 
 
 @pytest.mark.parametrize("sensor_mode", SENSOR_MODES)
