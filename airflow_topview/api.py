@@ -7,6 +7,7 @@ live here once, so both transports send and read the same way (retry decisions: 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewCredentialsError
@@ -95,6 +96,43 @@ def auth_hint(conn_id: str) -> str:
 
 def _header_safe(value: str) -> bool:
     return all(" " <= char <= "~" for char in value)
+
+
+#: Connection extras read as request options (the names providers-http uses); anything else is ignored.
+REQUEST_OPTION_EXTRAS = frozenset({"timeout", "proxies", "proxy", "verify", "verify_ssl", "cert"})
+
+
+@dataclass(frozen=True)
+class RequestOptions:
+    """Request options from a connection's extras, read the same way by the sync and the async hook."""
+
+    timeout: float | tuple[float, float] | None = None
+    proxies: dict[str, str] = field(default_factory=dict)
+    verify: bool | str = True
+    cert: str | tuple[str, str] | None = None
+    ignored: tuple[str, ...] = ()
+
+
+def request_options(extra: Mapping[str, Any]) -> RequestOptions:
+    """``timeout``, ``proxies`` (or ``proxy``), ``verify`` (or ``verify_ssl``) and ``cert`` from extras.
+
+    Extras are never sent as HTTP headers; unknown ones are listed in ``ignored`` (names only).
+    """
+    proxies = extra.get("proxies", extra.get("proxy")) or {}
+    if isinstance(proxies, str):
+        proxies = {"http": proxies, "https": proxies}
+    verify = extra.get("verify", extra.get("verify_ssl", True))
+    if isinstance(verify, str) and verify.strip().lower() in ("true", "false"):
+        verify = verify.strip().lower() == "true"
+    timeout = extra.get("timeout")
+    cert = extra.get("cert")
+    return RequestOptions(
+        timeout=tuple(timeout) if isinstance(timeout, list) else timeout,  # type: ignore[arg-type]
+        proxies={str(scheme): str(url) for scheme, url in dict(proxies).items()},
+        verify=verify,
+        cert=tuple(cert) if isinstance(cert, list) else cert,  # type: ignore[arg-type]
+        ignored=tuple(sorted(str(name) for name in extra if name not in REQUEST_OPTION_EXTRAS)),
+    )
 
 
 def split_timeout(timeout: float | tuple[float, float] | list[float]) -> tuple[float, float]:

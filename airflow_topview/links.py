@@ -42,8 +42,9 @@ def task_link(topview_task_id: str) -> str:
 
 
 def push_link(ti: Any, url: str) -> None:
-    """Record the link's target for this try (read by :class:`TopviewVideoLink`)."""
-    ti.xcom_push(key=LINK_XCOM_KEY, value=url)
+    """Record the link's target for this try (read by :class:`TopviewVideoLink`); no-op without a TI."""
+    if ti is not None:
+        ti.xcom_push(key=LINK_XCOM_KEY, value=url)
 
 
 class TopviewVideoLink(BaseOperatorLink):

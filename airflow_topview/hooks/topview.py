@@ -11,7 +11,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import requests
 import urllib3
-from airflow.providers.http.hooks.http import HttpHook, _process_extra_options_from_connection
+from airflow.sdk import BaseHook
 from pydantic import ValidationError
 
 from airflow_topview import api, transfer
@@ -47,7 +47,7 @@ DEFAULT_UPLOAD_CHECK_TIMEOUT = 60.0
 DEFAULT_UPLOAD_CHECK_INTERVAL = 1.0
 
 
-class TopviewHook(HttpHook):
+class TopviewHook(BaseHook):
     """Talk to TopView's API with the credentials of a ``topview`` connection.
 
     Connection fields: ``login`` = Topview UID, ``password`` = API key (both stripped of surrounding
@@ -79,7 +79,6 @@ class TopviewHook(HttpHook):
     default_conn_name = "topview_default"
     conn_type = "topview"
     hook_name = "TopView"
-    default_host = api.DEFAULT_BASE_URL
 
     def __init__(
         self,
@@ -89,79 +88,75 @@ class TopviewHook(HttpHook):
         retry_delay: float = 1.0,
         retry_max_delay: float = 30.0,
         busy_timeout: float = 600.0,
-        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        timeout: float | tuple[float, float] | None = None,
         call_timeout: float = DEFAULT_CALL_TIMEOUT,
         stall_timeout: float = DEFAULT_STALL_TIMEOUT,
     ) -> None:
-        super().__init__(method="GET", http_conn_id=topview_conn_id)
+        super().__init__()
         self.topview_conn_id = topview_conn_id
         self.retry_policy = RetryPolicy(retry_limit, retry_delay, retry_max_delay, busy_timeout)
         self.timeout = timeout
         self.call_timeout = call_timeout
         self.stall_timeout = stall_timeout
+        self.base_url = api.DEFAULT_BASE_URL
+        self.options = api.RequestOptions()
         self._session: requests.Session | None = None
         self._redactor: Redactor = NO_SECRETS
 
-    # --- connection handling (HttpHook overrides) ---------------------------------------------
+    # --- connection handling ------------------------------------------------------------------
 
-    def _set_base_url(self, connection: Any) -> None:
-        self.base_url = api.normalize_base_url(connection.host, connection.port)
-        self._base_url_initialized = True
+    def get_conn(self) -> requests.Session:
+        """A requests session with TopView's two auth headers and the connection's request options.
 
-    def _configure_session_from_auth(self, session: requests.Session, connection: Any) -> requests.Session:
-        """TopView authenticates with two headers (UID and bearer key), not basic auth."""
+        Built once per hook and reused for every call (one connection pool).
+        """
+        if self._session is not None:
+            return self._session
+        from airflow.sdk.exceptions import AirflowNotFoundException
         from airflow.sdk.log import mask_secret
 
+        try:
+            connection = self.get_connection(self.topview_conn_id)
+        except AirflowNotFoundException:
+            raise api.missing_connection(self.topview_conn_id) from None
         uid, api_key = api.credentials(connection.login, connection.password, self.topview_conn_id)
         mask_secret(api_key)
         self._redactor = Redactor(api_key, connection.password)
+        self.base_url = api.normalize_base_url(connection.host, connection.port)
+        self.options = api.request_options(connection.extra_dejson)
+        if self.options.ignored:
+            self.log.warning(
+                "Ignoring extras of connection %s that are not request options: %s",
+                self.topview_conn_id,
+                list(self.options.ignored),
+            )
+        session = self._apply_request_options(requests.Session())
         session.headers.update(api.auth_headers(uid, api_key))
+        self._session = session
         return session
 
-    def _configure_session_from_extra(
-        self, session: requests.Session, connection: Any, extra_options: dict[str, Any]
-    ) -> requests.Session:
-        """Take request options from extras, and drop the rest instead of sending them as headers."""
-        unknown, self.merged_extra = _process_extra_options_from_connection(connection, extra_options)
-        if unknown:
-            self.log.warning(
-                "Ignoring unknown extras of connection %s: %s", self.topview_conn_id, sorted(unknown)
-            )
-        return self._apply_request_options(session)
-
     def _apply_request_options(self, session: requests.Session) -> requests.Session:
-        session.proxies = self.merged_extra.get("proxies", self.merged_extra.get("proxy", {}))
-        session.verify = self.merged_extra.get("verify", self.merged_extra.get("verify_ssl", True))
-        session.cert = self.merged_extra.get("cert")
+        session.proxies = dict(self.options.proxies)
+        session.verify = self.options.verify
+        session.cert = self.options.cert
         return session
 
     def _storage_session(self) -> requests.Session:
         """A session for signed storage URLs: the connection's proxies/verify/cert, but no TopView headers."""
-        self.get_conn()  # reads the connection's request options into merged_extra
+        self.get_conn()  # reads the connection's request options
         return self._apply_request_options(requests.Session())
 
     @property
     def storage(self) -> StorageClient:
         """The client for signed storage URLs (uploads, URL sources, video downloads)."""
+        self.get_conn()  # the connection's request options apply to storage requests too
         return StorageClient(
-            self._storage_session, self.retry_policy, self.timeout, self.log, stall_timeout=self.stall_timeout
+            self._storage_session,
+            self.retry_policy,
+            self._request_timeout(),
+            self.log,
+            stall_timeout=self.stall_timeout,
         )
-
-    def get_conn(
-        self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None
-    ) -> requests.Session:
-        """A requests session carrying the auth headers, built once and reused for every call."""
-        from airflow.sdk.exceptions import AirflowNotFoundException
-
-        if self._session is not None and not headers and not extra_options:
-            return self._session
-        try:
-            session = super().get_conn(headers=headers, extra_options=extra_options)
-        except AirflowNotFoundException:
-            raise api.missing_connection(self.topview_conn_id) from None
-        if not headers and not extra_options:
-            self._session = session
-        return session
 
     def close(self) -> None:
         """Release the pooled HTTP connections."""
@@ -172,8 +167,8 @@ class TopviewHook(HttpHook):
     # --- transport ------------------------------------------------------------------------------
 
     def _request_timeout(self) -> float | tuple[float, float]:
-        configured = self.merged_extra.get("timeout")
-        return float(configured) if configured is not None else self.timeout
+        """The hook's ``timeout`` when given, else the connection's ``timeout`` extra, else the default."""
+        return self.timeout or self.options.timeout or DEFAULT_TIMEOUT
 
     def call(
         self,
@@ -191,7 +186,7 @@ class TopviewHook(HttpHook):
         :class:`~airflow_topview.exceptions.TopviewSubmitUncertainError`.
         """
         session = self.get_conn()
-        url = self.url_from_endpoint(endpoint)
+        url = self.base_url + endpoint
         connect, total = api.split_timeout(self._request_timeout())
         attempts = CallAttempts(
             self.retry_policy, total, self.call_timeout, f"{method} {endpoint}", paid=paid

@@ -8,6 +8,7 @@ imported with the module: an import inside a coroutine would block the triggerer
 from __future__ import annotations
 
 import asyncio
+import ssl
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +53,7 @@ class TopviewAsyncHook(BaseHook):
         retry_delay: float = 1.0,
         retry_max_delay: float = 30.0,
         busy_timeout: float = 600.0,
-        timeout: float | tuple[float, float] = api.DEFAULT_TIMEOUT,
+        timeout: float | tuple[float, float] | None = None,
         call_timeout: float = api.DEFAULT_CALL_TIMEOUT,
     ) -> None:
         super().__init__()
@@ -62,6 +63,8 @@ class TopviewAsyncHook(BaseHook):
         self.call_timeout = call_timeout
         self._target: tuple[str, dict[str, str]] | None = None
         self._redactor: Redactor = NO_SECRETS
+        self.options = api.RequestOptions()
+        self._ssl: ssl.SSLContext | bool = True
 
     async def _base_url_and_headers(self) -> tuple[str, dict[str, str]]:
         if self._target is None:
@@ -71,6 +74,9 @@ class TopviewAsyncHook(BaseHook):
                 raise api.missing_connection(self.topview_conn_id) from None
             uid, api_key = api.credentials(connection.login, connection.password, self.topview_conn_id)
             self._redactor = Redactor(api_key, connection.password)
+            self.options = api.request_options(connection.extra_dejson)
+            # Reading CA or client-certificate files is file I/O: off the triggerer's event loop.
+            self._ssl = await asyncio.to_thread(ssl_setting, self.options)
             self._target = (
                 api.normalize_base_url(connection.host, connection.port),
                 api.auth_headers(uid, api_key),
@@ -84,7 +90,8 @@ class TopviewAsyncHook(BaseHook):
     async def call(self, method: str, endpoint: str, *, params: dict[str, Any] | None = None) -> Any:
         """Call an API endpoint; return the envelope's (redacted) ``result``, retrying transient failures."""
         base_url, headers = await self._base_url_and_headers()
-        connect, total = api.split_timeout(self.timeout)
+        connect, total = api.split_timeout(self.timeout or self.options.timeout or api.DEFAULT_TIMEOUT)
+        proxy = self.options.proxies.get(base_url.split("://", 1)[0])
         attempts = CallAttempts(self.retry_policy, total, self.call_timeout, f"{method} {endpoint}")
         async with self.session() as session:
             while True:
@@ -92,7 +99,13 @@ class TopviewAsyncHook(BaseHook):
                 timeout = aiohttp.ClientTimeout(total=budget, sock_connect=min(connect, budget))
                 try:
                     async with session.request(
-                        method, base_url + endpoint, params=params, headers=headers, timeout=timeout
+                        method,
+                        base_url + endpoint,
+                        params=params,
+                        headers=headers,
+                        timeout=timeout,
+                        proxy=proxy,
+                        ssl=self._ssl,
                     ) as response:
                         text = api.decode_text(await response.read(), response.charset)
                         return api.read_envelope(
@@ -120,6 +133,20 @@ class TopviewAsyncHook(BaseHook):
         """Query a task's status and, once finished, its videos."""
         params = api.query_params(topview_task_id, cloudfront_url)
         return task_from_answer(await self.call("GET", api.QUERY_IMAGE_TO_VIDEO, params=params))
+
+
+def ssl_setting(options: api.RequestOptions) -> ssl.SSLContext | bool:
+    """aiohttp's ``ssl=`` for the connection's ``verify`` and ``cert`` extras (as requests reads them)."""
+    if options.verify is False:
+        return False
+    if options.verify is True and not options.cert:
+        return True
+    context = ssl.create_default_context(cafile=options.verify if isinstance(options.verify, str) else None)
+    if isinstance(options.cert, str):
+        context.load_cert_chain(options.cert)
+    elif options.cert:
+        context.load_cert_chain(*options.cert)
+    return context
 
 
 class _SharedSessions:

@@ -276,7 +276,7 @@ class SubmitImageToVideoOperator(BaseOperator):
     def execute(self, context: Context) -> str:
         from airflow_topview.paid_submit import PaidSubmit
 
-        push_link(context["ti"], TOPVIEW_APP_URL)
+        push_link(context.get("ti"), TOPVIEW_APP_URL)
         request = self.build_request()
         self.check_settings()
         estimate = self.check_model_and_budget(request)

@@ -49,7 +49,8 @@ def test_base_url_defaults_to_https(host: str | None, port: int | None, expected
 def test_hook_without_host_targets_topview(monkeypatch: pytest.MonkeyPatch) -> None:
     add_connection(monkeypatch, "tv_nohost", login="uid", password=API_KEY)
     hook = TopviewHook("tv_nohost")
-    assert hook.url_from_endpoint("/user/credit/detail") == "https://api.topview.ai/user/credit/detail"
+    hook.get_conn()
+    assert hook.base_url == "https://api.topview.ai"
 
 
 def test_submit_sends_exact_body_and_auth_headers(topview_connection: TopviewSimulator) -> None:
