@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from airflow_topview.testing.faults import Fault
 
 MALFORMED_BODY = '{"code": "200", "resu'
@@ -125,10 +127,14 @@ def _echo_auth(fault: Fault, request: web.Request) -> web.Response:
 
 
 async def stream_answer(
-    fault: Fault, request: web.Request, answer: web.StreamResponse
+    fault: Fault,
+    request: web.Request,
+    answer: web.StreamResponse,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[web.StreamResponse, int]:
     """Send the handler's ``answer`` with its full ``Content-Length`` but slowly (drip) or only in part
-    followed by an abort (cut). Returns the response sent and the body bytes written."""
+    followed by an abort (cut). Returns the response sent and the body bytes written; ``progress`` hears
+    the count after each write, for a journal entry of an answer cut off by stop()."""
     if not isinstance(answer, web.Response) or not isinstance(answer.body, bytes):
         return answer, 0  # nothing to stream (not produced by the simulator's handlers)
     body = answer.body
@@ -145,6 +151,8 @@ async def stream_answer(
             if part:
                 await out.write(part)
                 sent = len(part)
+                if progress is not None:
+                    progress(sent)
             await _flushed(request)
             if request.transport is not None:
                 request.transport.abort()
@@ -157,6 +165,8 @@ async def stream_answer(
             chunk = body[offset : offset + piece]
             await out.write(chunk)
             sent += len(chunk)
+            if progress is not None:
+                progress(sent)
     except ConnectionError:
         pass  # the client went away: nothing left to do
     return out, sent

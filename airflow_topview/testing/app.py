@@ -11,9 +11,9 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -24,18 +24,18 @@ from airflow_topview.testing.answers import (
     RequestBody,
     drain,
     fault_answer,
-    ok,
     stream_answer,
 )
+from airflow_topview.testing.endpoints import Endpoints
 from airflow_topview.testing.records import JournalEntry
-from airflow_topview.testing.validation import ApiError, validate_submit
+from airflow_topview.testing.validation import ApiError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
     from airflow_topview.testing.state import SimulatorState
 
 log = logging.getLogger("airflow_topview.testing")
-
-UPLOAD_FORMATS = frozenset({"png", "jpg", "jpeg", "bmp", "webp", "mp4", "mov", "avi", "mp3", "wav", "m4a"})
 
 
 @dataclass
@@ -77,34 +77,64 @@ def _entry(
     )
 
 
-def _base_url(request: web.Request) -> str:
-    return f"{request.scheme}://{request.host}"
+async def _cancel(tasks: Iterable[asyncio.Task[Any]]) -> None:
+    pending = [task for task in tasks if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending)
 
 
 class SimulatorApp:
-    """Builds the ``aiohttp.web`` application over a :class:`SimulatorState`."""
+    """Builds the ``aiohttp.web`` application over a :class:`SimulatorState`; tracks the handlers in
+    flight so that stopping the server can end them instead of leaving them pending."""
 
     def __init__(self, state: SimulatorState, uid: str, api_key: str) -> None:
         self.state = state
         self.uid = uid
         self.api_key = api_key
+        self._api = Endpoints(state, uid)
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._held: set[asyncio.Task[Any]] = set()  # holding an answer back (slow, drip, cut)
 
     def build(self) -> web.Application:
         app = web.Application()
+        api = self._api
         routes: list[tuple[str, str, str, Handler, bool]] = [
-            ("submit", "POST", "/v2/common_task/image2video/task/submit", self._submit, True),
-            ("query", "GET", "/v2/common_task/image2video/task/query", self._query, True),
-            ("credential", "GET", "/v1/upload/credential", self._credential, True),
+            ("submit", "POST", "/v2/common_task/image2video/task/submit", api.submit, True),
+            ("query", "GET", "/v2/common_task/image2video/task/query", api.query, True),
+            ("credential", "GET", "/v1/upload/credential", api.credential, True),
             ("upload", "PUT", "/_upload/{file_id}", self._upload, False),
-            ("check", "GET", "/v1/upload/check", self._check, True),
-            ("credit", "GET", "/user/credit/detail", self._credit, True),
-            ("notice_check", "POST", "/notice/notice_url/check", self._notice_check, True),
+            ("check", "GET", "/v1/upload/check", api.check, True),
+            ("credit", "GET", "/user/credit/detail", api.credit, True),
+            ("notice_check", "POST", "/notice/notice_url/check", api.notice_check, True),
             ("download", "GET", r"/_videos/{task_id}/{index:\d+}.mp4", self._download, False),
-            ("unknown", "*", "/{tail:.*}", self._unknown, False),
+            ("unknown", "*", "/{tail:.*}", api.unknown, False),
         ]
         for endpoint, method, path, handler, needs_auth in routes:
             app.router.add_route(method, path, self._wrap(endpoint, handler, needs_auth=needs_auth))
         return app
+
+    async def release_held(self) -> None:
+        """Cancel handlers holding an answer back, so stop() neither waits out a fault nor leaves them
+        pending; their journal entries close as dropped."""
+        await _cancel(self._held)
+
+    async def cancel_inflight(self) -> None:
+        """Cancel handlers the server's shutdown no longer tracks (their clients left)."""
+        await _cancel(self._inflight)
+
+    @contextmanager
+    def _holding(self) -> Iterator[None]:
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - handlers always run in a task
+            yield
+            return
+        self._held.add(task)
+        try:
+            yield
+        finally:
+            self._held.discard(task)
 
     # pipeline ----------------------------------------------------------------------------------
     def _wrap(
@@ -120,6 +150,13 @@ class SimulatorApp:
     ) -> web.StreamResponse:
         body, note = RequestBody(), _Note()
         slot = self.state.journal_open(_entry(endpoint, request, body, None, note))
+
+        def publish() -> None:  # show what is known while the answer is still pending
+            self.state.journal_update(slot, _entry(endpoint, request, body, None, note))
+
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
         resp: web.StreamResponse | None = None
         try:
             if request.method == "POST" and request.can_read_body:
@@ -130,12 +167,16 @@ class SimulatorApp:
                         body.json = json.loads(raw)
                     except ValueError:
                         body.invalid_json = True
-            resp = await self._answer(endpoint, handler, request, body, note, needs_auth=needs_auth)
+                publish()
+            resp = await self._answer(endpoint, handler, request, body, note, publish, needs_auth=needs_auth)
             return resp
         finally:
+            if task is not None:
+                self._inflight.discard(task)
             answered = resp
-            if isinstance(resp, DroppedResponse):
-                answered, note.sent_bytes = None, 0
+            # No answer: dropped by a fault, cut off by stop() (cancelled), or the client broke off.
+            if resp is None or isinstance(resp, DroppedResponse):
+                answered, note.sent_bytes = None, note.sent_bytes or 0
             entry = _entry(endpoint, request, body, answered, note)
             self.state.journal_close(slot, entry)
             shown = request.path if endpoint in ("upload", "download") else request.path_qs
@@ -150,6 +191,7 @@ class SimulatorApp:
         request: web.Request,
         body: RequestBody,
         note: _Note,
+        publish: Callable[[], None],
         *,
         needs_auth: bool,
     ) -> web.StreamResponse:
@@ -166,10 +208,18 @@ class SimulatorApp:
             return resp
         # The endpoint did its work; only the answer misbehaves.
         if fault.kind == "slow":
-            await asyncio.sleep(fault.seconds)
+            publish()
+            with self._holding():
+                await asyncio.sleep(fault.seconds)
             return resp
         if fault.kind in ("drip", "cut"):
-            out, note.sent_bytes = await stream_answer(fault, request, resp)
+            publish()
+
+            def progress(sent: int) -> None:
+                note.sent_bytes = sent
+
+            with self._holding():
+                out, note.sent_bytes = await stream_answer(fault, request, resp, progress)
             return out
         return fault_answer(fault, request)
 
@@ -199,66 +249,6 @@ class SimulatorApp:
         if not (_same(uid, self.uid) and _same(key.strip(), self.api_key)):
             return EnvelopeResponse("401", "Unauthorized: invalid uid or api key")
         return None
-
-    # API endpoints -----------------------------------------------------------------------------
-    async def _submit(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
-        if body.invalid_json:
-            raise ApiError("4000", "body: must be a JSON object")
-        task = self.state.submit(validate_submit(body.json))
-        return ok({"taskId": task.task_id, "status": task.status, "errorMsg": None})
-
-    async def _query(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
-        task_id = request.query.get("taskId", "").strip()
-        if not task_id:
-            raise ApiError("4003", "taskId: required")
-        return ok(self.state.query(task_id, _base_url(request)))
-
-    async def _credential(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
-        fmt = request.query.get("format", "").strip().lower()
-        if not fmt:
-            raise ApiError("4003", "format: required")
-        if fmt not in UPLOAD_FORMATS:
-            raise ApiError("4001", f"format: unsupported file format {fmt!r}")
-        record = self.state.new_file(fmt)
-        return ok(
-            {
-                "fileId": record.file_id,
-                "uploadUrl": self.state.signer.upload_url(_base_url(request), record.file_id),
-                "fileName": f"{record.file_id}.{fmt}",
-            }
-        )
-
-    async def _check(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
-        file_id = request.query.get("fileId", "").strip()
-        if not file_id:
-            raise ApiError("4003", "fileId: required")
-        return ok(self.state.check_file(file_id))
-
-    async def _credit(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
-        """Credit detail as documented (``uid``, ``remainCredit``, ``expiredTime``), plus ``usedCredit``."""
-        with self.state.lock:
-            remain = self.state.credits - self.state.reserved()
-            used = self.state.initial_credits - remain
-        return ok(
-            {
-                "uid": self.uid,
-                "remainCredit": round(remain, 4),
-                "usedCredit": round(used, 4),
-                "expiredTime": self.state.credits_expire_at,
-            }
-        )
-
-    async def _notice_check(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
-        url = request.query.get("noticeUrl", "").strip()
-        if not url:
-            raise ApiError("4003", "noticeUrl: required")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ApiError("4000", "noticeUrl: must be an http(s) URL")
-        return ok(True)
-
-    async def _unknown(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
-        return EnvelopeResponse("404", f"Not Found: {request.method} {request.path}", status=404)
 
     # storage side (S3-like) --------------------------------------------------------------------
     async def _upload(self, request: web.Request, body: RequestBody) -> web.StreamResponse:

@@ -89,6 +89,8 @@ class TaskRecord:
     polls: int = 0
     videos: list[VideoRecord] = field(default_factory=list)
     finished: bool = False
+    #: The submit answer's ``noticeUuid`` (with a ``noticeUrl``), which the callback's ``uuid`` repeats.
+    notice_uuid: str | None = None
 
     @property
     def body(self) -> dict[str, Any]:
@@ -202,9 +204,9 @@ def query_result(task: TaskRecord, signer: UrlSigner, base_url: str) -> dict[str
 
 
 def notice_payload(task: TaskRecord, signer: UrlSigner, base_url: str) -> dict[str, Any]:
-    """The body TopView POSTs to ``noticeUrl`` when the task ends."""
+    """The body TopView POSTs to ``noticeUrl`` when the task ends; ``uuid`` is the submit's ``noticeUuid``."""
     return {
-        "uuid": str(uuid.uuid4()),
+        "uuid": task.notice_uuid or str(uuid.uuid4()),
         "bizType": "COMMON_TASK_IMAGE2VIDEO",
         "taskId": task.task_id,
         "status": task.status,

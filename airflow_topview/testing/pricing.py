@@ -11,7 +11,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-#: Credits per second charged for models missing from the table (the real server accepts them).
+#: Credits per second charged for models missing from the rate table (added with ``add_model``,
+#: or any model with ``accept_any_model``).
 UNKNOWN_MODEL_RATE = 1.0
 
 

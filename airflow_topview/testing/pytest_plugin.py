@@ -21,7 +21,11 @@ TEST_API_KEY = "sk-test-key"
 
 @pytest.fixture
 def topview_simulator() -> Iterator[TopviewSimulator]:
-    """A running simulator (uid ``test-uid``, key ``sk-test-key``) whose tasks finish on the first poll."""
+    """A running simulator (uid ``test-uid``, key ``sk-test-key``) whose tasks finish on the first poll.
+
+    Strict about models, like TopView: names outside the catalog get 4000 unless the test calls
+    ``add_model(name)`` or sets ``accept_any_model = True``.
+    """
     from airflow_topview.testing.simulator import TopviewSimulator
 
     with TopviewSimulator(uid=TEST_UID, api_key=TEST_API_KEY, polls_to_finish=1) as sim:

@@ -12,12 +12,13 @@ _REDACTED_HEADERS = ("authorization",)
 class JournalEntry:
     """One request as the simulator received and answered it.
 
-    ``status`` is the HTTP status answered (None while in flight or when the connection was dropped);
-    ``code`` is the envelope code answered (None for non-envelope answers). ``fault`` names the kind
-    of injected fault that shaped the answer; ``handler_code`` is the envelope code the endpoint itself
-    produced (None when a fault answered instead of it), so a test sees that a submit was accepted
-    although the client got a 502; ``sent_bytes`` is the answer body's length, or for ``drip``/``cut``
-    what was written before the end (None while in flight).
+    ``status`` is the HTTP status answered (None while in flight or when the connection was dropped,
+    also by ``stop()`` cutting off an answer a fault held back); ``code`` is the envelope code answered
+    (None for non-envelope answers). An entry in flight shows the body as soon as it has been read.
+    ``fault`` names the kind of injected fault that shaped the answer; ``handler_code`` is the envelope
+    code the endpoint itself produced (None when a fault answered instead of it), so a test sees that a
+    submit was accepted although the client got a 502; ``sent_bytes`` is the answer body's length, or
+    for ``drip``/``cut`` what was written before the end; None exactly while in flight (0 when dropped).
     """
 
     endpoint: str
@@ -48,11 +49,20 @@ class JournalEntry:
 
 
 class CallbackRecord(NamedTuple):
-    """One callback delivery: target URL, JSON payload sent, HTTP status answered or the error text."""
+    """One callback delivery: target URL, JSON payload sent, HTTP status answered or the error text.
+
+    ``reply`` is the receiver's answer body as text (None when no answer arrived); ``reply_ok`` says
+    whether it was TopView's documented acknowledgement (HTTP 200, ``{"code": "200", "message":
+    "Success", "result": {"uuid": <payload uuid>, "topviewUid": <uid>, "result": "success"}}``), and
+    ``reply_problem`` why not, so tests can check a user's receiver.
+    """
 
     url: str
     payload: dict[str, Any]
     outcome: int | str
+    reply: str | None = None
+    reply_ok: bool = False
+    reply_problem: str | None = None
 
 
 @dataclass

@@ -59,7 +59,8 @@ class ServerThread:
             raise failure[0]
 
     def stop(self) -> None:
-        """Stop the server, finishing callbacks in flight briefly. Safe to call twice."""
+        """Stop the server: callbacks in flight get a brief grace, answers held by a fault are cut off
+        (journaled as dropped), other requests get ``shutdown_timeout``. Safe to call twice."""
         thread, loop, stopping = self._thread, self._loop, self._stopping
         if thread is None or loop is None or stopping is None:
             return
@@ -78,13 +79,16 @@ class ServerThread:
             else:
                 raise
         finally:
+            _finish_tasks(loop)
             loop.close()
 
     async def _main(self, ready: threading.Event) -> None:
         loop = asyncio.get_running_loop()
         sender = CallbackSender(self._state, self._uid)
-        app = SimulatorApp(self._state, self._uid, self._api_key).build()
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=self._shutdown_timeout)
+        simulator_app = SimulatorApp(self._state, self._uid, self._api_key)
+        runner = web.AppRunner(
+            simulator_app.build(), access_log=None, shutdown_timeout=self._shutdown_timeout
+        )
         await runner.setup()
         try:
             site = web.TCPSite(runner, self._host, self._requested_port)
@@ -103,12 +107,26 @@ class ServerThread:
             ticker.cancel()
             await asyncio.gather(ticker, return_exceptions=True)
             self._state.on_complete = None
-            await sender.close()
+            await sender.close()  # while still serving: a receiver may call back into the simulator
+            await site.stop()  # no new connections
+            await simulator_app.release_held()
         finally:
             await runner.cleanup()
+            await simulator_app.cancel_inflight()
 
     async def _tick(self) -> None:
         """Finish time-based tasks even when nobody polls (callbacks need that)."""
         while True:
             self._state.complete_due(time.monotonic())
             await asyncio.sleep(_TICK_SECONDS)
+
+
+def _finish_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel and await what is left on the loop (as ``asyncio.run`` does), so closing it destroys no
+    pending task: e.g. aiohttp's per-connection task of a client that left."""
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())

@@ -11,6 +11,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from airflow_topview.testing.knobs import SimulatorKnobs
 from airflow_topview.testing.lifecycle import Outcome, TaskRecord, TaskScript
 from airflow_topview.testing.server import ServerThread
 from airflow_topview.testing.state import SimulatorState
@@ -27,11 +28,13 @@ T = TypeVar("T")
 _WAIT_SLICE = 0.05
 
 
-class TopviewSimulator:
+class TopviewSimulator(SimulatorKnobs):
     """A fake TopView API. Use as ``with TopviewSimulator() as sim:`` or ``async with``.
 
     ``polls_to_finish=N``: a task answers ``running`` until its N-th query, which finishes it.
     ``seconds_to_finish=S``: tasks finish S seconds after submit, polled or not (overrides polls).
+    ``accept_any_model=True``: take any ``model``; by default only the catalog's exact submit names and
+    those added with ``add_model`` (others get TopView's 4000 "Invalid parameter or model").
     """
 
     def __init__(
@@ -48,6 +51,7 @@ class TopviewSimulator:
         credits: float = 10000.0,
         shutdown_timeout: float = 1.0,
         video_bytes: bytes | None = None,
+        accept_any_model: bool = False,
     ) -> None:
         self.uid = uid
         self._api_key = api_key
@@ -59,6 +63,7 @@ class TopviewSimulator:
             max_running=max_running,
             credits=credits,
             video_bytes=video_bytes,
+            accept_any_model=accept_any_model,
         )
         self._server = ServerThread(
             self._state, uid=uid, api_key=api_key, host=host, port=port, shutdown_timeout=shutdown_timeout
@@ -111,82 +116,11 @@ class TopviewSimulator:
         """``http://host:port`` of the running simulator."""
         return f"http://{self.host}:{self.port}"
 
-    # behaviour knobs (settable while running) --------------------------------------------------
-    @property
-    def polls_to_finish(self) -> int:
-        return self._state.polls_to_finish
-
-    @polls_to_finish.setter
-    def polls_to_finish(self, value: int) -> None:
-        if value < 1:
-            raise ValueError("polls_to_finish must be >= 1")
-        self._state.polls_to_finish = value
-
-    @property
-    def seconds_to_finish(self) -> float | None:
-        return self._state.seconds_to_finish
-
-    @seconds_to_finish.setter
-    def seconds_to_finish(self, value: float | None) -> None:
-        self._state.seconds_to_finish = value
-
-    @property
-    def upload_check_lag(self) -> int:
-        return self._state.upload_check_lag
-
-    @upload_check_lag.setter
-    def upload_check_lag(self, value: int) -> None:
-        self._state.upload_check_lag = value
-
-    @property
-    def max_running(self) -> int | None:
-        return self._state.max_running
-
-    @max_running.setter
-    def max_running(self, value: int | None) -> None:
-        self._state.max_running = value
-
-    @property
-    def credits(self) -> float:
-        """The credit balance; completed tasks deduct their ``costCredit`` (see also ``reserved_credits``)."""
-        return self._state.credits
-
-    @credits.setter
-    def credits(self, value: float) -> None:
-        with self._state.mutate():
-            self._state.credits = value
-
-    @property
-    def reserved_credits(self) -> float:
-        """Estimated cost of the unfinished tasks: held from submit until the task ends, so the credit
-        detail's ``remainCredit`` is ``credits - reserved_credits``; a failed task's hold is released."""
-        return self._state.reserved()
-
-    @property
-    def url_ttl(self) -> float:
-        """Lifetime in seconds of the video URLs issued from now on (default 24 h, like S3)."""
-        return self._state.signer.ttl_seconds
-
-    @url_ttl.setter
-    def url_ttl(self, value: float) -> None:
-        self._state.signer.ttl_seconds = value
-
-    @property
-    def video_bytes(self) -> bytes:
-        """What every generated video downloads as (default: a tiny bundled MP4); set big bytes to test
-        streaming, progress and truncated downloads. Applies to downloads from now on."""
-        return self._state.video_bytes
-
-    @video_bytes.setter
-    def video_bytes(self, value: bytes) -> None:
-        if not isinstance(value, bytes | bytearray | memoryview):
-            raise TypeError("video_bytes must be bytes")
-        self._state.video_bytes = bytes(value)
-
     # observation -------------------------------------------------------------------------------
     @property
     def journal(self) -> list[JournalEntry]:
-        """Every request so far, in arrival order (a copy; entries in flight have ``status=None``)."""
+        """Every request so far, in arrival order (a copy; entries in flight have ``status=None`` and
+        show their JSON body once it has been read)."""
         with self._state.lock:
             return list(self._state.journal)
 
@@ -206,7 +140,8 @@ class TopviewSimulator:
 
     @property
     def callbacks(self) -> list[CallbackRecord]:
-        """Callback deliveries so far: ``(url, payload, http status or error text)``."""
+        """Callback deliveries so far: url, payload, HTTP status or error text, and the receiver's reply
+        with ``reply_ok`` (whether it was TopView's documented acknowledgement)."""
         with self._state.lock:
             return list(self._state.callbacks)
 
@@ -301,5 +236,6 @@ class TopviewSimulator:
             self._state.signer.expire_all()
 
     def reset(self) -> None:
-        """Forget journal, faults, scripts, tasks, files and callbacks; restore the initial credits."""
+        """Forget journal, faults, scripts, tasks, files and callbacks; restore the initial credits.
+        Knobs and models added with ``add_model`` stay."""
         self._state.reset()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import time
+import uuid
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import replace
@@ -27,6 +28,7 @@ from airflow_topview.testing.lifecycle import (
     new_id,
     video_size,
 )
+from airflow_topview.testing.model_names import ModelBook
 from airflow_topview.testing.pricing import task_cost
 from airflow_topview.testing.records import CallbackRecord, FileRecord, JournalEntry
 from airflow_topview.testing.signing import UrlSigner
@@ -66,6 +68,7 @@ class SimulatorState:
         max_running: int | None,
         credits: float,
         video_bytes: bytes | None = None,
+        accept_any_model: bool = False,
     ) -> None:
         if polls_to_finish < 1:
             raise ValueError("polls_to_finish must be >= 1")
@@ -87,6 +90,8 @@ class SimulatorState:
         #: Called (under the lock) with (noticeUrl, payload) when a task with a noticeUrl finishes.
         self.on_complete: Callable[[str, dict[str, Any]], None] | None = None
         self.faults = FaultBook()
+        #: The model spellings a submit may use (kept across reset(), like the other knobs).
+        self.models = ModelBook(accept_any=accept_any_model)
         self.journal: list[JournalEntry] = []
         self._journal_epoch = 0
         self.files: dict[str, FileRecord] = {}
@@ -122,12 +127,14 @@ class SimulatorState:
             self.journal.append(entry)
             return self._journal_epoch, len(self.journal) - 1
 
-    def journal_close(self, slot: tuple[int, int], entry: JournalEntry) -> None:
-        """Replace the in-flight entry with the answered one, unless reset() cleared the journal."""
+    def journal_update(self, slot: tuple[int, int], entry: JournalEntry) -> None:
+        """Replace the entry in ``slot`` (still in flight or answered), unless reset() cleared the journal."""
         epoch, index = slot
         with self.mutate():
             if epoch == self._journal_epoch:
                 self.journal[index] = entry
+
+    journal_close = journal_update  # the final update, once answered
 
     # faults ------------------------------------------------------------------------------------
     def inject(self, endpoint: str, fault: Fault, times: int | None) -> None:
@@ -171,8 +178,9 @@ class SimulatorState:
             self.scripts.append(script)
 
     def submit(self, request: SubmitRequest) -> TaskRecord:
-        """Create a task after the server-side checks (files, concurrency, credits)."""
+        """Create a task after the server-side checks (model, files, concurrency, credits)."""
         with self.mutate():
+            self.models.check(request.model)
             for name, file_id in request.file_ids():
                 record = self.files.get(file_id)
                 if record is None or not record.checked:
@@ -196,6 +204,7 @@ class SimulatorState:
                 estimated_cost=cost,
                 polls_to_finish=polls,
                 due_at=None if seconds is None else time.monotonic() + seconds,
+                notice_uuid=str(uuid.uuid4()) if request.notice_url else None,
             )
             self.tasks[task.task_id] = task
             return copy.deepcopy(task)

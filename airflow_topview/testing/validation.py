@@ -1,8 +1,8 @@
 """Submit-body rules of Image-to-Video V2, answered the way TopView answers them.
 
 Every error names the JSON field first (``"referenceImageFileIds: at least 2 images required"``), so
-client tests can check that a bad parameter is reported as that parameter. Models are not checked:
-the real server accepts models it has just added.
+client tests can check that a bad parameter is reported as that parameter. Whether TopView takes the
+``model`` is the state's check (:mod:`.model_names`), since tests can register more names.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Shared helpers: a running simulator per test, a tiny `requests` client speaking TopView's protocol,
-and a callback receiver on 127.0.0.1."""
+a raw-socket request for answers a test keeps pending, and a callback receiver on 127.0.0.1."""
 
 from __future__ import annotations
 
+import json
+import socket
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -12,7 +14,7 @@ from aiohttp import web
 from airflow_topview.testing import TopviewSimulator
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Callable, Iterator
 
 UID = "test-uid"
 KEY = "sk-test-key"
@@ -71,14 +73,37 @@ class Api:
         return str(cred["fileId"])
 
 
+def send_raw(sim: TopviewSimulator, method: str, path: str, body: Any = None) -> socket.socket:
+    """Send one authenticated request without reading the answer; the caller owns (and closes) the socket."""
+    data = b"" if body is None else json.dumps(body).encode()
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: {sim.host}:{sim.port}\r\nTopview-Uid: {UID}\r\n"
+        f"Authorization: Bearer {KEY}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(data)}\r\n\r\n"
+    )
+    sock = socket.create_connection((sim.host, sim.port), timeout=10)
+    sock.sendall(head.encode() + data)
+    return sock
+
+
+def documented_reply(headers: dict[str, str], payload: dict[str, Any]) -> web.Response:
+    """The acknowledgement TopView documents for a callback."""
+    result = {"uuid": payload["uuid"], "topviewUid": headers["Topview-Uid"], "result": "success"}
+    return web.json_response({"code": "200", "message": "Success", "result": result})
+
+
 class Receiver:
+    """Records callbacks; ``reply`` builds the answer (default: the documented acknowledgement)."""
+
     def __init__(self) -> None:
         self.calls: list[tuple[dict[str, str], dict[str, Any]]] = []
         self.url = ""
+        self.reply: Callable[[dict[str, str], dict[str, Any]], web.Response] = documented_reply
 
     async def handle(self, request: web.Request) -> web.Response:
-        self.calls.append((dict(request.headers), await request.json()))
-        return web.json_response({"code": "200", "message": "Success", "result": {"result": "success"}})
+        headers, payload = dict(request.headers), await request.json()
+        self.calls.append((headers, payload))
+        return self.reply(headers, payload)
 
 
 @pytest.fixture

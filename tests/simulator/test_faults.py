@@ -49,7 +49,8 @@ def test_429_with_retry_after_and_custom_body(api: Api) -> None:
 def test_code_fault(api: Api, code: str, message: str | None) -> None:
     api.sim.inject("submit", Fault.code(code, message))
     resp = api.post(
-        "/v2/common_task/image2video/task/submit", {"model": "m", "firstFrameFileId": api.sim.add_file()}
+        "/v2/common_task/image2video/task/submit",
+        {"model": "kling-v3", "firstFrameFileId": api.sim.add_file()},
     )
     assert resp.status_code == 200
     payload = resp.json()
@@ -70,12 +71,13 @@ def test_drop_gives_a_connection_error(api: Api) -> None:
     api.sim.inject("submit", Fault.drop())
     with pytest.raises(requests.ConnectionError):
         api.post(
-            "/v2/common_task/image2video/task/submit", {"model": "m", "firstFrameFileId": api.sim.add_file()}
+            "/v2/common_task/image2video/task/submit",
+            {"model": "kling-v3", "firstFrameFileId": api.sim.add_file()},
         )
     entry = api.sim.requests_to("submit")[-1]
     assert entry.status is None
     assert entry.code is None
-    assert entry.json["model"] == "m"
+    assert entry.json["model"] == "kling-v3"
     assert api.sim.tasks == {}
 
 
@@ -84,7 +86,7 @@ def test_slow_answer_times_out_the_client_but_the_work_is_done(api: Api) -> None
     with pytest.raises(requests.Timeout):
         api.http.post(
             api.url("/v2/common_task/image2video/task/submit"),
-            json={"model": "m", "firstFrameFileId": api.sim.add_file()},
+            json={"model": "kling-v3", "firstFrameFileId": api.sim.add_file()},
             headers=AUTH,
             timeout=0.2,
         )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import socket
 import threading
 
 import pytest
 import requests
 
-from airflow_topview.testing import JournalEntry, TopviewSimulator
+from airflow_topview.testing import Fault, JournalEntry, TopviewSimulator
 
-from .conftest import AUTH, KEY, QUERY, SUBMIT, UID, Api
+from .conftest import AUTH, KEY, QUERY, SUBMIT, UID, Api, send_raw
 
 
 def test_entries_record_the_request_and_the_answer(api: Api) -> None:
@@ -112,3 +114,31 @@ def test_wait_for_wakes_up_on_requests_from_other_threads(api: Api) -> None:
     timer.join()
     assert entry.status in (None, 200)
     assert api.sim.wait_for(lambda: api.sim.journal[0].status == 200)
+
+
+def test_an_in_flight_submit_shows_its_body(sim: TopviewSimulator) -> None:
+    """The entry is replaced as soon as the body is read, not only when the answer goes out."""
+    sim.inject("submit", Fault.slow(60))
+    body = {"model": "kling-v3", "firstFrameFileId": sim.add_file(), "prompt": "a dog"}
+    with send_raw(sim, "POST", SUBMIT, body):
+        entry = sim.wait_for(lambda: [e for e in sim.requests_to("submit") if e.json is not None])[0]
+        assert entry.json == body
+        assert entry.body_size == len(json.dumps(body))
+        assert (entry.status, entry.code, entry.sent_bytes) == (None, None, None)  # still in flight
+        # The held answer's entry also shows that the task exists already.
+        assert (entry.fault, entry.handler_code) == ("slow", "200")
+        assert len(sim.tasks) == 1
+
+
+def test_a_client_breaking_off_mid_body_leaves_no_entry_in_flight(sim: TopviewSimulator) -> None:
+    """``sent_bytes is None`` means in flight; a body that never fully arrived closes as dropped."""
+    head = (
+        f"POST {SUBMIT} HTTP/1.1\r\nHost: x\r\nTopview-Uid: {UID}\r\nAuthorization: Bearer {KEY}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    )
+    with socket.create_connection((sim.host, sim.port), timeout=5) as sock:
+        sock.sendall(head.encode() + b'{"model": "kl')
+        sim.wait_for(lambda: sim.requests_to("submit"))
+    entry = sim.wait_for(lambda: [e for e in sim.requests_to("submit") if e.sent_bytes is not None])[0]
+    assert (entry.status, entry.sent_bytes, entry.json) == (None, 0, None)
+    assert sim.tasks == {}

@@ -9,15 +9,18 @@ from airflow_topview.testing import TopviewSimulator
 from .conftest import KEY, UID, Api
 
 
-def test_submit_answers_init_with_a_32_hex_task_id(api: Api) -> None:
+def test_submit_answers_success_with_a_32_hex_task_id(api: Api) -> None:
+    """``status`` is TopView's acceptance status, not the task's progress (a query says ``init``)."""
     answer = api.submit({"model": "kling-v3", "firstFrameFileId": api.sim.add_file()})
     assert answer["code"] == "200"
     assert answer["message"] == "Success"
     result = answer["result"]
-    assert result["status"] == "init"
+    assert result["status"] == "success"
     assert result["errorMsg"] is None
+    assert "noticeUuid" not in result  # only with a noticeUrl
     assert len(result["taskId"]) == 32
     int(result["taskId"], 16)
+    assert api.sim.tasks[result["taskId"]].status == "init"
 
 
 @pytest.mark.parametrize("polls", [1, 2, 3])
@@ -174,13 +177,14 @@ def test_missing_task_id_is_4003(api: Api) -> None:
     [
         ("seedance-1.5-pro", {}, 0.12 * 5),  # defaults: 720, sound off, 5 s, 1 video
         ("Seedance 1.5 Pro", {"resolution": 1080, "sound": "on", "duration": 8}, 0.55 * 8),
-        ("KLING-V3", {"sound": "on", "duration": 10, "generatingCount": 2}, 0.8 * 10 * 2),
+        ("Kling V3", {"sound": "on", "duration": 10, "generatingCount": 2}, 0.8 * 10 * 2),
         ("sora-2", {"resolution": 1080, "duration": 4}, 0.56 * 4),  # resolution null = any
-        ("kling-2.5-turbo-pro", {"duration": 5}, 0.31 * 5),  # 720 not listed: falls back to its rate
-        ("brand-new-model", {"duration": 6, "generatingCount": 2}, 1.0 * 6 * 2),
+        ("Kling 2.5 Turbo Pro", {"duration": 5}, 0.31 * 5),  # 720 not listed: falls back to its rate
+        ("brand-new-model", {"duration": 6, "generatingCount": 2}, 1.0 * 6 * 2),  # added by the test
     ],
 )
 def test_cost_comes_from_the_model_table(api: Api, model: str, extra: dict[str, object], cost: float) -> None:
+    api.sim.add_model("brand-new-model")
     task_id = api.submit_ok(model=model, **extra)
     assert api.sim.tasks[task_id].estimated_cost == pytest.approx(cost)
     assert api.run_to_end(task_id)["costCredit"] == pytest.approx(cost)

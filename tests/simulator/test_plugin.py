@@ -35,6 +35,18 @@ def test_topview_simulator_fixture(topview_simulator: TopviewSimulator) -> None:
     assert query["result"]["status"] == "success"  # fast: the first poll finishes
 
 
+def test_topview_simulator_fixture_is_strict_about_models(topview_simulator: TopviewSimulator) -> None:
+    assert topview_simulator.accept_any_model is False
+    headers = {"Topview-Uid": "test-uid", "Authorization": "Bearer sk-test-key"}
+    answer = requests.post(
+        f"{topview_simulator.base_url}/v2/common_task/image2video/task/submit",
+        json={"model": "Kling V33", "firstFrameFileId": topview_simulator.add_file()},
+        headers=headers,
+        timeout=5,
+    ).json()
+    assert answer == {"code": "4000", "message": "Invalid parameter or model", "result": None}
+
+
 def test_topview_connection_fixture(topview_connection: TopviewSimulator) -> None:
     conn = json.loads(os.environ["AIRFLOW_CONN_TOPVIEW_DEFAULT"])
     assert conn == {
