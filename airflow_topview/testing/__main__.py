@@ -1,35 +1,136 @@
-"""Run the simulator by hand: ``python -m airflow_topview.testing --port 8080``.
+"""Run the TopView simulator by hand, e.g. for a local Airflow: ``python -m airflow_topview.testing``.
 
-Prints the base URL first, then one line per request (never headers, so never the API key).
+Prints the base URL first, then an ``export AIRFLOW_CONN_TOPVIEW_DEFAULT=...`` line for the shell that runs
+Airflow, then one line per request (never headers). Ctrl-C or SIGTERM stops it and frees the port.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import shlex
 import signal
+import socket
 import sys
-import threading
 from typing import TYPE_CHECKING
 
-from airflow_topview.testing.simulator import TopviewSimulator
-
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
     from types import FrameType
+
+    from airflow_topview.testing.simulator import TopviewSimulator
+
+#: Not Airflow's api-server (8080) nor its other default ports, so both run side by side.
+DEFAULT_PORT = 8765
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+_EPILOG = """\
+example, with Airflow in another shell:
+  python -m airflow_topview.testing --seconds-to-finish 3
+  # paste the printed export line into the shell that runs `airflow standalone`
+"""
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m airflow_topview.testing", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
-    parser.add_argument("--uid", default="demo-uid")
-    parser.add_argument("--api-key", default="sk-demo")
-    parser.add_argument("--polls-to-finish", type=int, default=2)
-    parser.add_argument("--seconds-to-finish", type=float, default=None)
-    parser.add_argument("--upload-check-lag", type=int, default=0)
-    parser.add_argument("--max-running", type=int, default=None)
-    parser.add_argument("--credits", type=float, default=10000.0)
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_topview.testing",
+        description="A local TopView API for trying DAGs without a TopView account or credits.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
+    add(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="port to listen on; 0 picks a free one, printed at start (default: %(default)s, "
+        "clear of Airflow's 8080)",
+    )
+    add("--uid", default="demo-uid", help="Topview-Uid clients must send (default: %(default)s)")
+    add(
+        "--api-key",
+        default="sk-demo",
+        help="API key clients must send as a Bearer token (default: %(default)s)",
+    )
+    add(
+        "--polls-to-finish",
+        type=int,
+        default=2,
+        help="a task answers running until its N-th status query, which finishes it (default: %(default)s)",
+    )
+    add(
+        "--seconds-to-finish",
+        type=float,
+        default=None,
+        metavar="S",
+        help="finish tasks S seconds after submit, polled or not; overrides --polls-to-finish",
+    )
+    add(
+        "--upload-check-lag",
+        type=int,
+        default=0,
+        metavar="N",
+        help="upload checks answer false N times after an upload, as TopView's can (default: %(default)s)",
+    )
+    add(
+        "--max-running",
+        type=int,
+        default=None,
+        metavar="N",
+        help="answer 4007 (unfinished task exists) to a submit while N tasks run (default: no limit)",
+    )
+    add("--credits", type=float, default=10000.0, help="starting credit balance (default: %(default)s)")
+    add(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also take this model name, exactly as spelled (repeatable); catalog names are always taken",
+    )
+    add(
+        "--accept-any-model",
+        action="store_true",
+        help="take any model name instead of answering 4000 'Invalid parameter or model' like TopView",
+    )
     return parser
+
+
+def connection_export(sim: TopviewSimulator) -> str:
+    """A shell line pointing Airflow's ``topview_default`` connection at ``sim`` (its key is the demo key)."""
+    conn = {"conn_type": "topview", "login": sim.uid, "password": sim.api_key, "host": sim.base_url}
+    return f"export AIRFLOW_CONN_TOPVIEW_DEFAULT={shlex.quote(json.dumps(conn))}"
+
+
+def wait_for_signal(signals: Iterable[int] = STOP_SIGNALS, ready: Callable[[], None] = lambda: None) -> int:
+    """Call ``ready()`` with ``signals`` caught, then block until one arrives; returns its number.
+
+    The C-level handler writes each signal to a wakeup socket whichever thread it lands on, so the main
+    thread wakes even when the kernel picked the server's thread. Handlers are restored on return: a
+    second Ctrl-C while stopping interrupts as usual. Main thread only.
+    """
+    wanted = set(signals)
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+
+    def ignore(signum: int, frame: FrameType | None) -> None:
+        """The wakeup socket carries the signal; a Python-level handler must exist for it to be written."""
+
+    old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    old = {signum: signal.signal(signum, ignore) for signum in wanted}
+    try:
+        ready()
+        while True:
+            for signum in reader.recv(64):
+                if signum in wanted:
+                    return signum
+    finally:
+        for signum, handler in old.items():
+            signal.signal(signum, handler)
+        signal.set_wakeup_fd(old_fd)
+        reader.close()
+        writer.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,13 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(message)s")
     # Only the simulator's own lines: third-party loggers could echo request details.
     logging.getLogger().handlers[0].addFilter(logging.Filter("airflow_topview.testing"))
-    stop = threading.Event()
+    from airflow_topview.testing.simulator import TopviewSimulator  # after argparse: --help stays fast
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     sim = TopviewSimulator(
         uid=args.uid,
         api_key=args.api_key,
@@ -54,11 +150,26 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         credits=args.credits,
+        accept_any_model=args.accept_any_model,
     )
-    with sim:
+    for name in args.model:
+        sim.add_model(name)
+
+    def serve() -> None:
+        sim.start()
+        models = "any model" if args.accept_any_model else f"{len(sim.known_models)} model names"
         print(sim.base_url, flush=True)
-        print(f"TopView simulator for uid {args.uid!r}; Ctrl-C stops it.", flush=True)
-        stop.wait()
+        print(connection_export(sim), flush=True)
+        print(f"TopView simulator for uid {args.uid!r}, taking {models}; Ctrl-C stops it.", flush=True)
+
+    try:
+        signum = wait_for_signal(STOP_SIGNALS, ready=serve)
+    except OSError as exc:
+        print(f"cannot listen on {args.host}:{args.port}: {exc} (try --port 0)", file=sys.stderr)
+        return 1
+    finally:
+        sim.stop()
+    print(f"{signal.Signals(signum).name}: stopped", flush=True)
     return 0
 
 

@@ -1,11 +1,6 @@
-"""Server lifecycle: sync and async context managers, ports, restart safety, the standalone command."""
+"""Server lifecycle: sync and async context managers, ports, restart safety (the command: test_cli)."""
 
 from __future__ import annotations
-
-import os
-import signal
-import subprocess
-import sys
 
 import aiohttp
 import pytest
@@ -70,26 +65,3 @@ def test_custom_credits() -> None:
     with TopviewSimulator(credits=12.5) as sim:
         payload = requests.get(f"{sim.base_url}/user/credit/detail", headers=AUTH, timeout=5).json()
         assert payload["result"]["remainCredit"] == 12.5
-
-
-def test_standalone_command_serves_until_terminated() -> None:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "airflow_topview.testing", "--port", "0", "--uid", "demo-uid",
-           "--api-key", "sk-demo-secret", "--polls-to-finish", "2"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        assert proc.stdout is not None
-        base_url = proc.stdout.readline().strip()
-        assert base_url.startswith("http://127.0.0.1:")
-        headers = {"Topview-Uid": "demo-uid", "Authorization": "Bearer sk-demo-secret"}
-        payload = requests.get(f"{base_url}/user/credit/detail", headers=headers, timeout=5).json()
-        assert payload["code"] == "200"
-        assert payload["result"]["remainCredit"] == 10000.0
-        bad = requests.get(f"{base_url}/user/credit/detail", headers={"Topview-Uid": "demo-uid"}, timeout=5)
-        assert bad.json()["code"] == "401"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=10)
-    assert proc.returncode == 0
-    assert "/user/credit/detail -> 200" in out
-    assert "sk-demo-secret" not in out + err
