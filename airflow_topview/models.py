@@ -1,8 +1,8 @@
-"""Pydantic models of what crosses the wire: the V2 submit body in, task results and uploads out.
+"""The Image-to-Video V2 submit body: operator parameters in, validated, camelCase JSON out.
 
-Python code speaks snake_case; TopView speaks camelCase. Requests validate snake_case input (so error
-locations name the operator parameter) and serialize camelCase; results accept camelCase and dump
-camelCase, so XCom carries TopView's own field names.
+Python code speaks snake_case; TopView speaks camelCase. The request validates snake_case input (so error
+locations name the operator parameter) and serializes camelCase. What TopView answers is modelled in
+:mod:`airflow_topview.results`.
 """
 
 from __future__ import annotations
@@ -24,18 +24,22 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from airflow_topview.exceptions import RequestValidationError, TopviewConnectionError
+from airflow_topview.exceptions import RequestValidationError
+
+# The result models live in results.py; they are importable from here too.
+from airflow_topview.results import (
+    CreditDetail,
+    ImageToVideoTask,
+    SubmitResult,
+    UploadCredential,
+    Video,
+    task_from_answer,
+)
 
 # A guard against runaway lists (a template rendering a whole table, say); no model takes more.
 MAX_REFERENCE_IMAGES = 10
 _ASPECT_RATIO = re.compile(r"\d{1,2}:\d{1,2}")
 _HTTP_URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
-SUCCESS_STATUSES = frozenset({"success", "succeeded", "completed"})
-FAILED_STATUSES = frozenset({"fail", "failed", "error"})
-# Terminal statuses other clients have met: the task will not produce a video.
-ENDED_STATUSES = frozenset({"cancelled", "canceled", "expired"})
-# Statuses of a task that is still on its way (null: TopView has not filled the field in yet).
-PENDING_STATUSES = frozenset({"init", "running", "queued", "waiting", "processing", "pending"})
 
 _REQUEST_FIELDS_WITH_STRINGS = (
     "model",
@@ -289,113 +293,16 @@ def _trimmed(value: Any, limit: int = 80) -> str:
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
-class _TopviewResult(BaseModel):
-    """Base of API results: camelCase in and out, unknown fields kept (TopView adds fields often)."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
-
-    def to_xcom(self) -> dict[str, Any]:
-        """JSON-safe dict with TopView's own field names."""
-        return self.model_dump(mode="json", by_alias=True)
-
-
-class SubmitResult(_TopviewResult):
-    """What submit answers: the new task id and its acceptance status."""
-
-    task_id: str = Field(min_length=1)
-    status: str | None = None
-    error_msg: str | None = None
-    notice_uuid: str | None = None
-
-
-class Video(_TopviewResult):
-    """One generated video of a task (a task makes ``generatingCount`` of them)."""
-
-    file_path: str | None = None
-    width: int | None = None
-    height: int | None = None
-    status: str | None = None
-    error_msg: str | None = None
-    board_task_id: str | None = None
-    duration: float | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        return bool(self.file_path) and (self.status is None or self.status.lower() in SUCCESS_STATUSES)
-
-
-class ImageToVideoTask(_TopviewResult):
-    """A task as the query call returns it; fields TopView leaves null while the task runs are tolerated."""
-
-    task_id: str
-    status: str | None = None
-    error_msg: str | None = None
-    cost_credit: float | None = None
-    board_id: str | None = None
-    videos: list[Video] = Field(default_factory=list)
-
-    @field_validator("videos", mode="before")
-    @classmethod
-    def _no_videos_yet(cls, value: Any) -> Any:
-        return [] if value is None else value
-
-    @field_validator("cost_credit", mode="before")
-    @classmethod
-    def _credits_as_number(cls, value: Any) -> Any:
-        """A number, its text (``"12.5"``), or None for anything else: the cost is informative only."""
-        if isinstance(value, bool):
-            return None
-        if isinstance(value, str):
-            try:
-                return float(value.strip())
-            except ValueError:
-                return None
-        return value if isinstance(value, (int, float)) else None
-
-    @property
-    def state(self) -> Literal["success", "fail", "pending", "unknown"]:
-        """Collapse TopView's status spellings into the states a waiter acts on.
-
-        ``unknown`` is a status this provider has not met: polling goes on, and the wait says so.
-        """
-        status = (self.status or "").strip().lower()
-        if status in SUCCESS_STATUSES:
-            return "success"
-        if status in FAILED_STATUSES or status in ENDED_STATUSES:
-            return "fail"
-        if not status or status in PENDING_STATUSES:
-            return "pending"
-        return "unknown"
-
-    @property
-    def failed_videos(self) -> list[Video]:
-        return [video for video in self.videos if not video.succeeded]
-
-
-def task_from_answer(result: Any) -> ImageToVideoTask:
-    """The task from a status answer; an answer that does not read as a task is a transient error.
-
-    Polling goes on after it (until the wait's deadline): a half-written or odd answer is not a verdict.
-    """
-    try:
-        return ImageToVideoTask.model_validate(result)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'result'}: {error['msg']}"
-            for error in exc.errors(include_url=False, include_input=False)
-        )
-        raise TopviewConnectionError(f"TopView's task status answer is unreadable ({problems})") from None
-
-
-class CreditDetail(_TopviewResult):
-    """The account's credit balance (``GET /user/credit/detail``)."""
-
-    remain_credit: float | None = None
-
-
-class UploadCredential(_TopviewResult):
-    """Where to PUT a file's bytes, and the file id it will have."""
-
-    file_id: str
-    upload_url: str
-    file_name: str | None = None
+__all__ = [
+    "CreditDetail",
+    "ImageToVideoRequest",
+    "ImageToVideoTask",
+    "RequestValidationError",
+    "SubmitResult",
+    "UploadCredential",
+    "Video",
+    "build_request",
+    "describe_validation_error",
+    "is_unset",
+    "task_from_answer",
+]

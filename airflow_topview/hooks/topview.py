@@ -1,40 +1,31 @@
-"""TopviewHook: the ``topview`` connection and every TopView API call; TopviewAsyncHook for triggers."""
+"""TopviewHook: the ``topview`` connection and every TopView API call (the async twin: ``topview_async``).
+
+Its file methods (uploads, downloads) come from :mod:`airflow_topview.hooks.files`.
+"""
 
 from __future__ import annotations
 
-import itertools
-import os
-import tempfile
 import time
-from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 import urllib3
 from airflow.sdk import BaseHook
 from pydantic import ValidationError
 
-from airflow_topview import api, transfer
+from airflow_topview import api
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
-from airflow_topview.hooks.storage import StorageClient, fsspec_view, open_storage, without_query
+from airflow_topview.hooks.files import FileTransfers
+from airflow_topview.hooks.storage import StorageClient
 from airflow_topview.models import (
     CreditDetail,
     ImageToVideoRequest,
     ImageToVideoTask,
     SubmitResult,
-    UploadCredential,
     task_from_answer,
 )
 from airflow_topview.redaction import NO_SECRETS, Redactor
 from airflow_topview.retries import CallAttempts, RetryPolicy, uncertain_submit
-
-if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
-
-    from airflow.sdk import ObjectStoragePath
-
-    #: What an upload source may be: a local path, an http(s) URL, or an object-storage path.
-    UploadSource = str | os.PathLike[str] | ObjectStoragePath
 
 DEFAULT_TIMEOUT = api.DEFAULT_TIMEOUT
 DEFAULT_CALL_TIMEOUT = api.DEFAULT_CALL_TIMEOUT
@@ -42,12 +33,9 @@ DEFAULT_STALL_TIMEOUT = 60.0
 
 # Bytes read at a time from an API answer (small JSON): the deadline is checked between reads.
 _ANSWER_READ_SIZE = 64 * 1024
-# How long TopView may take to confirm an upload, and how often to ask (it lags; clients ask ~1/s).
-DEFAULT_UPLOAD_CHECK_TIMEOUT = 60.0
-DEFAULT_UPLOAD_CHECK_INTERVAL = 1.0
 
 
-class TopviewHook(BaseHook):
+class TopviewHook(FileTransfers, BaseHook):
     """Talk to TopView's API with the credentials of a ``topview`` connection.
 
     Connection fields: ``login`` = Topview UID, ``password`` = API key (both stripped of surrounding
@@ -294,210 +282,6 @@ class TopviewHook(BaseHook):
         finally:
             hook.close()
         return True, f"Connected to TopView; remaining credits: {credit.remain_credit}"
-
-    # --- files: uploads (credential -> presigned PUT -> check) and video downloads ---------------
-    #
-    # The storage side (presigned upload URLs, signed video URLs, upload sources given as URLs) is
-    # reached with a plain requests session: TopView's auth headers would break S3's signature and
-    # must not leak to third parties. Bodies are streamed in chunks, so memory stays flat for any size.
-
-    def get_upload_credential(self, file_format: str) -> UploadCredential:
-        """Ask TopView for a new file id and the presigned URL to PUT its bytes to."""
-        if not file_format or not str(file_format).strip():
-            raise ValueError(f"file_format is required, one of: {', '.join(transfer.UPLOAD_FORMATS)}")
-        fmt = transfer.upload_format("", file_format)
-        return UploadCredential.model_validate(
-            self.call("GET", api.UPLOAD_CREDENTIAL, params={"format": fmt})
-        )
-
-    def put_upload(
-        self, upload_url: str, open_body: Callable[[], IO[bytes]], size: int, *, what: str = "upload"
-    ) -> None:
-        """PUT ``size`` bytes to a presigned upload URL, streaming, without TopView's auth headers.
-
-        ``open_body`` opens the bytes from the start; it is called again for each retry of a transient
-        failure (HTTP 429/5xx, connection errors, timeouts). Other HTTP errors raise TopviewAPIError at once.
-        The body is sent with a Content-Length (presigned S3 PUTs refuse chunked bodies), in 64 KiB pieces
-        each of which must leave within ``stall_timeout`` (and the connect timeout), else it is retried.
-        """
-        self.storage.put(upload_url, open_body, size)
-        self.log.info("Uploaded %s (%d bytes) to %s", what, size, without_query(upload_url))
-
-    def check_upload(self, file_id: str) -> bool:
-        """Whether TopView has the file in place (``GET /v1/upload/check``); it lags behind the PUT."""
-        result = self.call("GET", api.UPLOAD_CHECK, params={"fileId": file_id})
-        return result is True or str(result).lower() == "true"
-
-    def wait_for_upload(
-        self,
-        file_id: str,
-        *,
-        timeout: float = DEFAULT_UPLOAD_CHECK_TIMEOUT,
-        poll_interval: float = DEFAULT_UPLOAD_CHECK_INTERVAL,
-    ) -> int:
-        """Ask :meth:`check_upload` every ``poll_interval`` s until it is true; returns the checks made.
-
-        Raises TopviewError when TopView has not confirmed the file after ``timeout`` seconds.
-        """
-        deadline = time.monotonic() + timeout
-        for checks in itertools.count(1):
-            if self.check_upload(file_id):
-                return checks
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TopviewError(
-                    f"TopView did not confirm the upload of file {file_id} within {timeout:g} s "
-                    f"({checks} checks); it may still arrive: allow a longer check timeout"
-                )
-            self.log.info("TopView has not confirmed file %s yet (check %d); asking again", file_id, checks)
-            time.sleep(min(poll_interval, remaining))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def upload_file(
-        self,
-        source: UploadSource,
-        *,
-        file_format: str | None = None,
-        check_timeout: float = DEFAULT_UPLOAD_CHECK_TIMEOUT,
-        check_interval: float = DEFAULT_UPLOAD_CHECK_INTERVAL,
-    ) -> str:
-        """Upload a file to TopView and return its file id once TopView confirms it.
-
-        ``source`` is a local path, an http(s) URL (downloaded in chunks to a temporary file first, without
-        TopView's headers, under the same stall rule as downloads), or an object-storage path
-        (``ObjectStoragePath`` or its URL: ``file://``, ``s3://conn_id@bucket/key`` with the matching
-        Airflow provider, ...). The format comes from ``file_format`` or the extension and is checked before
-        any request (ValueError when TopView does not take it). A missing source raises FileNotFoundError,
-        also before any request to TopView.
-        """
-        text = str(source)
-        fmt = transfer.upload_format(text, file_format)
-        shown = without_query(text)
-        with self._readable_source(source) as (path, size):
-            credential = self.get_upload_credential(fmt)
-            self.log.info(
-                "Uploading %s (%s, %d bytes) as TopView file %s", shown, fmt, size, credential.file_id
-            )
-            self.put_upload(credential.upload_url, lambda: open_storage(path, "rb"), size, what=shown)
-        checks = self.wait_for_upload(credential.file_id, timeout=check_timeout, poll_interval=check_interval)
-        self.log.info("TopView confirmed file %s after %d check(s)", credential.file_id, checks)
-        return credential.file_id
-
-    @contextmanager
-    def _readable_source(self, source: UploadSource) -> Iterator[tuple[ObjectStoragePath, int]]:
-        """The source as a path that can be reopened (a URL is fetched to a temp file first), and its size."""
-        from airflow.sdk import ObjectStoragePath
-
-        if isinstance(source, str) and transfer.is_http_url(source):
-            with tempfile.TemporaryDirectory(prefix="topview-upload-") as folder:
-                local = os.path.join(folder, "source")
-                size = self._fetch_to_file(source.strip(), local)
-                yield ObjectStoragePath(local), size
-            return
-        path = source if isinstance(source, ObjectStoragePath) else ObjectStoragePath(os.fspath(source))
-        view = fsspec_view(path)
-        if not view.is_file():
-            raise FileNotFoundError(
-                f"upload source {without_query(str(source))!r} does not exist or is not a file"
-            )
-        yield path, int(view.stat().st_size)
-
-    def _fetch_to_file(self, url: str, local_path: str) -> int:
-        """Download ``url`` to ``local_path`` in chunks (no TopView headers); transient errors are retried."""
-        size = self.storage.fetch_to_file(url, local_path)
-        self.log.info("Fetched upload source %s (%d bytes)", without_query(url), size)
-        return size
-
-    def download_video(self, url: str, target: ObjectStoragePath | str) -> int:
-        """Stream one video from its signed URL to ``target`` (no TopView headers); returns bytes written.
-
-        The body goes to a temporary ``.<name>.<random>.part`` beside ``target``, renamed to ``target`` only
-        when complete (its length checked against Content-Length): ``target`` never holds a partial file,
-        and a file already there is replaced only by a complete one. Cut or stalled bodies (fewer than 64 KiB
-        in ``stall_timeout`` seconds) are retried from the start; HTTP errors such as 403 (the signed URL
-        expired) raise TopviewAPIError with ``http_status`` set. A failure removes only its own temporary
-        file. Inside an operator's execute, ``on_kill`` cancels it (TransferCancelledError).
-        """
-        from airflow.sdk import ObjectStoragePath
-
-        path = target if isinstance(target, ObjectStoragePath) else ObjectStoragePath(target)
-        return self.storage.download(url, path)
-
-    def download_videos(
-        self,
-        task: ImageToVideoTask,
-        destination: ObjectStoragePath | str,
-        *,
-        filename_template: str = transfer.DEFAULT_FILENAME_TEMPLATE,
-        refresh_expired_urls: bool = True,
-    ) -> list[str]:
-        """Download every successful video of a finished task into ``destination``; returns the paths written.
-
-        Files are named by ``filename_template`` (default ``{topview_task_id}_{index}.mp4``, ``index`` being
-        the video's position in the task). Failed videos are skipped with a warning. Signed URLs expire: on
-        a 403 the task is queried once for fresh URLs and the download is tried again. Each file appears
-        only once complete (see :meth:`download_video`).
-        """
-        from airflow.sdk import ObjectStoragePath
-
-        folder = destination if isinstance(destination, ObjectStoragePath) else ObjectStoragePath(destination)
-        names = {
-            index: transfer.video_filename(
-                filename_template,
-                topview_task_id=task.task_id,
-                index=index,
-                width=video.width,
-                height=video.height,
-            )
-            for index, video in enumerate(task.videos)
-            if video.succeeded
-        }
-        if len(set(names.values())) < len(names):
-            raise ValueError(
-                f"filename_template {filename_template!r} gives the same name to several videos of TopView "
-                f"task {task.task_id}: add {{index}}"
-            )
-        for index, video in enumerate(task.videos):
-            if not video.succeeded:
-                self.log.warning(
-                    "Skipping video %d of TopView task %s: it failed (%s)",
-                    index,
-                    task.task_id,
-                    video.error_msg or video.status or "no file",
-                )
-        if names:
-            folder.mkdir(parents=True, exist_ok=True)
-        written: list[str] = []
-        refreshed = False
-        for index, name in names.items():
-            target = folder / name
-            if "/" in name:
-                target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                size = self.download_video(str(task.videos[index].file_path), target)
-            except TopviewAPIError as exc:
-                if exc.http_status != 403 or refreshed or not refresh_expired_urls:
-                    raise
-                self.log.warning(
-                    "The URL of video %d of TopView task %s was refused (%s); it has probably expired: "
-                    "querying the task for fresh URLs",
-                    index,
-                    task.task_id,
-                    exc.message,
-                )
-                task = self.get_image_to_video_task(task.task_id)
-                refreshed = True
-                fresh = task.videos[index] if index < len(task.videos) else None
-                if fresh is None or not fresh.succeeded:
-                    raise TopviewError(
-                        f"TopView task {task.task_id} no longer lists video {index} after a refresh"
-                    ) from None
-                size = self.download_video(str(fresh.file_path), target)
-            self.log.info(
-                "Wrote video %d of TopView task %s to %s (%d bytes)", index, task.task_id, target, size
-            )
-            written.append(str(target))
-        return written
 
 
 def _never_sent(exc: BaseException) -> bool:

@@ -89,6 +89,7 @@ def test_unknown_model_submits_with_one_log_line(
     topview_connection: TopviewSimulator, dag_runner: DagRunner
 ) -> None:
     sim = topview_connection
+    sim.add_model("Vidu Q9 Ultra")  # a model TopView takes and our catalog does not know yet
     result = dag_runner.run(
         "topview_test_catalog", conf={"model": "Vidu Q9 Ultra", "first": sim.add_file("png")}
     )

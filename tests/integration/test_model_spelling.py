@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_topview.catalog import load_catalog
-from airflow_topview.testing import TopviewSimulator
+from airflow_topview.testing import Fault, TopviewSimulator
 from tests.dag_runner import DagRunner
 
 pytestmark = pytest.mark.dag
@@ -34,6 +34,7 @@ def test_model_goes_out_as_its_submit_name(
     topview_connection: TopviewSimulator, dag_runner: DagRunner, given: str, sent: str
 ) -> None:
     sim = topview_connection
+    sim.add_model("Vidu Q9 Ultra")  # new at TopView, not in our catalog: must go out verbatim
     result = dag_runner.run(
         "topview_test_catalog_unchecked",
         conf={"model": given, "first": sim.add_file("png"), "prompt": PROMPT},
@@ -129,3 +130,51 @@ def test_new_models_have_unknown_rates_and_max_credits_fails_closed(
     assert "cannot be estimated" in result.log
     assert "models_file" in result.log
     assert sim.journal == []
+
+
+def test_the_strict_simulator_refuses_a_model_topview_does_not_know(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    """A typo that nobody registered fails with TopView's 4000, once, after the warning."""
+    sim = topview_connection
+    result = dag_runner.run(
+        "topview_test_catalog_unchecked", conf={"model": "seedance-1.5-pr0", "first": sim.add_file("png")}
+    )
+    assert result.state == "failed"
+    assert "TopView error 4000" in result.log
+    assert "Invalid parameter or model" in result.log
+    assert sim.tasks == {}
+
+
+def test_notice_url_is_checked_before_the_submit_and_its_uuid_is_in_xcom(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    sim = topview_connection
+    notice = "https://example.com/topview-done"
+    result = dag_runner.run(
+        "topview_test_catalog_unchecked",
+        conf={"model": "kling-v3", "first": sim.add_file("png"), "notice": notice},
+    )
+    assert result.state == "success", result.log[-3000:]
+    endpoints = [entry.endpoint for entry in sim.journal]
+    assert endpoints.index("notice_check") < endpoints.index("submit")
+    [check] = sim.requests_to("notice_check")
+    assert check.query == {"noticeUrl": notice}
+    assert check.json == {"noticeUrl": notice}
+    [task] = sim.tasks.values()
+    assert result.xcom("submit", key="notice_uuid") == task.notice_uuid
+
+
+def test_a_refused_notice_url_fails_before_anything_is_paid(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    sim = topview_connection
+    sim.inject("notice_check", Fault.code("4000", "noticeUrl: not reachable"), times=None)
+    result = dag_runner.run(
+        "topview_test_catalog_unchecked",
+        conf={"model": "kling-v3", "first": sim.add_file("png"), "notice": "https://example.com/x"},
+    )
+    assert result.state == "failed"
+    assert result.tries[("submit", -1)] == 1
+    assert "noticeUrl: not reachable" in result.log
+    assert sim.requests_to("submit") == []

@@ -1,0 +1,53 @@
+"""The README's callback receiver is the one tested: TopView's simulator calls it and accepts its reply."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from http.server import HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_topview.testing import TopviewSimulator
+from tests.dag_runner import DagRunner
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_snippet(name: str) -> str:
+    match = re.search(rf"<!-- snippet: {name} -->\n```python\n(.*?)```", README.read_text(), re.DOTALL)
+    assert match, f"README has no snippet {name!r}"
+    return match.group(1)
+
+
+@pytest.fixture
+def receiver() -> Iterator[str]:
+    namespace: dict[str, Any] = {"__name__": "readme_snippet"}  # not __main__: the snippet does not serve
+    exec(compile(readme_snippet("notice-receiver"), "README.md", "exec"), namespace)
+    server = HTTPServer(("127.0.0.1", 0), namespace["TopviewNotice"])
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/topview-notice"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_readme_receiver_answers_topview_the_documented_way(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, receiver: str
+) -> None:
+    sim = topview_connection
+    result = dag_runner.run(
+        "topview_test_catalog_unchecked",
+        conf={"model": "kling-v3", "first": sim.add_file("png"), "notice": receiver},
+    )
+    assert result.state == "success", result.log[-3000:]
+    notice_uuid = result.xcom("submit", key="notice_uuid")
+    sim.finish_task(result.xcom("submit"))
+    [callback] = sim.wait_for(lambda: sim.callbacks, timeout=10)
+    assert callback.payload["uuid"] == notice_uuid
+    assert callback.reply_ok, callback.reply_problem
