@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dag_runner import DagRunner
+from airflow_topview.testing.dag_runner import DagRunner
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DAG_SOURCES = (PROJECT_ROOT / "dags", PROJECT_ROOT / "tests" / "dags")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_topview.testing import TopviewSimulator
-from tests.dag_runner import DagRunner
+from airflow_topview.testing.dag_runner import DagRunner
 
 pytestmark = pytest.mark.dag
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from airflow_topview.testing import TopviewSimulator
-from tests.dag_runner import DagRunner
+from airflow_topview.testing.dag_runner import DagRunner
 
 pytestmark = pytest.mark.dag
 

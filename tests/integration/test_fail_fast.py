@@ -7,7 +7,7 @@ import json
 import pytest
 
 from airflow_topview.testing import TopviewSimulator
-from tests.dag_runner import DagRunner
+from airflow_topview.testing.dag_runner import DagRunner
 
 pytestmark = pytest.mark.dag
 

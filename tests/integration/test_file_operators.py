@@ -11,7 +11,7 @@ import pytest
 from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.models import build_request
 from airflow_topview.testing import Fault, TopviewSimulator
-from tests.dag_runner import DagRunner, DagRunResult
+from airflow_topview.testing.dag_runner import DagRunner, DagRunResult
 
 pytestmark = pytest.mark.dag
 

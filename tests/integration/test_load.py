@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 
 from airflow_topview.testing import TopviewSimulator
+from airflow_topview.testing.dag_runner import DagRunner
 from tests.conftest import HardeningReport
-from tests.dag_runner import DagRunner
 
 pytestmark = pytest.mark.dag
 

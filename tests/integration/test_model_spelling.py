@@ -6,7 +6,7 @@ import pytest
 
 from airflow_topview.catalog import load_catalog
 from airflow_topview.testing import Fault, TopviewSimulator
-from tests.dag_runner import DagRunner
+from airflow_topview.testing.dag_runner import DagRunner
 
 pytestmark = pytest.mark.dag
 

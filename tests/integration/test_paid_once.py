@@ -15,8 +15,8 @@ from airflow_topview.exceptions import TopviewAPIError, TopviewSubmitUncertainEr
 from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.models import build_request
 from airflow_topview.testing import Fault, TopviewSimulator
+from airflow_topview.testing.dag_runner import DagRunner
 from tests.conftest import HardeningReport
-from tests.dag_runner import DagRunner
 
 GATEWAY_PAGE = b"<html><head><title>502 Bad Gateway</title></head><body>\xff\xfe upstream</body></html>"
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from airflow_topview.testing import TopviewSimulator
-from tests.dag_runner import DagRunner
+from airflow_topview.testing.dag_runner import DagRunner
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

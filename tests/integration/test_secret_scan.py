@@ -17,8 +17,8 @@ import pytest
 from airflow_topview.exceptions import TopviewError
 from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.testing import Fault, TopviewSimulator
+from airflow_topview.testing.dag_runner import DagRunner
 from tests.conftest import HardeningReport
-from tests.dag_runner import DagRunner
 
 pytestmark = pytest.mark.dag
 

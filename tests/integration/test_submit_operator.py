@@ -8,7 +8,7 @@ import re
 import pytest
 
 from airflow_topview.testing import Fault, TopviewSimulator
-from tests.dag_runner import DagRunner, DagRunResult
+from airflow_topview.testing.dag_runner import DagRunner, DagRunResult
 
 pytestmark = pytest.mark.dag
 

@@ -1,17 +1,19 @@
 """Run a DAG for real (``dag.test()``, the code path behind ``airflow dags test``) and read what it left.
 
 Task instances, XComs and rendered template fields are read back from the metadata DB; the task logs
-are what the run printed.
+are what the run printed. Used by this project's suite and by the ``topview_airflow`` pytest fixture.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
 
 
 @dataclass
