@@ -125,8 +125,10 @@ def test_an_in_flight_submit_shows_its_body(sim: TopviewSimulator) -> None:
         assert entry.json == body
         assert entry.body_size == len(json.dumps(body))
         assert (entry.status, entry.code, entry.sent_bytes) == (None, None, None)  # still in flight
-        # The held answer's entry also shows that the task exists already.
-        assert (entry.fault, entry.handler_code) == ("slow", "200")
+        # Once the handler has run (a step after the body was read), the held answer's entry shows
+        # that the task exists already.
+        held = sim.wait_for(lambda: [e for e in sim.requests_to("submit") if e.fault == "slow"])[0]
+        assert (held.handler_code, held.status, held.sent_bytes) == ("200", None, None)
         assert len(sim.tasks) == 1
 
 
