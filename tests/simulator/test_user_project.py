@@ -66,3 +66,85 @@ def test_topview_airflow_without_a_dags_folder_says_how_to_set_it(tmp_path: Path
     )
     assert run.returncode == 1
     assert 'topview_dags = "dags"' in run.stdout
+
+
+SNIPPET_TEST = """
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+ASSETS = Path({assets!r})
+
+
+def test_make_a_video(topview_connection, topview_airflow):
+    sim = topview_connection
+    image = sim.add_file("png")
+    result = topview_airflow.run("make_a_video", conf={{"image": image}})
+    assert result.state == "success", result.log[-3000:]
+    [submit] = sim.requests_to("submit")
+    assert submit.json["firstFrameFileId"] == image
+    assert submit.json["model"] == "Seedance 1.5 Pro"
+    assert result.xcom("wait")["status"] == "success"
+
+
+def test_references_to_video(topview_connection, topview_airflow):
+    sim = topview_connection
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(ASSETS))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", {port}), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = topview_airflow.run("references_to_video")
+    finally:
+        server.shutdown()
+    assert result.state == "success", result.log[-3000:]
+    [submit] = sim.requests_to("submit")
+    assert len(submit.json["referenceImageFileIds"]) == 3
+    assert submit.json["model"] == "Kling V3 Reference Video"
+    [written] = result.xcom("download")
+    assert Path(written).parent == Path({videos!r})
+    assert Path(written).stat().st_size > 0
+"""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_readme_dag_snippets_run_in_a_fresh_project(tmp_path: Path) -> None:
+    """The README's two DAGs, as printed; only their example paths and URL point at local files."""
+    assets = Path(__file__).resolve().parents[2] / "dags" / "assets"
+    port, videos = free_port(), tmp_path / "videos"
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "make_a_video.py").write_text(readme_snippet("make-a-video"))
+    references = readme_snippet("references-to-video")
+    for printed, local in (
+        ("/data/a.png", str(assets / "fox.png")),
+        ("https://example.com/b.jpg", f"http://127.0.0.1:{port}/meadow.jpg"),
+        ("s3://aws_default@bucket/c.webp", f"file://{assets / 'paper_boat.png'}"),
+        ("/data/videos", str(videos)),
+    ):
+        assert printed in references
+        references = references.replace(printed, local)
+    (dags / "references_to_video.py").write_text(references)
+    (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\ntopview_dags = "dags"\n')
+    (tmp_path / "test_snippets.py").write_text(
+        SNIPPET_TEST.format(assets=str(assets), port=port, videos=str(videos))
+    )
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW")}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_snippets.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    assert "2 passed" in run.stdout
