@@ -20,6 +20,7 @@ from airflow.sdk import ObjectStoragePath
 from airflow_topview.exceptions import TopviewConnectionError
 from airflow_topview.hooks.storage import fsspec_view
 from airflow_topview.testing import Fault, TopviewSimulator
+from tests.conftest import HardeningReport
 from tests.integration.test_files import fast_hook, finished_task
 
 BIG = bytes(range(256)) * 8192  # 2 MiB, every byte value
@@ -117,7 +118,7 @@ TopviewHook(retry_limit=1, timeout=5, stall_timeout=60).download_video(sys.argv[
 
 
 def test_sigkill_mid_download_leaves_only_a_temporary_file(
-    topview_connection: TopviewSimulator, tmp_path: Path
+    topview_connection: TopviewSimulator, tmp_path: Path, hardening_report: HardeningReport
 ) -> None:
     sim, hook = topview_connection, fast_hook()
     sim.video_bytes = BIG
@@ -148,4 +149,9 @@ def test_sigkill_mid_download_leaves_only_a_temporary_file(
     assert partial.name.startswith(".video.mp4.")
     assert partial.name.endswith(".part")
     assert 0 < partial.stat().st_size < len(BIG)
+    hardening_report.note(
+        "downloads #11 partial files",
+        "downloads #11: SIGKILL mid-download leaves only a temporary .part, never the final name; a "
+        "failed re-download keeps the earlier file",
+    )
     assert partial.read_bytes() == BIG[: partial.stat().st_size]

@@ -19,6 +19,7 @@ import pytest
 from airflow_topview.exceptions import TopviewConnectionError
 from airflow_topview.hooks.storage import MIN_PROGRESS
 from airflow_topview.testing import Fault, TopviewSimulator
+from tests.conftest import HardeningReport
 from tests.integration.test_files import fast_hook, finished_task
 
 BIG = bytes(range(256)) * 4096  # 1 MiB
@@ -67,7 +68,7 @@ def video_url(sim: TopviewSimulator) -> str:
 
 @pytest.mark.parametrize("rate", [1, 20_000], ids=["1 B/s", "20 kB/s"])
 def test_dripping_download_is_abandoned_within_the_bound(
-    topview_connection: TopviewSimulator, tmp_path: Path, rate: int
+    topview_connection: TopviewSimulator, tmp_path: Path, rate: int, hardening_report: HardeningReport
 ) -> None:
     assert rate * STALL < MIN_PROGRESS  # both rates are stalls by the rule
     sim = topview_connection
@@ -79,6 +80,11 @@ def test_dripping_download_is_abandoned_within_the_bound(
     assert f"stalled: fewer than 64 KiB arrived in {STALL:g} s" in str(error)
     assert elapsed >= ATTEMPTS * STALL  # every attempt was given its full window
     assert list(tmp_path.iterdir()) == []
+    hardening_report.note(
+        "deadlines #10 downloads",
+        f"deadlines #10: downloads dripping at 1 B/s and 20 kB/s abandoned as stalled within the bound "
+        f"({ATTEMPTS} attempts of {STALL:g} s), no file left",
+    )
 
     def closed() -> list[str | None]:
         return [entry.fault for entry in sim.requests_to("download") if entry.sent_bytes is not None]
