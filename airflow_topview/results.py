@@ -104,6 +104,14 @@ class ImageToVideoTask(_TopviewResult):
         return [video for video in self.videos if not video.succeeded]
 
 
+def problems(exc: ValidationError) -> str:
+    """A result's validation errors in one line: where, and what (never the values)."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or 'result'}: {error['msg']}"
+        for error in exc.errors(include_url=False, include_input=False)
+    )
+
+
 def task_from_answer(result: Any) -> ImageToVideoTask:
     """The task from a status answer; an answer that does not read as a task is a transient error.
 
@@ -112,11 +120,9 @@ def task_from_answer(result: Any) -> ImageToVideoTask:
     try:
         return ImageToVideoTask.model_validate(result)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'result'}: {error['msg']}"
-            for error in exc.errors(include_url=False, include_input=False)
-        )
-        raise TopviewConnectionError(f"TopView's task status answer is unreadable ({problems})") from None
+        raise TopviewConnectionError(
+            f"TopView's task status answer is unreadable ({problems(exc)})"
+        ) from None
 
 
 class CreditDetail(_TopviewResult):

@@ -10,11 +10,11 @@ from typing import Any
 
 import requests
 import urllib3
-from airflow.sdk import BaseHook
 from pydantic import ValidationError
 
 from airflow_topview import api
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
+from airflow_topview.hooks.base import TopviewHookBase
 from airflow_topview.hooks.files import FileTransfers
 from airflow_topview.hooks.storage import StorageClient
 from airflow_topview.models import (
@@ -24,18 +24,14 @@ from airflow_topview.models import (
     SubmitResult,
     task_from_answer,
 )
-from airflow_topview.redaction import NO_SECRETS, Redactor
-from airflow_topview.retries import CallAttempts, RetryPolicy, uncertain_submit
-
-DEFAULT_TIMEOUT = api.DEFAULT_TIMEOUT
-DEFAULT_CALL_TIMEOUT = api.DEFAULT_CALL_TIMEOUT
-DEFAULT_STALL_TIMEOUT = 60.0
+from airflow_topview.redaction import Redactor
+from airflow_topview.retries import CallAttempts, uncertain_submit
 
 # Bytes read at a time from an API answer (small JSON): the deadline is checked between reads.
 _ANSWER_READ_SIZE = 64 * 1024
 
 
-class TopviewHook(FileTransfers, BaseHook):
+class TopviewHook(FileTransfers, TopviewHookBase):
     """Talk to TopView's API with the credentials of a ``topview`` connection.
 
     Connection fields: ``login`` = Topview UID, ``password`` = API key (both stripped of surrounding
@@ -49,47 +45,13 @@ class TopviewHook(FileTransfers, BaseHook):
     at once. The paid submit is the exception: see :meth:`submit_image_to_video`. Text that came back from
     the server or from the HTTP library is redacted of the API key before it reaches any error or result.
 
-    :param topview_conn_id: the ``topview`` connection to use.
-    :param retry_limit: attempts per call, the first included (1 = no retry).
-    :param retry_delay: base of the exponential backoff, in seconds.
-    :param retry_max_delay: longest single wait between attempts, in seconds.
-    :param busy_timeout: how long to keep retrying while TopView answers 4007 (the account's concurrency
-        limit is reached: a slot frees when one of its running tasks finishes), in seconds.
-    :param timeout: seconds one attempt may take, from connecting to the last byte of the answer (a
-        server that answers byte by byte cannot stretch it): one number, or (connect, answer).
-    :param call_timeout: seconds one API call may take, all its retries included (4007 busy waits are
-        bounded by ``busy_timeout`` instead).
-    :param stall_timeout: a file transfer (upload, URL source, download) that receives or sends fewer than
-        64 KiB in this many seconds is abandoned as stalled, and retried.
+    Takes the keyword arguments of :class:`~airflow_topview.hooks.base.TopviewHookBase`.
     """
 
-    conn_name_attr = "topview_conn_id"
-    default_conn_name = "topview_default"
-    conn_type = "topview"
-    hook_name = "TopView"
-
-    def __init__(
-        self,
-        topview_conn_id: str = default_conn_name,
-        *,
-        retry_limit: int = 5,
-        retry_delay: float = 1.0,
-        retry_max_delay: float = 30.0,
-        busy_timeout: float = 600.0,
-        timeout: float | tuple[float, float] | None = None,
-        call_timeout: float = DEFAULT_CALL_TIMEOUT,
-        stall_timeout: float = DEFAULT_STALL_TIMEOUT,
-    ) -> None:
-        super().__init__()
-        self.topview_conn_id = topview_conn_id
-        self.retry_policy = RetryPolicy(retry_limit, retry_delay, retry_max_delay, busy_timeout)
-        self.timeout = timeout
-        self.call_timeout = call_timeout
-        self.stall_timeout = stall_timeout
+    def __init__(self, topview_conn_id: str = TopviewHookBase.default_conn_name, **settings: Any) -> None:
+        super().__init__(topview_conn_id, **settings)
         self.base_url = api.DEFAULT_BASE_URL
-        self.options = api.RequestOptions()
         self._session: requests.Session | None = None
-        self._redactor: Redactor = NO_SECRETS
 
     # --- connection handling ------------------------------------------------------------------
 
@@ -141,7 +103,7 @@ class TopviewHook(FileTransfers, BaseHook):
         return StorageClient(
             self._storage_session,
             self.retry_policy,
-            self._request_timeout(),
+            self._attempt_timeout(),
             self.log,
             stall_timeout=self.stall_timeout,
         )
@@ -153,10 +115,6 @@ class TopviewHook(FileTransfers, BaseHook):
             self._session = None
 
     # --- transport ------------------------------------------------------------------------------
-
-    def _request_timeout(self) -> float | tuple[float, float]:
-        """The hook's ``timeout`` when given, else the connection's ``timeout`` extra, else the default."""
-        return self.timeout or self.options.timeout or DEFAULT_TIMEOUT
 
     def call(
         self,
@@ -175,7 +133,7 @@ class TopviewHook(FileTransfers, BaseHook):
         """
         session = self.get_conn()
         url = self.base_url + endpoint
-        connect, total = api.split_timeout(self._request_timeout())
+        connect, total = api.split_timeout(self._attempt_timeout())
         attempts = CallAttempts(
             self.retry_policy, total, self.call_timeout, f"{method} {endpoint}", paid=paid
         )

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from airflow.providers.common.compat.connection import get_async_connection
-from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_topview import api
 from airflow_topview.exceptions import TopviewConnectionError, TopviewError
+from airflow_topview.hooks.base import TopviewHookBase
 from airflow_topview.models import task_from_answer
-from airflow_topview.redaction import NO_SECRETS, Redactor
-from airflow_topview.retries import CallAttempts, RetryPolicy
+from airflow_topview.redaction import Redactor
+from airflow_topview.retries import CallAttempts
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 _NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 
 
-class TopviewAsyncHook(BaseHook):
+class TopviewAsyncHook(TopviewHookBase):
     """The async twin of :class:`~airflow_topview.hooks.topview.TopviewHook`, for triggers.
 
     The connection is read with the async API, and all hooks in one event loop (one triggerer) share a
@@ -40,30 +40,9 @@ class TopviewAsyncHook(BaseHook):
     same keyword arguments as the sync hook (``hook_params`` mean the same in both places).
     """
 
-    conn_name_attr = "topview_conn_id"
-    default_conn_name = "topview_default"
-    conn_type = "topview"
-    hook_name = "TopView"
-
-    def __init__(
-        self,
-        topview_conn_id: str = default_conn_name,
-        *,
-        retry_limit: int = 5,
-        retry_delay: float = 1.0,
-        retry_max_delay: float = 30.0,
-        busy_timeout: float = 600.0,
-        timeout: float | tuple[float, float] | None = None,
-        call_timeout: float = api.DEFAULT_CALL_TIMEOUT,
-    ) -> None:
-        super().__init__()
-        self.topview_conn_id = topview_conn_id
-        self.retry_policy = RetryPolicy(retry_limit, retry_delay, retry_max_delay, busy_timeout)
-        self.timeout = timeout
-        self.call_timeout = call_timeout
+    def __init__(self, topview_conn_id: str = TopviewHookBase.default_conn_name, **settings: Any) -> None:
+        super().__init__(topview_conn_id, **settings)
         self._target: tuple[str, dict[str, str]] | None = None
-        self._redactor: Redactor = NO_SECRETS
-        self.options = api.RequestOptions()
         self._ssl: ssl.SSLContext | bool = True
 
     async def _base_url_and_headers(self) -> tuple[str, dict[str, str]]:
@@ -90,7 +69,7 @@ class TopviewAsyncHook(BaseHook):
     async def call(self, method: str, endpoint: str, *, params: dict[str, Any] | None = None) -> Any:
         """Call an API endpoint; return the envelope's (redacted) ``result``, retrying transient failures."""
         base_url, headers = await self._base_url_and_headers()
-        connect, total = api.split_timeout(self.timeout or self.options.timeout or api.DEFAULT_TIMEOUT)
+        connect, total = api.split_timeout(self._attempt_timeout())
         proxy = self.options.proxies.get(base_url.split("://", 1)[0])
         attempts = CallAttempts(self.retry_policy, total, self.call_timeout, f"{method} {endpoint}")
         async with self.session() as session:

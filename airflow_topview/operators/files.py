@@ -253,7 +253,7 @@ def _task_from_result(value: Any) -> ImageToVideoTask:
     """The finished task from ``task_result``: a dict, or its JSON / Python-literal rendering."""
     from pydantic import ValidationError
 
-    from airflow_topview.models import ImageToVideoTask
+    from airflow_topview.results import ImageToVideoTask, problems
 
     if isinstance(value, str):
         text = value.strip()
@@ -274,8 +274,4 @@ def _task_from_result(value: Any) -> ImageToVideoTask:
     try:
         return ImageToVideoTask.model_validate(value)
     except ValidationError as exc:
-        detail = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in exc.errors(include_url=False, include_input=False)
-        )
-        raise AirflowFailException(f"task_result is not a TopView task: {detail}") from None
+        raise AirflowFailException(f"task_result is not a TopView task: {problems(exc)}") from None

@@ -65,15 +65,21 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+def armed(sim: TopviewSimulator, name: str) -> tuple[str, str, str]:
+    """A submitted task whose next status answers are the scenario's: (task id, verdict, text)."""
+    task_id = submit(sim)
+    faults, status, text = SCENARIOS[name](sim, task_id)
+    for fault in faults:
+        sim.inject("query", fault, times=1)
+    return task_id, status, text
+
+
 @pytest.mark.parametrize("name", list(SCENARIOS))
 async def test_trigger_reaches_the_verdict_with_one_event(
     topview_connection: TopviewSimulator, name: str, hardening_report: HardeningReport
 ) -> None:
     sim = topview_connection
-    task_id = submit(sim)
-    faults, status, text = SCENARIOS[name](sim, task_id)
-    for fault in faults:
-        sim.inject("query", fault, times=1)
+    task_id, status, text = armed(sim, name)
     events = await events_of(make_trigger(task_id))
     ok = len(events) == 1 and events[0]["status"] == status and text in json.dumps(events[0])
     hardening_report.record("waiting #8-9 odd status answers (trigger)", ok)
@@ -93,10 +99,7 @@ def test_sensor_reaches_the_same_verdict(
     topview_connection: TopviewSimulator, dag_runner: DagRunner, name: str
 ) -> None:
     sim = topview_connection
-    task_id = submit(sim)
-    faults, status, text = SCENARIOS[name](sim, task_id)
-    for fault in faults:
-        sim.inject("query", fault, times=1)
+    task_id, status, text = armed(sim, name)
     result = dag_runner.run("topview_hostile_poke", conf={"task": task_id})
     assert result.state == ("success" if status == "success" else "failed"), result.log[-3000:]
     if status == "success":

@@ -33,37 +33,33 @@ def readme_snippet(name: str) -> str:
     return match.group(1)
 
 
+def run_pytest(project: Path, test_file: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``pytest`` in a user's project, with none of this repository's Airflow settings."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test_file],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def test_readme_dag_test_runs_in_a_fresh_project(tmp_path: Path) -> None:
     (tmp_path / "dags").mkdir()
     (tmp_path / "dags" / "my_video.py").write_text(USER_DAG)
     (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\ntopview_dags = "dags"\n')
     (tmp_path / "test_my_video.py").write_text(readme_snippet("user-dag-test"))
-    env = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW")}
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_video.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    run = run_pytest(tmp_path, "test_my_video.py", timeout=300)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     assert "1 passed" in run.stdout
 
 
 def test_topview_airflow_without_a_dags_folder_says_how_to_set_it(tmp_path: Path) -> None:
     (tmp_path / "test_user.py").write_text("def test_it(topview_airflow):\n    pass\n")
-    env = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW")}
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    run = run_pytest(tmp_path, "test_user.py", timeout=120)
     assert run.returncode == 1
     assert 'topview_dags = "dags"' in run.stdout
 
@@ -136,15 +132,6 @@ def test_readme_dag_snippets_run_in_a_fresh_project(tmp_path: Path) -> None:
     (tmp_path / "test_snippets.py").write_text(
         SNIPPET_TEST.format(assets=str(assets), port=port, videos=str(videos))
     )
-    env = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW")}
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_snippets.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    run = run_pytest(tmp_path, "test_snippets.py", timeout=300)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     assert "2 passed" in run.stdout

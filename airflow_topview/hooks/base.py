@@ -1,0 +1,63 @@
+"""What the sync and the async hook share: the ``topview`` connection type and one signature.
+
+``hook_params`` mean the same on the worker and in the triggerer because both hooks take them here.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import BaseHook
+
+from airflow_topview import api
+from airflow_topview.redaction import NO_SECRETS, Redactor
+from airflow_topview.retries import RetryPolicy
+
+DEFAULT_STALL_TIMEOUT = 60.0
+
+
+class TopviewHookBase(BaseHook):
+    """The ``topview`` connection and the settings every TopView call runs with.
+
+    :param topview_conn_id: the ``topview`` connection to use.
+    :param retry_limit: attempts per call, the first included (1 = no retry).
+    :param retry_delay: base of the exponential backoff, in seconds.
+    :param retry_max_delay: longest single wait between attempts, in seconds.
+    :param busy_timeout: how long to keep retrying while TopView answers 4007 (the account's concurrency
+        limit is reached: a slot frees when one of its running tasks finishes), in seconds.
+    :param timeout: seconds one attempt may take, from connecting to the last byte of the answer (a
+        server that answers byte by byte cannot stretch it): one number, or (connect, answer). When
+        not given, the connection's ``timeout`` extra, else (10, 60).
+    :param call_timeout: seconds one API call may take, all its retries included (4007 busy waits are
+        bounded by ``busy_timeout`` instead).
+    :param stall_timeout: a file transfer (upload, URL source, download) that receives or sends fewer than
+        64 KiB in this many seconds is abandoned as stalled, and retried (the sync hook's files only).
+    """
+
+    conn_name_attr = "topview_conn_id"
+    default_conn_name = "topview_default"
+    conn_type = "topview"
+    hook_name = "TopView"
+
+    def __init__(
+        self,
+        topview_conn_id: str = default_conn_name,
+        *,
+        retry_limit: int = 5,
+        retry_delay: float = 1.0,
+        retry_max_delay: float = 30.0,
+        busy_timeout: float = 600.0,
+        timeout: float | tuple[float, float] | None = None,
+        call_timeout: float = api.DEFAULT_CALL_TIMEOUT,
+        stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+    ) -> None:
+        super().__init__()
+        self.topview_conn_id = topview_conn_id
+        self.retry_policy = RetryPolicy(retry_limit, retry_delay, retry_max_delay, busy_timeout)
+        self.timeout = timeout
+        self.call_timeout = call_timeout
+        self.stall_timeout = stall_timeout
+        self.options = api.RequestOptions()
+        self._redactor: Redactor = NO_SECRETS
+
+    def _attempt_timeout(self) -> float | tuple[float, float]:
+        """The hook's ``timeout`` when given, else the connection's ``timeout`` extra, else the default."""
+        return self.timeout or self.options.timeout or api.DEFAULT_TIMEOUT
