@@ -167,13 +167,3 @@ class CallAttempts:
             f"TopView {self.what} failed ({error}); attempt {self.attempt} of {self.policy.attempts}, "
             f"retrying in {delay:.2f} s"
         )
-
-
-def describe_retry(
-    method: str, endpoint: str, error: BaseException, attempt: int, policy: RetryPolicy, delay: float
-) -> str:
-    """The warning logged before a storage-side retry (same wording as API calls)."""
-    return (
-        f"TopView {method} {endpoint} failed ({error}); attempt {attempt} of {policy.attempts}, "
-        f"retrying in {delay:.2f} s"
-    )

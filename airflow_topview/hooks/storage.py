@@ -9,7 +9,7 @@ session factory that sets them).
 
 from __future__ import annotations
 
-import itertools
+import math
 import re
 import secrets
 import socket
@@ -25,7 +25,7 @@ from airflow.sdk.exceptions import AirflowException
 
 from airflow_topview.api import parse_retry_after, split_timeout
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
-from airflow_topview.retries import RetryPolicy, describe_retry
+from airflow_topview.retries import CallAttempts, RetryPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -249,9 +249,14 @@ class StorageClient:
         return size
 
     def with_retries(self, method: str, where: str, attempt: Callable[[], T]) -> T:
-        """Run one storage-side request, retrying transient failures by the hook's retry policy."""
+        """Run one storage-side request, retrying transient failures with the API calls' retry engine.
+
+        No call deadline: a big file takes what it takes; stalls and ``on_kill`` end a transfer instead.
+        """
         cancel = current_cancel()
-        for number in itertools.count(1):
+        attempts = CallAttempts(self.retry_policy, math.inf, math.inf, f"{method} {where}")
+        while True:
+            attempts.begin()
             error: TopviewError
             try:
                 return attempt()
@@ -261,12 +266,9 @@ class StorageClient:
                 cancel.check(f"{method} {where}")
                 detail = without_query(str(exc))
                 error = TopviewConnectionError(f"{method} {where} failed: {type(exc).__name__}: {detail}")
-            delay = self.retry_policy.delay_before_retry(number, error)
-            if delay is None:
-                raise error
-            self.log.warning(describe_retry(method, where, error, number, self.retry_policy, delay))
+            delay = attempts.delay_after(error)
+            self.log.warning(attempts.describe(error, delay))
             cancel.sleep(delay, f"{method} {where}")
-        raise AssertionError("unreachable")  # pragma: no cover
 
 
 class _SizedBody:
