@@ -322,18 +322,15 @@ class SubmitImageToVideoOperator(BaseOperator):
         return checked["topview_task_id"]
 
     def _defer_until_done(self, topview_task_id: str) -> None:
-        from airflow_topview.triggers.image_to_video import ImageToVideoTrigger
+        from airflow_topview.triggers.image_to_video import defer_until_finished
 
-        self.defer(
-            trigger=ImageToVideoTrigger(
-                topview_task_id=topview_task_id,
-                end_time=time.time() + self.timeout,
-                topview_conn_id=self.topview_conn_id,
-                poll_interval=self.poll_interval,
-                hook_params=self.hook_params,
-            ),
-            method_name="execute_complete",
-            timeout=None,  # the trigger keeps the deadline and reports it (execute_complete runs)
+        defer_until_finished(
+            self,
+            topview_task_id,
+            timeout=self.timeout,
+            topview_conn_id=self.topview_conn_id,
+            poll_interval=self.poll_interval,
+            hook_params=self.hook_params,
         )
 
     def _poll_until_done(self, hook: TopviewHook, topview_task_id: str) -> WaitEvent:

@@ -5,7 +5,6 @@ Imported at DAG parse time, so the hook, trigger and models are imported only wh
 
 from __future__ import annotations
 
-import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -101,19 +100,16 @@ class ImageToVideoSensor(BaseSensorOperator):
 
                 last_status = self._watch.last_status if "_watch" in vars(self) else None
                 raise AirflowSensorTimeout(timeout_message(topview_task_id, last_status)) from None
-        from airflow_topview.triggers.image_to_video import ImageToVideoTrigger
+        from airflow_topview.triggers.image_to_video import defer_until_finished
 
-        self.defer(
-            trigger=ImageToVideoTrigger(
-                topview_task_id=topview_task_id,
-                end_time=time.time() + self.timeout,
-                topview_conn_id=self.topview_conn_id,
-                poll_interval=self.poke_interval,
-                max_poll_interval=self.max_poll_interval,
-                hook_params=self.hook_params,
-            ),
-            method_name="execute_complete",
-            timeout=None,  # the trigger keeps the deadline and reports it (execute_complete runs)
+        defer_until_finished(
+            self,
+            topview_task_id,
+            timeout=self.timeout,
+            topview_conn_id=self.topview_conn_id,
+            poll_interval=self.poke_interval,
+            max_poll_interval=self.max_poll_interval,
+            hook_params=self.hook_params,
         )
 
     def poke(self, context: Context) -> PokeReturnValue | bool:

@@ -101,3 +101,32 @@ class ImageToVideoTrigger(BaseTrigger):
             self.log.exception("Waiting for TopView task %s failed unexpectedly", self.topview_task_id)
             message = f"waiting failed unexpectedly: {type(exc).__name__}: {exc}"
             return make_event(WaitStatus.ERROR, self.topview_task_id, message=message)
+
+
+def defer_until_finished(
+    task: Any,
+    topview_task_id: str,
+    *,
+    timeout: float,
+    topview_conn_id: str,
+    poll_interval: float,
+    hook_params: dict[str, Any],
+    max_poll_interval: float | None = None,
+) -> None:
+    """Defer ``task`` (operator or sensor) to this trigger; it resumes in ``execute_complete``.
+
+    The trigger keeps the deadline and reports it as an event, so the framework's own deferral timeout
+    (which would skip ``execute_complete``) is off.
+    """
+    task.defer(
+        trigger=ImageToVideoTrigger(
+            topview_task_id=topview_task_id,
+            end_time=time.time() + timeout,
+            topview_conn_id=topview_conn_id,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            hook_params=hook_params,
+        ),
+        method_name="execute_complete",
+        timeout=None,
+    )
