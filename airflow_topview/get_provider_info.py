@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_topview import __version__
+
 INTEGRATION = "TopView"
 
 
@@ -13,7 +15,7 @@ def get_provider_info() -> dict[str, Any]:
         "package-name": "airflow-provider-topview",
         "name": "TopView",
         "description": "`TopView <https://www.topview.ai/>`__ AI video generation (Image-to-Video V2).",
-        "versions": ["0.1.0"],
+        "versions": [__version__],
         "integrations": [
             {
                 "integration-name": INTEGRATION,

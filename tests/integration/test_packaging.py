@@ -44,7 +44,13 @@ def test_airflow_cli_lists_the_provider(airflow_home: Path) -> None:
     )
     start = result.stdout.index("[")
     providers = {row["package_name"]: row for row in json.loads(result.stdout[start:])}
-    assert providers["airflow-provider-topview"]["version"] == "0.1.0"
+    from importlib.metadata import version
+
+    from airflow_topview import __version__
+
+    assert (
+        providers["airflow-provider-topview"]["version"] == __version__ == version("airflow-provider-topview")
+    )
 
 
 def test_provider_config_is_declared(airflow_home: Path, tmp_path: Path) -> None:
