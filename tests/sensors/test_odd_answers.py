@@ -15,7 +15,7 @@ import pytest
 from airflow_topview.testing import Fault, TopviewSimulator
 from airflow_topview.testing.dag_runner import DagRunner
 from tests.conftest import HardeningReport
-from tests.integration.test_trigger import events_of, make_trigger, submit
+from tests.triggers.test_trigger import events_of, make_trigger, submit
 
 GATEWAY_PAGE = b"<html><title>502 Bad Gateway</title>\xff\xfe\xfa nginx</html>"
 

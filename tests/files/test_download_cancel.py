@@ -27,8 +27,8 @@ from airflow.sdk import ObjectStoragePath
 from airflow_topview.hooks.storage import TransferCancel, TransferCancelledError, fsspec_view
 from airflow_topview.operators.files import DownloadVideosOperator, UploadFileOperator
 from airflow_topview.testing import Fault, TopviewSimulator
-from tests.integration.test_download_stalls import _DeafServer, deaf_server, sparse_file  # noqa: F401
-from tests.integration.test_files import fast_hook, finished_task
+from tests.files.test_download_stalls import _DeafServer, deaf_server, sparse_file  # noqa: F401
+from tests.files.test_files import fast_hook, finished_task
 
 BIG = bytes(range(256)) * 8192  # 2 MiB: about 100 s at the drip rate below
 DRIP = 20_000

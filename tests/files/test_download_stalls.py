@@ -20,7 +20,7 @@ from airflow_topview.exceptions import TopviewConnectionError
 from airflow_topview.hooks.storage import MIN_PROGRESS
 from airflow_topview.testing import Fault, TopviewSimulator
 from tests.conftest import HardeningReport
-from tests.integration.test_files import fast_hook, finished_task
+from tests.files.test_files import fast_hook, finished_task
 
 BIG = bytes(range(256)) * 4096  # 1 MiB
 STALL = 0.5

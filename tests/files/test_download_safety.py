@@ -21,7 +21,7 @@ from airflow_topview.exceptions import TopviewConnectionError
 from airflow_topview.hooks.storage import fsspec_view
 from airflow_topview.testing import Fault, TopviewSimulator
 from tests.conftest import HardeningReport
-from tests.integration.test_files import fast_hook, finished_task
+from tests.files.test_files import fast_hook, finished_task
 
 BIG = bytes(range(256)) * 8192  # 2 MiB, every byte value
 OTHER = b"an earlier, good file" * 1000
