@@ -197,81 +197,28 @@ class SubmitImageToVideoOperator(BaseOperator):
             raise AirflowFailException(str(exc)) from None
 
     def with_submit_name(self, request: ImageToVideoRequest, *, announce: bool = True) -> ImageToVideoRequest:
-        """The request with ``model`` spelled the way TopView takes it: a known model's submit name.
+        """The request as sent (a known model by its submit name); the rendered fields then show it."""
+        from airflow_topview.model_checks import submit_spelling
 
-        TopView's own client sends display names ("Seedance 1.5 Pro"), not code names; an unknown model
-        goes out exactly as written. The rendered ``model`` field then shows what was sent.
-        """
-        from airflow_topview.catalog import get_catalog
-
-        submit_name = get_catalog(self.models_file).submit_name(request.model)
-        if submit_name != request.model:
-            if announce:
-                self.log.info("Model %r is sent to TopView as %r", request.model, submit_name)
-            request = request.model_copy(update={"model": submit_name})
+        sent = submit_spelling(request, self.models_file)
+        if announce and sent.model != request.model:
+            self.log.info("Model %r is sent to TopView as %r", request.model, sent.model)
         # Rendered template fields are written again after the try: show what crossed the wire.
-        self.model = request.model
-        self.reference_image_file_ids = request.reference_image_file_ids
-        return request
+        self.model = sent.model
+        self.reference_image_file_ids = sent.reference_image_file_ids
+        return sent
 
     def check_model_and_budget(self, request: ImageToVideoRequest) -> CreditEstimate | None:
-        """Capability checks for known models and the ``max_credits`` guard, before anything is spent.
+        """Capability checks for known models and the ``max_credits`` guard, before anything is spent."""
+        from airflow_topview.model_checks import check_model_and_budget
 
-        Returns the credit estimate (None for a model the catalog does not know).
-        """
-        from airflow_topview.catalog import UnknownCostError, check_request, estimate_cost, get_catalog
-
-        catalog = get_catalog(self.models_file)
-        spec = catalog.find(request.model)
-        if spec is None and (likely := catalog.suggest(request.model)) is not None:
-            self.log.warning(
-                "Model %r is not in the model catalog; did you mean %r (%s)? It is sent as written, "
-                "unchecked (TopView adds models often)",
-                request.model,
-                likely.name,
-                likely.id,
-            )
-        elif spec is None:
-            self.log.info(
-                "Model %r is not in the model catalog: its parameters are not checked", request.model
-            )
-        elif self.validate_model and (problems := check_request(request, spec)):
-            raise AirflowFailException("Invalid Image-to-Video request: " + "; ".join(problems))
-        budget = self._max_credits()
-        try:
-            estimate = estimate_cost(request, spec)
-        except UnknownCostError as exc:
-            if budget is not None:
-                raise AirflowFailException(
-                    f"max_credits={budget:g} is set but the cost cannot be estimated ({exc}), so the budget "
-                    "cannot be enforced; add the model to a models file or unset max_credits"
-                ) from None
-            return None
-        self.log.info("Estimated cost: %s", estimate)
-        if budget is not None and estimate.credits > budget:
-            raise AirflowFailException(
-                f"max_credits: the estimated cost {estimate.credits:g} credits is above the budget of "
-                f"{budget:g} ({estimate})"
-            )
-        return estimate
-
-    def _max_credits(self) -> float | None:
-        """The budget: a Python None means none; a template rendered to nothing is an error (fail closed)."""
-        value = self.max_credits
-        if value is None:
-            return None
-        if isinstance(value, str) and value.strip() in ("", "None", "null"):
-            raise AirflowFailException(
-                f"max_credits: rendered to {value!r}, not a number. A budget fails closed: give a number, "
-                "or leave max_credits unset (Python None) for no budget"
-            )
-        try:
-            budget = float(value)
-        except (TypeError, ValueError):
-            raise AirflowFailException(f"max_credits: must be a number, got {self.max_credits!r}") from None
-        if not budget >= 0:
-            raise AirflowFailException(f"max_credits: must be zero or more, got {self.max_credits!r}")
-        return budget
+        return check_model_and_budget(
+            request,
+            models_file=self.models_file,
+            validate_model=self.validate_model,
+            max_credits=self.max_credits,
+            log=self.log,
+        )
 
     def execute(self, context: Context) -> str:
         from airflow_topview.paid_submit import PaidSubmit

@@ -1,0 +1,93 @@
+"""A request held against the model catalog before anything is paid: capabilities, budget, spelling.
+
+The catalog is advisory: an unknown model is never blocked (TopView adds models often), only named,
+with the likely model when the name looks like a typo. ``max_credits`` is a money guard, so it fails
+closed: no estimate, or a template that rendered to nothing, is an error.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_topview.catalog import UnknownCostError, check_request, estimate_cost, get_catalog
+
+if TYPE_CHECKING:
+    from airflow.sdk.types import Logger
+
+    from airflow_topview.catalog import CreditEstimate
+    from airflow_topview.models import ImageToVideoRequest
+
+
+def submit_spelling(request: ImageToVideoRequest, models_file: str | None) -> ImageToVideoRequest:
+    """The request with ``model`` spelled the way TopView takes it: a known model's submit name.
+
+    TopView's own client sends display names ("Seedance 1.5 Pro"), not code names; an unknown model
+    goes out exactly as written.
+    """
+    submit_name = get_catalog(models_file).submit_name(request.model)
+    return request if submit_name == request.model else request.model_copy(update={"model": submit_name})
+
+
+def check_model_and_budget(
+    request: ImageToVideoRequest,
+    *,
+    models_file: str | None,
+    validate_model: bool,
+    max_credits: Any,
+    log: Logger,
+) -> CreditEstimate | None:
+    """Capability checks for known models and the ``max_credits`` guard; returns the credit estimate.
+
+    The estimate is None for a model whose cost is unknown (then ``max_credits`` must be unset).
+    """
+    catalog = get_catalog(models_file)
+    spec = catalog.find(request.model)
+    if spec is None and (likely := catalog.suggest(request.model)) is not None:
+        log.warning(
+            "Model %r is not in the model catalog; did you mean %r (%s)? It is sent as written, "
+            "unchecked (TopView adds models often)",
+            request.model,
+            likely.name,
+            likely.id,
+        )
+    elif spec is None:
+        log.info("Model %r is not in the model catalog: its parameters are not checked", request.model)
+    elif validate_model and (problems := check_request(request, spec)):
+        raise AirflowFailException("Invalid Image-to-Video request: " + "; ".join(problems))
+    budget = budget_from(max_credits)
+    try:
+        estimate = estimate_cost(request, spec)
+    except UnknownCostError as exc:
+        if budget is not None:
+            raise AirflowFailException(
+                f"max_credits={budget:g} is set but the cost cannot be estimated ({exc}), so the budget "
+                "cannot be enforced; add the model to a models file or unset max_credits"
+            ) from None
+        return None
+    log.info("Estimated cost: %s", estimate)
+    if budget is not None and estimate.credits > budget:
+        raise AirflowFailException(
+            f"max_credits: the estimated cost {estimate.credits:g} credits is above the budget of "
+            f"{budget:g} ({estimate})"
+        )
+    return estimate
+
+
+def budget_from(value: Any) -> float | None:
+    """The budget: a Python None means none; a template rendered to nothing is an error (fail closed)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip() in ("", "None", "null"):
+        raise AirflowFailException(
+            f"max_credits: rendered to {value!r}, not a number. A budget fails closed: give a number, "
+            "or leave max_credits unset (Python None) for no budget"
+        )
+    try:
+        budget = float(value)
+    except (TypeError, ValueError):
+        raise AirflowFailException(f"max_credits: must be a number, got {value!r}") from None
+    if not budget >= 0:
+        raise AirflowFailException(f"max_credits: must be zero or more, got {value!r}")
+    return budget
