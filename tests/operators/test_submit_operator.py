@@ -113,6 +113,8 @@ def test_mapped_upstream_output_feeds_reference_images(
     result = dag_runner.run("topview_test_mapped_refs", conf={"refs": refs})
     assert result.state == "success", result.log[-4000:]
     assert only_submit_body(sim)["referenceImageFileIds"] == refs
+    # Rendered Templates (UI and REST) show the ids sent, not "LazyXComSequence(<unevaluated length>)".
+    assert result.rendered_fields[("submit", -1)]["reference_image_file_ids"] == refs
 
 
 def test_expand_submits_once_per_mapped_value(
