@@ -28,6 +28,8 @@ class PaidSubmit:
     :param store: the try's ``task_state_store`` (None before Airflow 3.3).
     :param try_number: the Airflow try, to refuse a blind resubmit where there is no store.
     :param on_uncertain_submit: ``"fail"`` or ``"resubmit"`` when an earlier submit's answer is unknown.
+    :param wait_when_busy: False hands TopView's 4007 (concurrency limit) back at once, for a task that
+        defers while it waits for a slot.
     """
 
     def __init__(
@@ -38,12 +40,14 @@ class PaidSubmit:
         store: Any | None,
         try_number: int,
         on_uncertain_submit: str,
+        wait_when_busy: bool = True,
     ) -> None:
         self.hook = hook
         self.log = log
         self.journal = SubmitJournal(store)
         self.try_number = try_number
         self.on_uncertain_submit = on_uncertain_submit
+        self.wait_when_busy = wait_when_busy
         self.notice_uuid: str | None = None
 
     def resume_or_submit(self, request: ImageToVideoRequest) -> tuple[str, WaitEvent | None]:
@@ -137,7 +141,7 @@ class PaidSubmit:
             record = self.journal.intent(body_fingerprint)
             self.log.info("Submitting TopView Image-to-Video task: %s", request.to_body())
             try:
-                result = self.hook.submit_image_to_video(request)
+                result = self.hook.submit_image_to_video(request, wait_when_busy=self.wait_when_busy)
             except TopviewSubmitUncertainError as exc:
                 raise TopviewSubmitUncertainError(f"{exc} (submit sent at {record.attempted_at})") from None
             except TopviewError:

@@ -121,7 +121,8 @@ class CallAttempts:
     ``attempt_timeout`` bounds one attempt, from connecting to the last byte of the answer. ``total`` is
     the call's deadline for server trouble, all attempts and waits included; time spent waiting for a
     busy slot (4007, bounded by ``busy_timeout``) does not count against it. A ``paid`` call (the
-    submit) is repeated only after an answer that proves no task was created.
+    submit) is repeated only after an answer that proves no task was created. ``wait_when_busy=False``
+    hands a busy answer back at once instead of waiting for a slot.
     """
 
     policy: RetryPolicy
@@ -129,6 +130,7 @@ class CallAttempts:
     total: float
     what: str
     paid: bool = False
+    wait_when_busy: bool = True
     attempt: int = 0
     started: float = field(default_factory=time.monotonic)
 
@@ -151,6 +153,8 @@ class CallAttempts:
                 raise uncertain_submit(self.what, error) from None
             if verdict == "rejected":
                 raise error
+        if not self.wait_when_busy and is_busy(error):
+            raise error  # the caller waits elsewhere (a deferred task holds no worker slot meanwhile)
         now = time.monotonic()
         delay = self.policy.delay_before_retry(self.attempt, error, now - self.started)
         if delay is None:

@@ -124,6 +124,7 @@ class TopviewHook(FileTransfers, TopviewHookBase):
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
         paid: bool = False,
+        wait_when_busy: bool = True,
     ) -> Any:
         """Call an API endpoint and return the envelope's (redacted) ``result``, retrying transient failures.
 
@@ -135,7 +136,12 @@ class TopviewHook(FileTransfers, TopviewHookBase):
         url = self.base_url + endpoint
         connect, total = api.split_timeout(self._attempt_timeout())
         attempts = CallAttempts(
-            self.retry_policy, total, self.call_timeout, f"{method} {endpoint}", paid=paid
+            self.retry_policy,
+            total,
+            self.call_timeout,
+            f"{method} {endpoint}",
+            paid=paid,
+            wait_when_busy=wait_when_busy,
         )
         while True:
             budget = attempts.begin()
@@ -189,14 +195,23 @@ class TopviewHook(FileTransfers, TopviewHookBase):
 
     # --- API calls ------------------------------------------------------------------------------
 
-    def submit_image_to_video(self, request: ImageToVideoRequest) -> SubmitResult:
+    def submit_image_to_video(
+        self, request: ImageToVideoRequest, *, wait_when_busy: bool = True
+    ) -> SubmitResult:
         """Submit an Image-to-Video V2 task (this spends credits). Returns the new task id.
 
         Repeated only after an answer that proves TopView created nothing (4007, 5003, HTTP 429, a
         connection refused before sending); after any other failure, or an answer without a readable
         task id, raises TopviewSubmitUncertainError: the task may exist, and a second submit would pay again.
+        ``wait_when_busy=False`` raises the 4007 answer at once instead of waiting up to ``busy_timeout``.
         """
-        result = self.call("POST", api.SUBMIT_IMAGE_TO_VIDEO, json=request.to_body(), paid=True)
+        result = self.call(
+            "POST",
+            api.SUBMIT_IMAGE_TO_VIDEO,
+            json=request.to_body(),
+            paid=True,
+            wait_when_busy=wait_when_busy,
+        )
         try:
             return SubmitResult.model_validate(result)
         except ValidationError:

@@ -221,7 +221,10 @@ class SubmitImageToVideoOperator(BaseOperator):
         )
 
     def execute(self, context: Context) -> str:
+        from airflow_topview.busy_wait import clear_busy
+        from airflow_topview.exceptions import TopviewAPIError
         from airflow_topview.paid_submit import PaidSubmit
+        from airflow_topview.retries import is_busy
 
         push_link(context.get("ti"), TOPVIEW_APP_URL)
         request = self.build_request()
@@ -230,14 +233,24 @@ class SubmitImageToVideoOperator(BaseOperator):
         request = self.with_submit_name(request)
         hook = self.hook
         try:
+            store = context.get("task_state_store")
+            defer_when_busy = self.deferrable and store is not None
             submitter = PaidSubmit(
                 hook,
                 self.log,
-                store=context.get("task_state_store"),
+                store=store,
                 try_number=getattr(context["ti"], "try_number", 1) or 1,
                 on_uncertain_submit=self.on_uncertain_submit,
+                wait_when_busy=not defer_when_busy,
             )
-            topview_task_id, finished = submitter.resume_or_submit(request)
+            try:
+                topview_task_id, finished = submitter.resume_or_submit(request)
+            except TopviewAPIError as exc:
+                if defer_when_busy and is_busy(exc):
+                    self._defer_while_busy(store, hook, exc)
+                raise
+            if defer_when_busy:
+                clear_busy(store)
             context["ti"].xcom_push(key="task_id", value=topview_task_id)
             push_link(context["ti"], task_link(topview_task_id))
             if submitter.notice_uuid:
@@ -267,6 +280,31 @@ class SubmitImageToVideoOperator(BaseOperator):
         ti.xcom_push(key="result", value=result)
         push_link(ti, video_link(result) or task_link(checked["topview_task_id"]))
         return checked["topview_task_id"]
+
+    def _defer_while_busy(self, store: Any, hook: TopviewHook, error: BaseException) -> None:
+        """TopView's concurrency limit is reached (4007): release the worker on a timer, then submit again.
+
+        Past ``busy_timeout`` overall (across resumes) the 4007 error is raised, as on the worker.
+        """
+        from datetime import timedelta
+
+        from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
+
+        from airflow_topview.busy_wait import next_busy_wait
+
+        delay = next_busy_wait(store, hook.retry_policy, error)
+        if delay is None:
+            return
+        self.log.info(
+            "TopView runs as many tasks as the account allows (4007): releasing the worker for %.1f s, "
+            "then submitting again (nothing was created, so this never pays twice)",
+            delay,
+        )
+        self.defer(trigger=TimeDeltaTrigger(timedelta(seconds=delay)), method_name="resume_after_busy")
+
+    def resume_after_busy(self, context: Context, event: Any = None) -> str:
+        """Back from a busy wait: run the whole try again (checks, journal, submit)."""
+        return self.execute(context)
 
     def _defer_until_done(self, topview_task_id: str) -> None:
         from airflow_topview.triggers.image_to_video import defer_until_finished

@@ -63,3 +63,10 @@ for sensor_mode in ("poke", "reschedule", "deferrable"):
             timeout=30,
             hook_params=FAST_HOOK,
         )
+
+# Busy without a worker slot: a deferrable task that meets 4007 defers on a timer and submits again.
+wait_dag(
+    "topview_test_busy_deferrable",
+    True,
+    hook_params={"retry_limit": 2, "retry_delay": 0.05, "retry_max_delay": 0.2, "busy_timeout": 60},
+)

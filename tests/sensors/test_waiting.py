@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_topview.hooks.topview import TopviewHook
+from airflow_topview.models import build_request
 from airflow_topview.testing import Fault, TopviewSimulator
 from airflow_topview.testing.dag_runner import DagRunner
 
@@ -165,3 +167,36 @@ def test_retry_resubmits_when_the_earlier_task_failed(
     assert result.state == "success", result.log[-4000:]
     assert len(sim.requests_to("submit")) == 2
     assert "of an earlier try ended" in result.log
+
+
+def test_deferrable_task_waits_for_a_free_slot_without_a_worker(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    """4007 at submit: the task defers on a timer (no worker slot) and submits again when it resumes."""
+    import threading
+
+    sim = topview_connection
+    sim.max_running = 1
+    blocker = TopviewHook(retry_limit=1).submit_image_to_video(
+        build_request({"first_frame_file_id": sim.add_file("png")})
+    )
+    image = sim.add_file("png")
+
+    def free_the_slot_after_two_busy_answers() -> None:
+        sim.wait_for(lambda: [e for e in sim.requests_to("submit") if e.code == "4007"][1:], timeout=60)
+        sim.finish_task(blocker.task_id)
+
+    helper = threading.Thread(target=free_the_slot_after_two_busy_answers, daemon=True)
+    helper.start()
+    result = dag_runner.run("topview_test_busy_deferrable", conf={"first": image})
+    helper.join(timeout=5)
+    assert result.state == "success", result.log[-4000:]
+    mine = [e for e in sim.requests_to("submit") if e.json and e.json.get("firstFrameFileId") == image]
+    codes = [e.code for e in mine]
+    assert codes[-1] == "200"
+    assert len(codes) >= 3  # at least two busy answers before the slot was freed
+    assert set(codes[:-1]) == {"4007"}  # each busy answer ended the worker's turn: it deferred
+    assert result.log.count("releasing the worker for") == len(codes) - 1
+    assert result.tries[("submit", -1)] == 1  # deferrals, not Airflow retries
+    [made] = [t for t in sim.tasks.values() if t.body["firstFrameFileId"] == image]
+    assert made.status == "success"
