@@ -121,6 +121,10 @@ def request_options(extra: Mapping[str, Any]) -> RequestOptions:
     proxies = extra.get("proxies", extra.get("proxy")) or {}
     if isinstance(proxies, str):
         proxies = {"http": proxies, "https": proxies}
+    if not isinstance(proxies, dict):
+        raise TopviewCredentialsError(
+            f"Connection extra 'proxies' must be a URL or a dict of URLs, got {type(proxies).__name__}"
+        )
     verify = extra.get("verify", extra.get("verify_ssl", True))
     if isinstance(verify, str) and verify.strip().lower() in ("true", "false"):
         verify = verify.strip().lower() == "true"

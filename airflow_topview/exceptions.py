@@ -27,6 +27,8 @@ from airflow.sdk.exceptions import AirflowException
 
 # Envelope codes that mean "try again later" (server trouble, busy, concurrency limit reached).
 TRANSIENT_CODES = frozenset({"4007", "5000", "5001", "5003", "5004", "5005"})
+# Envelope codes TopView documents as final refusals: the same request fails the same way.
+PERMANENT_CODES = frozenset({"401", "4000", "4001", "4002", "4003", "4004", "4005", "4006", "4100", "6001"})
 TRANSIENT_HTTP_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
@@ -60,9 +62,15 @@ class TopviewAPIError(TopviewError):
 
     @property
     def retryable(self) -> bool:
+        """Transient codes, and server trouble (HTTP 5xx, 408, 425, 429) unless the code is a refusal.
+
+        A gateway's JSON error (``{"code": 502}``) is server trouble too, whatever its ``code``.
+        """
         if self.code in TRANSIENT_CODES:
             return True
-        return self.http_status in TRANSIENT_HTTP_STATUSES and not self.code.isdigit()
+        if self.code in PERMANENT_CODES:
+            return False
+        return self.http_status in TRANSIENT_HTTP_STATUSES or (self.http_status or 0) >= 500
 
     def __reduce__(self) -> tuple[object, ...]:
         return (

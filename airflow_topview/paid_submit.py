@@ -6,7 +6,7 @@ stands between an Airflow retry and a second charge. The rules are in :meth:`Pai
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk.exceptions import AirflowFailException
 
@@ -39,7 +39,7 @@ class PaidSubmit:
         *,
         store: Any | None,
         try_number: int,
-        on_uncertain_submit: str,
+        on_uncertain_submit: Literal["fail", "resubmit"],
         wait_when_busy: bool = True,
     ) -> None:
         self.hook = hook
@@ -50,26 +50,31 @@ class PaidSubmit:
         self.wait_when_busy = wait_when_busy
         self.notice_uuid: str | None = None
 
-    def resume_or_submit(self, request: ImageToVideoRequest) -> tuple[str, WaitEvent | None]:
+    def resume_or_submit(
+        self, request: ImageToVideoRequest, *, identity: ImageToVideoRequest | None = None
+    ) -> tuple[str, WaitEvent | None]:
         """The TopView task id, and its final event when an earlier try's task already succeeded.
 
         Same request and a known task: running -> wait for it, succeeded -> reuse it, failed or gone ->
         submit anew. Changed request: submit anew. Same request sent without a recorded answer: fail as
-        uncertain, unless ``on_uncertain_submit="resubmit"``.
+        uncertain (even when the request changed since), unless ``on_uncertain_submit="resubmit"``.
         """
-        body_fingerprint = fingerprint(request.to_body())
+        # ``identity``: the request as the user gave it (before catalog spellings), so that an upgrade or a
+        # models file that changes how a model is spelled does not make the same request look new.
+        body_fingerprint = fingerprint((identity or request).to_body())
         if not self.journal.available:
             self._without_journal()
         previous = self.journal.read()
-        if previous is not None and previous.fingerprint not in (None, body_fingerprint):
-            self.log.warning(
-                "An earlier try submitted at %s for a different request (the rendered parameters changed; "
-                "TopView task %s): submitting anew instead of reusing it",
-                previous.attempted_at,
-                previous.topview_task_id or "unknown",
-            )
-        elif previous is not None and previous.topview_task_id is None:
+        if previous is not None and previous.topview_task_id is None:
+            # Whatever the request is now: an unanswered submit may have paid for a task.
             self._uncertain_earlier_submit(previous)
+        elif previous is not None and previous.fingerprint not in (None, body_fingerprint):
+            self.log.warning(
+                "An earlier try submitted TopView task %s at %s for a different request (the rendered "
+                "parameters changed): submitting anew instead of reusing it",
+                previous.topview_task_id,
+                previous.attempted_at,
+            )
         elif previous is not None and previous.topview_task_id is not None:
             task_id = previous.topview_task_id
             earlier = self._earlier_task_event(task_id)
@@ -138,6 +143,7 @@ class PaidSubmit:
             if request.notice_url:
                 self.hook.check_notice_url(request.notice_url)
                 self.log.info("TopView accepted the callback URL %s", request.notice_url)
+            self.hook.prepare()  # local setup that can fail (connection, extras) fails before the journal
             record = self.journal.intent(body_fingerprint)
             self.log.info("Submitting TopView Image-to-Video task: %s", request.to_body())
             try:
@@ -147,7 +153,7 @@ class PaidSubmit:
             except TopviewError:
                 self.journal.forget()
                 raise
+        self.log.info("TopView accepted the task: topview_task_id=%s", result.task_id)  # before anything else
         self.journal.answered(record, result.task_id, notice_uuid=result.notice_uuid)
         self.notice_uuid = result.notice_uuid
-        self.log.info("TopView accepted the task: topview_task_id=%s", result.task_id)
         return result.task_id

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from airflow_topview.exceptions import (
+    PERMANENT_CODES,
     TopviewAPIError,
     TopviewConnectionError,
     TopviewError,
@@ -89,18 +90,25 @@ def classify_submit_failure(error: BaseException) -> SubmitFailure:
     """What a failed paid submit tells about the task TopView may have created.
 
     ``not_created``: proof that no task exists (4007, 5003, HTTP 429, a request that never reached the
-    server), safe to repeat. ``rejected``: a permanent refusal (401, 4000-4006, 4100, 6001, HTTP 4xx),
-    no task and no point repeating. ``uncertain``: anything else after the request was sent (HTTP 5xx,
-    5000/5001/5004/5005, timeouts, dropped connections, unreadable answers): the task may exist.
+    server), safe to repeat. ``rejected``: a documented refusal (401, 4000-4006, 4100, 6001) or a plain
+    HTTP 4xx (but 408, 425, 429), no task and no point repeating. ``uncertain``: anything else after the
+    request was sent (HTTP 5xx whatever its body says, unknown codes, 5000/5001/5004/5005, timeouts,
+    dropped connections, unreadable answers): the task may exist.
     """
     if isinstance(error, TopviewConnectionError):
         return "uncertain" if error.sent else "not_created"
     if isinstance(error, TopviewAPIError):
+        status = error.http_status or 0
         if error.code in NOT_CREATED_CODES or (
-            not error.code.isdigit() and error.http_status in NOT_CREATED_HTTP_STATUSES
+            status in NOT_CREATED_HTTP_STATUSES and error.code not in PERMANENT_CODES
         ):
             return "not_created"
-        return "uncertain" if error.retryable else "rejected"
+        if status >= 500:
+            return "uncertain"
+        if error.code in PERMANENT_CODES:
+            return "rejected"
+        if error.code.startswith("HTTP ") and 400 <= status < 500 and status not in (408, 425):
+            return "rejected"
     return "uncertain"
 
 
@@ -163,6 +171,8 @@ class CallAttempts:
             self.deadline = max(self.deadline, now + delay + self.total)
         elif now + delay >= self.deadline:
             raise error
+        elif self.paid and now + delay + self.attempt_timeout > self.deadline:
+            raise error  # a paid attempt cut short by the deadline would turn "nothing created" uncertain
         return delay
 
     def describe(self, error: BaseException, delay: float) -> str:

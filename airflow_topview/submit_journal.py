@@ -82,7 +82,9 @@ class SubmitJournal:
         """Drop the record: the submit provably created nothing (refused, busy, never sent)."""
         if self._store is not None:
             self._store.delete(JOURNAL_KEY)
+            self._store.delete(LEGACY_KEY)
 
     def _write(self, record: SubmitRecord) -> None:
         if self._store is not None:
             self._store.set(JOURNAL_KEY, asdict(record))
+            self._store.delete(LEGACY_KEY)  # the journal supersedes an earlier release's bare task id

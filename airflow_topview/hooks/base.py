@@ -58,6 +58,11 @@ class TopviewHookBase(BaseHook):
         self.options = api.RequestOptions()
         self._redactor: Redactor = NO_SECRETS
 
+    @property
+    def redactor(self) -> Redactor:
+        """Removes this connection's key from text (effective once the connection was read)."""
+        return self._redactor
+
     def _attempt_timeout(self) -> float | tuple[float, float]:
         """The hook's ``timeout`` when given, else the connection's ``timeout`` extra, else the default."""
         return self.timeout or self.options.timeout or api.DEFAULT_TIMEOUT

@@ -108,6 +108,11 @@ class TopviewHook(FileTransfers, TopviewHookBase):
             stall_timeout=self.stall_timeout,
         )
 
+    def prepare(self) -> None:
+        """Read the connection and resolve the timeouts now: errors in them surface before any request."""
+        self.get_conn()
+        api.split_timeout(self._attempt_timeout())
+
     def close(self) -> None:
         """Release the pooled HTTP connections."""
         if self._session is not None:
@@ -168,8 +173,9 @@ class TopviewHook(FileTransfers, TopviewHookBase):
         """One attempt, read to the end within ``timeout[1]`` s (a dripping answer cannot stretch it)."""
         deadline = time.monotonic() + timeout[1]
         try:
+            # No redirects: a 307/308 would make requests send a paid POST again, outside the retry rules.
             with session.request(
-                method, url, params=params, json=json, timeout=timeout, stream=True
+                method, url, params=params, json=json, timeout=timeout, stream=True, allow_redirects=False
             ) as response:
                 chunks = []
                 while chunk := response.raw.read1(_ANSWER_READ_SIZE, decode_content=True):

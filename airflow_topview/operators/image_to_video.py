@@ -227,10 +227,10 @@ class SubmitImageToVideoOperator(BaseOperator):
         from airflow_topview.retries import is_busy
 
         push_link(context.get("ti"), TOPVIEW_APP_URL)
-        request = self.build_request()
+        given = self.build_request()
         self.check_settings()
-        estimate = self.check_model_and_budget(request)
-        request = self.with_submit_name(request)
+        estimate = self.check_model_and_budget(given)
+        request = self.with_submit_name(given)
         hook = self.hook
         try:
             store = context.get("task_state_store")
@@ -244,7 +244,7 @@ class SubmitImageToVideoOperator(BaseOperator):
                 wait_when_busy=not defer_when_busy,
             )
             try:
-                topview_task_id, finished = submitter.resume_or_submit(request)
+                topview_task_id, finished = submitter.resume_or_submit(request, identity=given)
             except TopviewAPIError as exc:
                 if defer_when_busy and is_busy(exc):
                     self._defer_while_busy(store, hook, exc)

@@ -18,6 +18,7 @@ from airflow_topview.events import WaitEvent, WaitStatus, make_event
 from airflow_topview.exceptions import TopviewError
 from airflow_topview.hooks.topview_async import TopviewAsyncHook
 from airflow_topview.outcome import StatusWatch
+from airflow_topview.redaction import NO_SECRETS
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -80,6 +81,7 @@ class ImageToVideoTrigger(BaseTrigger):
     async def _wait(self) -> WaitEvent:
         """Poll until the final event; whatever goes wrong, the trigger still ends with exactly one event."""
         watch = StatusWatch(self.topview_task_id, self.log)
+        hook: TopviewAsyncHook | None = None
         try:
             hook = TopviewAsyncHook(self.topview_conn_id, **self.hook_params)
             interval = self.poll_interval
@@ -98,8 +100,9 @@ class ImageToVideoTrigger(BaseTrigger):
                     if self.max_poll_interval:
                         interval = min(interval * 1.5, self.max_poll_interval)
         except Exception as exc:  # a bug or an odd library error must not end the wait without its event
-            self.log.exception("Waiting for TopView task %s failed unexpectedly", self.topview_task_id)
-            message = f"waiting failed unexpectedly: {type(exc).__name__}: {exc}"
+            redactor = hook.redactor if hook is not None else NO_SECRETS
+            message = redactor.text(f"waiting failed unexpectedly: {type(exc).__name__}: {exc}")
+            self.log.error("Waiting for TopView task %s: %s", self.topview_task_id, message)
             return make_event(WaitStatus.ERROR, self.topview_task_id, message=message)
 
 

@@ -27,6 +27,20 @@ for choice in ("fail", "resubmit"):
             hook_params=FAST_HOOK,
         )
 
+# The same, with a request that changes per try: an unanswered submit still blocks the retry.
+with DAG(
+    "topview_hostile_timeout_changing",
+    schedule=None,
+    default_args={"retries": 1, "retry_delay": timedelta(0)},
+):
+    SubmitImageToVideoOperator(
+        task_id="submit",
+        first_frame_file_id=FIRST_FRAME,
+        prompt="take {{ ti.try_number }}",
+        execution_timeout=timedelta(seconds=2),
+        hook_params=FAST_HOOK,
+    )
+
 # Waiting in the triggerer (operator and sensor) and on the worker, for servers that echo the key.
 with DAG("topview_hostile_deferred", schedule=None, default_args={"retries": 2, "retry_delay": timedelta(0)}):
     SubmitImageToVideoOperator(

@@ -32,6 +32,10 @@ AMBIGUOUS: dict[str, Callable[[], Fault]] = {
     },
     "malformed 200": lambda: Fault.malformed(after_accepting=True),
     "dropped connection": lambda: Fault.drop(after_accepting=True),
+    "HTTP 502 with a JSON code": lambda: Fault.http(
+        502, body='{"code": 502, "message": "Bad Gateway"}', after_accepting=True
+    ),
+    "unknown code 5002": lambda: Fault.code("5002", after_accepting=True),
     "200 with result null": lambda: Fault.result(None),
     "200 with a numeric taskId": lambda: Fault.result({"taskId": 12345, "status": "success"}),
     "200 with an empty taskId": lambda: Fault.result({"taskId": "", "status": "success"}),
@@ -136,3 +140,37 @@ def test_resubmit_after_an_uncertain_submit_is_an_explicit_choice(
     assert result.state == "success", result.log[-3000:]
     assert "submitting again as on_uncertain_submit='resubmit'" in result.log
     assert len(sim.requests_to("submit")) == 2
+
+
+def test_an_unanswered_submit_blocks_a_retry_even_when_the_request_changed(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    """The prompt renders the try number, so the retry's request differs: it must still not pay again."""
+    sim = topview_connection
+    sim.inject("submit", Fault.slow(6), times=None)
+    result = dag_runner.run("topview_hostile_timeout_changing", conf={"first": sim.add_file("png")})
+    assert result.state == "failed", result.log[-3000:]
+    assert result.tries[("submit", -1)] == 2
+    assert "never recorded TopView's answer" in result.log
+    assert (len(sim.requests_to("submit")), len(sim.tasks)) == (1, 1)
+
+
+def test_a_broken_connection_extra_fails_before_the_journal(
+    topview_simulator: TopviewSimulator, dag_runner: DagRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing was sent, so no try may later claim an unanswered submit."""
+    import json
+
+    sim = topview_simulator
+    connection = {
+        "conn_type": "topview",
+        "login": sim.uid,
+        "password": sim.api_key,
+        "host": sim.base_url,
+        "extra": json.dumps({"proxies": 5}),
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_TOPVIEW_DEFAULT", json.dumps(connection))
+    result = dag_runner.run("topview_test_bad_input", conf={"first": sim.add_file("png"), "count": "1"})
+    assert result.state == "failed"
+    assert "never recorded TopView's answer" not in result.log
+    assert sim.requests_to("submit") == []

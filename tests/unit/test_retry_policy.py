@@ -72,3 +72,35 @@ def test_unreadable_body_is_a_connection_error() -> None:
 def test_retry_limit_must_allow_one_attempt() -> None:
     with pytest.raises(ValueError, match="retry_limit"):
         RetryPolicy(attempts=0)
+
+
+def test_a_paid_attempt_is_not_started_without_its_full_time() -> None:
+    """After a 5003 near the deadline, a short attempt could create a task whose answer is lost."""
+    from airflow_topview.retries import CallAttempts
+
+    attempts = CallAttempts(POLICY, attempt_timeout=10.0, total=1.0, what="POST /submit", paid=True)
+    attempts.begin()
+    busy_server = api_error("5003")
+    with pytest.raises(TopviewAPIError):
+        attempts.delay_after(busy_server)
+    reads = CallAttempts(POLICY, attempt_timeout=10.0, total=1.0, what="GET /query")
+    reads.begin()
+    assert reads.delay_after(busy_server) >= 0  # a read may still try within what is left
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "verdict"),
+    [
+        ("502", 502, "uncertain"),  # a gateway's JSON error body: server trouble, not a refusal
+        ("5002", 200, "uncertain"),  # a code nobody documented
+        ("4000", 200, "rejected"),
+        ("HTTP 404", 404, "rejected"),
+        ("HTTP 408", 408, "uncertain"),
+        ("HTTP 429", 429, "not_created"),
+        ("4007", 200, "not_created"),
+    ],
+)
+def test_submit_failures_are_classified_by_what_they_prove(code: str, status: int, verdict: str) -> None:
+    from airflow_topview.retries import classify_submit_failure
+
+    assert classify_submit_failure(api_error(code, status)) == verdict
