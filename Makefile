@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench lock clean
+.PHONY: demo test lint typecheck unit deploy bench lock clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,9 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
-test: $(STAMP) lint typecheck unit
+# Each slow part has its own target (deploy, celery, matrix; the last two in mk/), so one part can be
+# iterated on alone; `make test` runs them all.
+test: $(STAMP) lint typecheck unit deploy celery matrix
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -30,7 +32,11 @@ typecheck: $(STAMP)
 
 # Two workers (CI has 2 cores); whole files stay on one worker so module fixtures start once.
 unit: $(STAMP)
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile -m "not deploy and not celery"
+
+# Real Airflow deployments on loopback (LocalExecutor): restarts, kills, pools.
+deploy: $(STAMP)
+	$(BIN)/pytest -n 2 --dist loadfile -m "deploy and not celery"
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
@@ -38,6 +44,8 @@ bench: $(STAMP)
 # Re-resolve the pinned versions (run by hand when changing dependencies).
 lock:
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev pyproject.toml -o requirements/constraints.txt
+
+include mk/*.mk
 
 clean:
 	rm -rf $(VENV) .airflow .demo .mypy_cache .ruff_cache .pytest_cache

@@ -52,7 +52,15 @@ def find_task_process(ti_id: str) -> psutil.Process | None:
 
 
 class AirflowDeployment:
-    def __init__(self, home: Path, dags_folder: Path, connection: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        home: Path,
+        dags_folder: Path,
+        connection: dict[str, Any],
+        *,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """``env`` adds or overrides settings (e.g. the executor, parallelism, pools) for every component."""
         self.home = home
         self.api_port = free_port()
         self.api = f"http://127.0.0.1:{self.api_port}/api/v2"
@@ -74,6 +82,7 @@ class AirflowDeployment:
             "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW_CONN_TOPVIEW_DEFAULT": json.dumps(connection),
+            **(env or {}),
         }
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
@@ -82,15 +91,25 @@ class AirflowDeployment:
         with log.open("wb") as out:
             subprocess.run([AIRFLOW, "db", "migrate"], env=self.env, stdout=out, stderr=out, check=True)
 
-    def start(self, component: str) -> None:
-        out = (self.home / f"{component}.log").open("ab")
-        self.processes[component] = subprocess.Popen(
-            [AIRFLOW, component], env=self.env, stdout=out, stderr=out, start_new_session=True
+    def start(self, component: str, *, name: str | None = None, env: dict[str, str] | None = None) -> None:
+        """Start ``airflow <component>`` (e.g. ``"triggerer"``, ``"celery worker"``) in its own process group.
+
+        ``name`` tells several instances of one component apart (``"triggerer-2"``); it names the log file
+        ``<name>.log`` and is what :meth:`kill` takes. ``env`` adds settings for this instance only.
+        """
+        name = name or component.replace(" ", "-")
+        out = (self.home / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            [AIRFLOW, *component.split()],
+            env={**self.env, **(env or {})},
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
         )
 
-    def kill(self, component: str) -> None:
+    def kill(self, name: str) -> None:
         """SIGKILL the component's whole process group, as a crashed machine would leave it."""
-        process = self.processes.pop(component)
+        process = self.processes.pop(name)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
 
