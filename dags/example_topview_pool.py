@@ -1,5 +1,6 @@
 """Many videos, never more in flight than the TopView plan allows: an Airflow pool sized to the limit.
 
+Shows how a fan-out of any size stays within TopView's concurrency limit without holding worker slots.
 TopView runs at most 8, 12 or 20 tasks at once per account (by plan) and answers a submit past that with
 4007 ("an unfinished task exists"). Here every generation is one submit-and-wait task
 (``wait_for_completion=True, deferrable=True``) in the pool ``topview``, whose slots count deferred tasks

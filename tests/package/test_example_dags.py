@@ -66,6 +66,7 @@ EXAMPLES = {
     "example_topview_multi_reference",
     "example_topview_fan_out",
     "example_topview_params",
+    "example_topview_pool",  # run in a real deployment: tests/deployment/test_pool.py
 }
 NO_TOPVIEW_HEADERS = {"Authorization", "Topview-Uid"}
 
