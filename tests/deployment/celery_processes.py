@@ -9,12 +9,14 @@ workers never write to the sqlite file.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path
 
 import psutil
@@ -118,6 +120,26 @@ class RedisServer:
                         yield from (member for member, _ in client.zrange(key, 0, -1, withscores=True))
 
 
+def stop_together(deployment: AirflowDeployment, *, timeout: float = 20) -> None:
+    """SIGTERM every component at once and wait for all (``stop_all`` stops them one after the other,
+    which costs a scheduler's, a triggerer's and two workers' shutdowns in a row); SIGKILL the rest."""
+    processes = list(deployment.processes.items())
+    for _, process in processes:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for name, process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+        with suppress(ProcessLookupError):  # what the component left in its group (log servers, pools)
+            os.killpg(process.pid, signal.SIGKILL)
+        deployment.processes.pop(name, None)
+
+
 def metadata_rows(home: Path, query: str, *params: object) -> list[tuple[object, ...]]:
     """Rows from the deployment's sqlite metadata DB, read-only (WAL mode lets it read beside Airflow)."""
     uri = f"file:{home / 'airflow.db'}?mode=ro"
@@ -144,6 +166,27 @@ def trigger_log_files(home: Path, run_id: str, job_id: int) -> list[Path]:
     """A run's trigger logs written by one triggerer (``<task log>.trigger.<job id>.log``)."""
     return [
         path for path in (home / "logs").rglob(f"*.trigger.{job_id}.log") if f"run_id={run_id}" in str(path)
+    ]
+
+
+def task_runner(ti_id: str) -> psutil.Process | None:
+    """The task runner process of one try, titled ``airflow worker -- <ti id>``.
+
+    Under Celery the pool process that supervises it is titled ``airflow supervisor: <ti id>``, so
+    matching the id alone (as ``airflow_processes.find_task_process`` does) finds the supervisor first.
+    """
+    for process in psutil.process_iter(["cmdline"]):
+        if " ".join(process.info["cmdline"] or ()).strip() == f"airflow worker -- {ti_id}":
+            return process
+    return None
+
+
+def processes_naming(ti_id: str) -> list[str]:
+    """Titles of every process whose command line names the task instance (diagnostics)."""
+    return [
+        f"{process.pid}: {title}"
+        for process in psutil.process_iter(["cmdline"])
+        if ti_id in (title := " ".join(process.info["cmdline"] or ()))
     ]
 
 

@@ -29,11 +29,14 @@ import pytest
 
 from airflow_topview.testing import Fault, JournalEntry, TaskRecord, TopviewSimulator
 from tests.conftest import HardeningReport
-from tests.deployment.airflow_processes import AirflowDeployment, find_task_process, free_port, wait_until
+from tests.deployment.airflow_processes import AirflowDeployment, free_port, wait_until
 from tests.deployment.celery_processes import (
     RedisServer,
     alive_triggerer_jobs,
+    processes_naming,
     redis_server_binary,
+    stop_together,
+    task_runner,
     trigger_holders,
     trigger_log_files,
     worker_running,
@@ -120,6 +123,12 @@ def celery(
         airflow.migrate()
         for component in ("api-server", "scheduler", "dag-processor"):
             airflow.start(component)
+        for name in WORKERS:
+            airflow.start(
+                f"celery worker --celery-hostname {name}@%h",
+                name=name,
+                env={"AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())},
+            )
         # One triggerer after the other, so each job id in the metadata DB names a known process.
         triggerer_jobs: dict[str, int] = {}
         for number, name in enumerate(TRIGGERERS, start=1):
@@ -135,12 +144,6 @@ def celery(
             )
             [triggerer_jobs[name]] = set(jobs) - set(triggerer_jobs.values())
         for name in WORKERS:
-            airflow.start(
-                f"celery worker --celery-hostname {name}@%h",
-                name=name,
-                env={"AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())},
-            )
-        for name in WORKERS:
             log = home / f"{name}.log"
             wait_until(
                 lambda log=log: log.exists() and " ready." in log.read_text(errors="replace"),
@@ -151,7 +154,8 @@ def celery(
             wait_until(lambda dag_id=dag_id: airflow.dag_ready(dag_id), timeout=240, what=f"{dag_id} parsed")
         yield CeleryDeployment(airflow, redis_server, triggerer_jobs)
     finally:
-        airflow.stop_all()
+        stop_together(airflow)
+        airflow.stop_all()  # whatever stop_together did not get to
         redis_server.stop()
 
 
@@ -258,7 +262,7 @@ def test_a_killed_worker_mid_submit_leaves_one_topview_task(
         [held] = wait_until(lambda: submits_since(simulator, journal_start), timeout=10, what="the submit")
         assert held.status is None  # its answer is still held
         ti = task_instance_in(airflow, POLLING, run_id, "running")
-        task_process = wait_until(lambda: find_task_process(ti["id"]), timeout=30, what="the task's process")
+        task_process = wait_until(lambda: task_runner(ti["id"]), timeout=30, what="the task runner process")
         victim = worker_running(airflow, task_process)
         [survivor] = [name for name in WORKERS if name != victim]
         # The machine dies: the worker with its pool and the task supervisor, and the task runner,
@@ -266,6 +270,8 @@ def test_a_killed_worker_mid_submit_leaves_one_topview_task(
         airflow.kill(victim)
         task_process.kill()
         task_process.wait(timeout=30)
+        # Neither its supervisor (a pool process of the worker) nor its runner lives on.
+        wait_until(lambda: not processes_naming(ti["id"]), timeout=30, what="the task's processes to end")
 
         state = airflow.wait_for_run_end(POLLING, run_id, timeout=TASK_HEARTBEAT_TIMEOUT + 200)
     finally:
