@@ -67,6 +67,7 @@ EXAMPLES = {
     "example_topview_fan_out",
     "example_topview_params",
     "example_topview_pool",  # run in a real deployment: tests/deployment/test_pool.py
+    "example_topview_review",  # run in a real deployment: tests/deployment/test_review.py
 }
 NO_TOPVIEW_HEADERS = {"Authorization", "Topview-Uid"}
 

@@ -1,0 +1,124 @@
+"""The review example in a real deployment: a person's choice, sent through the REST API, picks the downloads.
+
+``dags/example_topview_review.py`` runs unchanged (LocalExecutor, a triggerer) against the simulator. The
+test waits for the review task to ask, reads what it shows (prompt, model, cost, a link per candidate),
+answers it the way the UI's "Required actions" form does (``PATCH .../hitlDetails``), and checks that
+only the chosen video was fetched and written.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from airflow_topview.testing import TopviewSimulator
+from tests.conftest import HardeningReport
+from tests.deployment.airflow_processes import COMPONENTS, AirflowDeployment, wait_until
+
+pytestmark = pytest.mark.deploy
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "dags" / "example_topview_review.py"
+DAG_ID = "example_topview_review"
+UID, API_KEY = "review-uid", "sk-review-secret"
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[TopviewSimulator]:
+    with TopviewSimulator(uid=UID, api_key=API_KEY, seconds_to_finish=1) as sim:
+        yield sim
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    tmp_path_factory: pytest.TempPathFactory, simulator: TopviewSimulator
+) -> Iterator[AirflowDeployment]:
+    dags = tmp_path_factory.mktemp("review-dags")
+    shutil.copy(EXAMPLE, dags / EXAMPLE.name)
+    shutil.copytree(EXAMPLE.parent / "assets", dags / "assets")
+    airflow = AirflowDeployment(
+        tmp_path_factory.mktemp("airflow-review"),
+        dags,
+        {"conn_type": "topview", "login": UID, "password": API_KEY, "host": simulator.base_url},
+    )
+    airflow.migrate()
+    for component in COMPONENTS:
+        airflow.start(component)
+    try:
+        wait_until(lambda: airflow.dag_ready(DAG_ID), timeout=240, what=f"{DAG_ID} parsed")
+        yield airflow
+    finally:
+        airflow.stop_all()
+
+
+def hitl_detail(deployment: AirflowDeployment, run_id: str) -> dict[str, Any] | None:
+    """The review task's question once it is waiting for an answer (None before)."""
+    ti = deployment.task_instance(DAG_ID, run_id, "review")
+    if not ti or ti["state"] not in ("awaiting_input", "deferred"):
+        return None
+    try:
+        detail: dict[str, Any] = deployment.get(
+            f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/review/-1/hitlDetails"
+        )
+    except requests.RequestException:  # a slow answer under load: ask again
+        return None
+    return detail
+
+
+def test_person_picks_one_candidate_and_only_that_video_is_downloaded(
+    deployment: AirflowDeployment,
+    simulator: TopviewSimulator,
+    tmp_path: Path,
+    hardening_report: HardeningReport,
+) -> None:
+    prompt = "A paper boat drifts across a puddle"
+    out = tmp_path / "videos"
+    run_id = deployment.trigger(DAG_ID, {"prompt": prompt, "output_dir": str(out)})
+    try:
+        detail = wait_until(lambda: hitl_detail(deployment, run_id), timeout=240, what="the review to ask")
+    except TimeoutError as exc:
+        states = deployment.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")["task_instances"]
+        raise AssertionError(
+            f"{[(ti['task_id'], ti['state']) for ti in states]}\n{deployment.logs()}"
+        ) from exc
+
+    [topview_task_id] = simulator.tasks
+    task = simulator.tasks[topview_task_id]
+    assert task.body["generatingCount"] == 3
+    assert detail["options"] == ["Video 1", "Video 2", "Video 3"]
+    assert detail["multiple"] is True
+    assert prompt in detail["subject"]
+    body = detail["body"]
+    assert prompt in body
+    assert "seedance-1.5-pro" in body
+    assert f"**Cost:** {task.cost} credits for 3" in body
+    assert topview_task_id in body
+    links = [line for line in body.splitlines() if line.startswith("| Video ")]
+    assert len(links) == 3
+    assert all("[watch](http://127.0.0.1:" in line for line in links)  # a link to each candidate
+    assert not out.exists()  # nothing downloaded before the answer
+
+    # The person keeps the second candidate, as the UI's form sends it.
+    deployment.send(
+        "PATCH",
+        f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/review/-1/hitlDetails",
+        {"chosen_options": ["Video 2"]},
+    )
+    assert deployment.wait_for_run_end(DAG_ID, run_id) == "success", deployment.logs()
+
+    [written] = sorted(out.iterdir())
+    assert written.name == f"{topview_task_id}_kept_0.mp4"
+    assert written.read_bytes()[4:8] == b"ftyp"
+    [fetched] = simulator.requests_to("download")
+    second = links[1].split("](")[1].split(")")[0]
+    assert f"{fetched.path}?" in second, (second, fetched.path)  # the chosen candidate, no other
+    answered = deployment.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/review/-1/hitlDetails")
+    assert answered["chosen_options"] == ["Video 2"]
+    hardening_report.note(
+        "deployment review",
+        "deployment: a human review answered through the REST API; only the chosen video was downloaded",
+    )
