@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,9 +27,10 @@ from airflow_topview.catalog import (
     reset_catalog_cache,
 )
 from airflow_topview.models import ImageToVideoRequest
+from tests.unit.conftest import MODELS_FILE_ENV
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ENV = "AIRFLOW__TOPVIEW__MODELS_FILE"
+ENV = MODELS_FILE_ENV
 _PACKAGED_FILE = json.loads(
     resources.files("airflow_topview").joinpath("data/topview-models.json").read_text("utf-8")
 )
@@ -38,14 +38,7 @@ _PACKAGED = _PACKAGED_FILE["models"]
 MODEL_IDS = [entry["id"] for entry in _PACKAGED]
 PRICED_IDS = [entry["id"] for entry in _PACKAGED if entry["rates"]]
 
-
-@pytest.fixture(autouse=True)
-def _fresh_catalog(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No test sees another's cached table or config file."""
-    monkeypatch.delenv(ENV, raising=False)
-    reset_catalog_cache()
-    yield
-    reset_catalog_cache()
+pytestmark = pytest.mark.usefixtures("fresh_catalog")
 
 
 def packaged() -> Catalog:

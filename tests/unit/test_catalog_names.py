@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from airflow_topview.catalog import Catalog, CatalogError, get_catalog, load_catalog, reset_catalog_cache
+from airflow_topview.catalog import Catalog, CatalogError, get_catalog, load_catalog
 from airflow_topview.catalog._suggest import distance
 from airflow_topview.models import ImageToVideoRequest
 from tests.unit.test_catalog import ENV, NEW_MODEL, write_models
 
 DOCUMENTED_KEBAB_IDS = {"seedance-1.5-pro", "kling-v3", "sora-2"}
 
-
-@pytest.fixture(autouse=True)
-def _fresh_catalog(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(ENV, raising=False)
-    reset_catalog_cache()
-    yield
-    reset_catalog_cache()
+pytestmark = pytest.mark.usefixtures("fresh_catalog")
 
 
 @pytest.fixture(scope="module")

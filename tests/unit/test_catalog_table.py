@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ from airflow_topview.catalog import (
     estimate_cost,
     get_catalog,
     load_catalog,
-    reset_catalog_cache,
 )
 from airflow_topview.models import ImageToVideoRequest
 from tests.unit.test_catalog import ENV, NEW_MODEL, run_cli, valid_params, write_models
@@ -38,13 +36,7 @@ PROMPT_REQUIRED = [
     "veo-3.1-fast-reference-to-video",
 ]
 
-
-@pytest.fixture(autouse=True)
-def _fresh_catalog(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(ENV, raising=False)
-    reset_catalog_cache()
-    yield
-    reset_catalog_cache()
+pytestmark = pytest.mark.usefixtures("fresh_catalog")
 
 
 def spec_of(model: str) -> ModelSpec:
