@@ -20,7 +20,7 @@ fi
 
 echo "Installing Debian's redis-server for the Celery deployment test"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
 # The package starts a system-wide Redis on port 6379 where an init system runs; the test starts its
 # own on a free port and does not use it.
 command -v redis-server >/dev/null 2>&1 || { echo "redis-server still not on PATH after apt-get install" >&2; exit 1; }

@@ -242,7 +242,7 @@ def test_a_killed_triggerers_deferred_tasks_are_taken_over_by_the_other(
     hardening_report.note(
         "celery triggerer kill",
         f"celery: {victim} SIGKILLed while running {len(moved)} of {len(images)} deferred waits; "
-        f"{survivor} took them over (trigger table and trigger logs), {len(images)} runs succeeded "
+        f"{survivor} took over those (trigger table and trigger logs), {len(images)} runs succeeded "
         f"with {len(submits)} submits",
     )
 
