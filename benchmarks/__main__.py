@@ -1,7 +1,7 @@
-"""``python -m benchmarks [import|triggers|slots|upload ...] [--quick] [--json FILE]`` (``make bench``).
+"""``python -m benchmarks [import|triggers|slots|upload|scale|triggerer ...] [--quick] [--json FILE]``.
 
-Runs the four benchmarks, each against its baseline in the same run, and prints one result
-line per benchmark (``triggers`` prints one per N). Progress lines start with two spaces.
+Runs the benchmarks (``make bench``), each against its baseline in the same run, and prints its result
+lines (``triggers`` one per N, ``scale`` one per variant). Progress lines start with two spaces.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from benchmarks import import_cost, slots, triggers, upload
+from benchmarks import import_cost, scale, slots, triggerer_load, triggers, upload
 from benchmarks._common import PYTHON, BenchError, child_env, load_average, say
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ BENCHMARKS: dict[str, Callable[[bool], tuple[list[str], dict[str, Any]]]] = {
     "triggers": triggers.run,
     "slots": slots.run,
     "upload": upload.run,
+    "scale": scale.run,
+    "triggerer": triggerer_load.run,
 }
 
 
