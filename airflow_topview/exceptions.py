@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException
 
 # Envelope codes that mean "try again later" (server trouble, busy, concurrency limit reached).
 TRANSIENT_CODES = frozenset({"4007", "5000", "5001", "5003", "5004", "5005"})

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from airflow_topview import __version__
 
 INTEGRATION = "TopView"
+
+#: The ``topview`` connection form. Airflow 3.2+ reads it from the provider info (``ui-field-behaviour``);
+#: older versions call the hook's ``get_ui_field_behaviour()``, which returns it through
+#: :func:`hook_field_behaviour`.
+UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden-fields": ["schema", "port", "extra"],
+    "relabeling": {"login": "Topview UID", "password": "API key", "host": "API base URL"},
+    "placeholders": {
+        "login": "your Topview UID (API Settings in the TopView web app)",
+        "password": "sk-...",
+        "host": "https://api.topview.ai",
+    },
+}
+
+
+def hook_field_behaviour() -> dict[str, Any]:
+    """:data:`UI_FIELD_BEHAVIOUR` as a hook's ``get_ui_field_behaviour()`` returns it (``hidden_fields``)."""
+    return {key.replace("-", "_"): copy.deepcopy(value) for key, value in UI_FIELD_BEHAVIOUR.items()}
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -85,15 +104,7 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-class-name": "airflow_topview.hooks.topview.TopviewHook",
                 "hook-name": "TopView",
                 "connection-type": "topview",
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port", "extra"],
-                    "relabeling": {"login": "Topview UID", "password": "API key", "host": "API base URL"},
-                    "placeholders": {
-                        "login": "your Topview UID (API Settings in the TopView web app)",
-                        "password": "sk-...",
-                        "host": "https://api.topview.ai",
-                    },
-                },
+                "ui-field-behaviour": copy.deepcopy(UI_FIELD_BEHAVIOUR),
                 "conn-fields": {},
             }
         ],

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperatorLink
+from airflow.providers.common.compat.sdk import BaseOperatorLink
 
 if TYPE_CHECKING:
-    from airflow.sdk import BaseOperator
-    from airflow.sdk.types import TaskInstanceKey
+    from airflow.providers.common.compat.sdk import BaseOperator, TaskInstanceKey
 
 TOPVIEW_APP_URL = "https://www.topview.ai/"
 #: TopView does not document a page per task; the web app with the task id is the best guess.
@@ -35,7 +34,7 @@ def video_link(result: Any) -> str | None:
 
 def task_link(topview_task_id: str) -> str:
     """The TopView page of a task, from ``[topview] task_link_template``."""
-    from airflow.sdk.configuration import conf
+    from airflow.providers.common.compat.sdk import conf
 
     template = conf.get("topview", "task_link_template", fallback="") or DEFAULT_TASK_LINK_TEMPLATE
     return template.format(topview_task_id=topview_task_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_topview.events import WaitEvent, WaitStatus, make_event, read_event
 from airflow_topview.exceptions import TopviewError, TopviewWaitTimeout

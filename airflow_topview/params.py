@@ -10,7 +10,7 @@ import math
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowFailException
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -21,7 +21,7 @@ MIN_POLL_INTERVAL = 1.0
 
 
 def min_poll_interval() -> float:
-    from airflow.sdk.configuration import conf
+    from airflow.providers.common.compat.sdk import conf
 
     return float(conf.getfloat("topview", "min_poll_interval", fallback=MIN_POLL_INTERVAL))
 

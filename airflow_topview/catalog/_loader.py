@@ -193,7 +193,7 @@ def configured_models_file() -> str | None:
     value = os.environ.get(CONFIG_ENV)
     if value is None:
         try:
-            from airflow.sdk.configuration import conf
+            from airflow.providers.common.compat.sdk import conf
         except ImportError:  # pragma: no cover - Airflow is a dependency; the table still works without it
             return None
         value = conf.get(CONFIG_SECTION, CONFIG_KEY, fallback=None)

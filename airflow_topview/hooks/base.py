@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from airflow.sdk import BaseHook
+from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_topview import api
 from airflow_topview.redaction import NO_SECRETS, Redactor

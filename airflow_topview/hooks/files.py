@@ -23,7 +23,7 @@ from airflow_topview.results import UploadCredential
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from airflow.sdk import ObjectStoragePath
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
     from airflow.sdk.types import Logger
 
     from airflow_topview.hooks.storage import StorageClient
@@ -138,7 +138,7 @@ class FileTransfers:
     @contextmanager
     def _readable_source(self, source: UploadSource) -> Iterator[tuple[ObjectStoragePath, int]]:
         """The source as a path that can be reopened (a URL is fetched to a temp file first), and its size."""
-        from airflow.sdk import ObjectStoragePath
+        from airflow.providers.common.compat.sdk import ObjectStoragePath
 
         if isinstance(source, str) and transfer.is_http_url(source):
             with tempfile.TemporaryDirectory(prefix="topview-upload-") as folder:
@@ -170,7 +170,7 @@ class FileTransfers:
         expired) raise TopviewAPIError with ``http_status`` set. A failure removes only its own temporary
         file. Inside an operator's execute, ``on_kill`` cancels it (TransferCancelledError).
         """
-        from airflow.sdk import ObjectStoragePath
+        from airflow.providers.common.compat.sdk import ObjectStoragePath
 
         path = target if isinstance(target, ObjectStoragePath) else ObjectStoragePath(target)
         return self.storage.download(url, path)
@@ -190,7 +190,7 @@ class FileTransfers:
         a 403 the task is queried once for fresh URLs and the download is tried again. Each file appears
         only once complete (see :meth:`download_video`).
         """
-        from airflow.sdk import ObjectStoragePath
+        from airflow.providers.common.compat.sdk import ObjectStoragePath
 
         folder = destination if isinstance(destination, ObjectStoragePath) else ObjectStoragePath(destination)
         names = {

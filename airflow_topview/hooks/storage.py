@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import requests
 import urllib3
-from airflow.sdk.exceptions import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_topview.api import parse_retry_after, split_timeout
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
@@ -30,7 +30,7 @@ from airflow_topview.retries import CallAttempts, RetryPolicy
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from airflow.sdk import ObjectStoragePath
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
     from airflow.sdk.types import Logger
 
 T = TypeVar("T")

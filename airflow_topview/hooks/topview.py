@@ -55,6 +55,17 @@ class TopviewHook(FileTransfers, TopviewHookBase):
 
     # --- connection handling ------------------------------------------------------------------
 
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """The connection form for Airflow < 3.2, which reads it from the registered hook class.
+
+        Airflow 3.2+ reads the same fields from the provider info (``ui-field-behaviour``) and then
+        skips this method; both come from :data:`airflow_topview.get_provider_info.UI_FIELD_BEHAVIOUR`.
+        """
+        from airflow_topview.get_provider_info import hook_field_behaviour
+
+        return hook_field_behaviour()
+
     def get_conn(self) -> requests.Session:
         """A requests session with TopView's two auth headers and the connection's request options.
 
@@ -62,8 +73,7 @@ class TopviewHook(FileTransfers, TopviewHookBase):
         """
         if self._session is not None:
             return self._session
-        from airflow.sdk.exceptions import AirflowNotFoundException
-        from airflow.sdk.log import mask_secret
+        from airflow.providers.common.compat.sdk import AirflowNotFoundException, mask_secret
 
         try:
             connection = self.get_connection(self.topview_conn_id)

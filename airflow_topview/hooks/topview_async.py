@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from airflow.providers.common.compat.connection import get_async_connection
-from airflow.sdk.exceptions import AirflowNotFoundException
+from airflow.providers.common.compat.sdk import AirflowNotFoundException
 
 from airflow_topview import api
 from airflow_topview.exceptions import TopviewConnectionError, TopviewError

@@ -12,15 +12,14 @@ import json
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 
 from airflow_topview import transfer
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from airflow.sdk import Context
+    from airflow.providers.common.compat.sdk import Context
 
     from airflow_topview.hooks.storage import TransferCancel
     from airflow_topview.hooks.topview import TopviewHook

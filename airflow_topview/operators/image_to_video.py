@@ -10,16 +10,14 @@ import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.configuration import conf
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
 
 from airflow_topview.links import TOPVIEW_APP_URL, TopviewVideoLink, push_link, task_link, video_link
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow.sdk import Context
+    from airflow.providers.common.compat.sdk import Context
 
     from airflow_topview.catalog import CreditEstimate
     from airflow_topview.events import WaitEvent
@@ -288,7 +286,7 @@ class SubmitImageToVideoOperator(BaseOperator):
         """
         from datetime import timedelta
 
-        from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
+        from airflow.providers.common.compat.standard.triggers import TimeDeltaTrigger
 
         from airflow_topview.busy_wait import next_busy_wait
 

@@ -36,7 +36,10 @@ class DagRunResult:
 
 @functools.cache
 def _dagbag(dags_folder: str) -> Any:
-    from airflow.dag_processing.dagbag import DagBag
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow < 3.2 (common.compat does not offer DagBag)
+        from airflow.models.dagbag import DagBag  # type: ignore[attr-defined,no-redef,unused-ignore]
 
     bag = DagBag(dag_folder=dags_folder)
     assert bag.import_errors == {}, bag.import_errors
