@@ -4,6 +4,9 @@ TopView answers 4007 while the account runs as many tasks as its plan allows; no
 submitting again later never pays twice. A deferrable task defers on a timer instead of sleeping in
 the worker, and submits again when it resumes. How long it has been busy, and how many times it
 waited, survive the resumes in ``task_state_store``, so ``busy_timeout`` and the backoff hold overall.
+
+Before Airflow 3.3 there is no ``task_state_store`` to keep them in: a deferrable submit then waits for
+a slot on the worker, as a non-deferrable one does (the hook retries 4007 until ``busy_timeout``).
 """
 
 from __future__ import annotations

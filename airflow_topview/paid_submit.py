@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from airflow_topview.hooks.topview import TopviewHook
     from airflow_topview.models import ImageToVideoRequest
 
+#: The log line naming the TopView task a submit created: where to find the id when nothing else kept it.
+ACCEPTED_LOG_PREFIX = "TopView accepted the task: topview_task_id="
+
 
 class PaidSubmit:
     """One Airflow try's path to a TopView task id.
@@ -96,17 +99,28 @@ class PaidSubmit:
         return self._submit(request, body_fingerprint), None
 
     def _without_journal(self) -> None:
-        """Airflow < 3.3 has no task_state_store: a retry cannot know what an earlier try paid for."""
+        """No ``task_state_store`` (Airflow < 3.3): a later try cannot know what an earlier one paid for.
+
+        A first try submits as usual. Any later try (a retry, or a clear) fails as uncertain, without a
+        request, unless ``on_uncertain_submit="resubmit"``: the earlier try may have created a task.
+        """
         if self.try_number > 1 and self.on_uncertain_submit != "resubmit":
             raise AirflowFailException(
-                f"This is try {self.try_number} of the task, and this Airflow has no task_state_store "
-                "(Airflow 3.3+): it cannot know whether an earlier try submitted, and paid for, a TopView "
-                "task, so it does not submit again. Check the TopView web app; to submit anyway, set "
-                "on_uncertain_submit='resubmit'."
+                f"Not submitting again: this is try {self.try_number} of the task, and whether an earlier "
+                "try already submitted (and paid for) a TopView task is uncertain, because this Airflow "
+                "has no task_state_store to journal the submit in (it came in Airflow 3.3). Find the "
+                f"earlier try's task id in its log, on the line '{ACCEPTED_LOG_PREFIX}<id>'; to reuse "
+                "that task, pass the id to ImageToVideoSensor(topview_task_id=...) or "
+                "DownloadVideosOperator(topview_task_id=...) instead of submitting. A log with "
+                "'Submitting TopView Image-to-Video task' but no task id may still have created one: look "
+                "in the TopView web app. To submit anyway (a possible second charge), set "
+                "on_uncertain_submit='resubmit'; on Airflow 3.3+ a retry reuses the earlier task by itself."
             )
         self.log.warning(
-            "This Airflow has no task_state_store (it came in Airflow 3.3): a retry of this task cannot "
-            "see this submit; it fails instead of paying twice unless on_uncertain_submit='resubmit'."
+            "This Airflow has no task_state_store (it came in Airflow 3.3): a retry or clear of this task "
+            "cannot see this submit, so it fails as uncertain instead of paying twice (unless "
+            "on_uncertain_submit='resubmit'). The TopView task id is logged below ('%s<id>').",
+            ACCEPTED_LOG_PREFIX,
         )
 
     def _uncertain_earlier_submit(self, previous: SubmitRecord) -> None:
@@ -153,7 +167,7 @@ class PaidSubmit:
             except TopviewError:
                 self.journal.forget()
                 raise
-        self.log.info("TopView accepted the task: topview_task_id=%s", result.task_id)  # before anything else
+        self.log.info("%s%s", ACCEPTED_LOG_PREFIX, result.task_id)  # before anything else
         self.journal.answered(record, result.task_id, notice_uuid=result.notice_uuid)
         self.notice_uuid = result.notice_uuid
         return result.task_id

@@ -12,12 +12,26 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 #: Key of the journal in ``task_state_store``.
 JOURNAL_KEY = "topview_submit"
 #: Key earlier releases kept the bare task id under (read, never written).
 LEGACY_KEY = "topview_task_id"
+
+
+def task_state_store(context: Mapping[str, Any]) -> Any | None:
+    """The try's ``task_state_store``, or None where this Airflow has none (before 3.3).
+
+    Airflow 3.3 puts it in every task's context and earlier versions have no such key, so this lookup
+    is the provider's one check of the feature: the journal and the busy wait both take what it returns.
+    Without it a first try submits as usual, a later try fails as uncertain (:mod:`.paid_submit`), and a
+    deferrable submit waits out TopView's concurrency limit on the worker (:mod:`.busy_wait`).
+    """
+    return context.get("task_state_store")
 
 
 def fingerprint(body: dict[str, Any]) -> str:

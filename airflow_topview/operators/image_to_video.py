@@ -58,9 +58,11 @@ class SubmitImageToVideoOperator(BaseOperator):
     journaled in ``task_state_store`` before it is sent. A retry or clear first reads the journal: the
     same request's earlier task is reused (running -> wait for it, succeeded -> reuse it, failed -> submit
     anew); a changed request is submitted anew; a submit whose answer never arrived fails the task as
-    uncertain (``on_uncertain_submit``). A submit is repeated only after an answer proving that TopView
-    created nothing (4007, 5003, HTTP 429, connection refused); any other failure after sending fails the
-    task without retries, since TopView may have created (and billed) the task.
+    uncertain (``on_uncertain_submit``). Airflow < 3.3 has no ``task_state_store``: there a retry or clear
+    cannot know what an earlier try paid for and fails as uncertain, before any request, unless
+    ``on_uncertain_submit="resubmit"`` (docs/airflow-versions.md). A submit is repeated only after an
+    answer proving that TopView created nothing (4007, 5003, HTTP 429, connection refused); any other
+    failure after sending fails the task without retries, since TopView may have created (and billed) it.
 
     :param model: TopView model id or display name (``seedance-1.5-pro``, ``Kling V3``, ...).
     :param first_frame_file_id: file id of the first frame (single image and first/last-frame modes).
@@ -95,6 +97,7 @@ class SubmitImageToVideoOperator(BaseOperator):
     :param on_uncertain_submit: when a retry finds that an earlier try sent the submit but never got its
         answer (worker killed, ``execution_timeout``): ``"fail"`` (default) fails without submitting, as
         TopView may have created and billed that task; ``"resubmit"`` accepts a possible second charge.
+        On Airflow < 3.3 (no ``task_state_store``) this applies to every retry and clear of the task.
     """
 
     template_fields: Sequence[str] = (*BODY_PARAMETERS, "max_credits")
@@ -223,6 +226,7 @@ class SubmitImageToVideoOperator(BaseOperator):
         from airflow_topview.exceptions import TopviewAPIError
         from airflow_topview.paid_submit import PaidSubmit
         from airflow_topview.retries import is_busy
+        from airflow_topview.submit_journal import task_state_store
 
         push_link(context.get("ti"), TOPVIEW_APP_URL)
         given = self.build_request()
@@ -231,7 +235,8 @@ class SubmitImageToVideoOperator(BaseOperator):
         request = self.with_submit_name(given)
         hook = self.hook
         try:
-            store = context.get("task_state_store")
+            store = task_state_store(context)
+            # Busy waits defer only where their state survives the resumes (Airflow 3.3+).
             defer_when_busy = self.deferrable and store is not None
             submitter = PaidSubmit(
                 hook,
