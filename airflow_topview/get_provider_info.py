@@ -84,6 +84,9 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "string",
                         "example": "https://www.topview.ai/?taskId={topview_task_id}",
                         "default": "https://www.topview.ai/?taskId={topview_task_id}",
+                        # Airflow < 3.2 expands {...} in defaults with its own variables (and fails on
+                        # {topview_task_id}) unless the option says it is a template.
+                        "is_template": True,
                     },
                     "min_poll_interval": {
                         "description": (

@@ -1,7 +1,8 @@
-"""The ``topview`` connection form, as each supported Airflow reads it.
+"""What each supported Airflow reads differently from this package, checked on whichever one runs.
 
-Airflow 3.2+ reads ``ui-field-behaviour`` from the provider info; 3.0 and 3.1 call the registered hook
-class's own ``get_ui_field_behaviour()``. Both must describe the same form.
+The connection form: Airflow 3.2+ reads ``ui-field-behaviour`` from the provider info, 3.0 and 3.1 call
+the registered hook class's own ``get_ui_field_behaviour()``; both must describe the same form. The
+config defaults: Airflow < 3.2 expands ``{...}`` in them unless the option is marked as a template.
 """
 
 from __future__ import annotations
@@ -38,4 +39,28 @@ def test_the_ui_shows_the_form() -> None:
     }
     assert fields["password"]["title"] == "API key"
     assert fields["host"]["title"] == "API base URL"
-    assert fields["port"]["hidden"] and fields["url_schema"]["hidden"]
+    assert fields["port"]["hidden"]
+    assert fields["url_schema"]["hidden"]
+
+
+def test_config_defaults_with_braces_are_marked_as_templates() -> None:
+    for section in get_provider_info()["config"].values():
+        for name, option in section["options"].items():
+            if "{" in str(option["default"]):
+                assert option.get("is_template") is True, name
+
+
+def test_airflow_config_shows_the_link_template_unexpanded(airflow_home: object) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    result = subprocess.run(
+        [airflow, "config", "get-value", "topview", "task_link_template"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "https://www.topview.ai/?taskId={topview_task_id}"
