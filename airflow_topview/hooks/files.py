@@ -218,13 +218,13 @@ class FileTransfers:
                     video.error_msg or video.status or "no file",
                 )
         if names:
-            folder.mkdir(parents=True, exist_ok=True)
+            fsspec_view(folder).mkdir(parents=True, exist_ok=True)
         written: list[str] = []
         refreshed = False
         for index, name in names.items():
             target = folder / name
             if "/" in name:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                fsspec_view(target.parent).mkdir(parents=True, exist_ok=True)
             try:
                 size = self.download_video(str(task.videos[index].file_path), target)
             except TopviewAPIError as exc:

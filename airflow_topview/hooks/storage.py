@@ -305,10 +305,22 @@ def fsspec_view(path: ObjectStoragePath) -> Any:
     try:
         path.fs  # noqa: B018 (resolving the filesystem is the check)
     except ValueError:
-        if path.conn_id is None:
-            return path.__wrapped__
-        raise
+        if _conn_id(path) is not None:
+            raise
+        wrapped = getattr(path, "__wrapped__", None)  # the fsspec path inside (universal-pathlib >= 0.3)
+        if wrapped is not None:
+            return wrapped
+        from upath import UPath  # universal-pathlib 0.2 (Airflow < 3.2): a plain one from the URL
+
+        return UPath(str(path))
     return path
+
+
+def _conn_id(path: ObjectStoragePath) -> str | None:
+    """The path's connection id: an attribute on universal-pathlib >= 0.3, a storage option before."""
+    if hasattr(type(path), "conn_id"):
+        return path.conn_id
+    return path.storage_options.get("conn_id")  # type: ignore[no-any-return]
 
 
 def open_storage(path: ObjectStoragePath, mode: str) -> IO[bytes]:
