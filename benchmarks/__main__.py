@@ -1,7 +1,8 @@
 """``python -m benchmarks [import|triggers|slots|upload|scale|triggerer ...] [--quick] [--json FILE]``.
 
 Runs the benchmarks (``make bench``), each against its baseline in the same run, and prints its result
-lines (``triggers`` one per N, ``scale`` one per variant). Progress lines start with two spaces.
+lines (``triggers`` one per N, ``scale`` one per variant). Progress lines start with two spaces. The two
+that start a whole Airflow deployment (``scale``, ``triggerer``: ~20 min together) run only when named.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ BENCHMARKS: dict[str, Callable[[bool], tuple[list[str], dict[str, Any]]]] = {
     "scale": scale.run,
     "triggerer": triggerer_load.run,
 }
+DEPLOYMENT_BENCHMARKS = ("scale", "triggerer")
 
 
 def machine() -> dict[str, Any]:
@@ -67,7 +69,10 @@ def machine() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument(
-        "which", nargs="*", metavar="BENCHMARK", help=f"any of {', '.join(BENCHMARKS)} (default: all)"
+        "which",
+        nargs="*",
+        metavar="BENCHMARK",
+        help=f"any of {', '.join(BENCHMARKS)} (default: all but {' and '.join(DEPLOYMENT_BENCHMARKS)})",
     )
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run, not figures)")
     parser.add_argument("--json", metavar="FILE", help="also write every figure and sample to FILE")
@@ -75,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(args.which) - set(BENCHMARKS))
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}: choose from {', '.join(BENCHMARKS)}")
-    chosen = args.which or list(BENCHMARKS)
+    chosen = args.which or [name for name in BENCHMARKS if name not in DEPLOYMENT_BENCHMARKS]
 
     info = machine()
     say(

@@ -81,7 +81,7 @@ class WaitInTriggerer(BaseOperator):
     def __init__(self, *, topview_task_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.start_trigger_args = StartTriggerArgs(
-            trigger_cls="airflow_topview.triggers.image_to_video.ImageToVideoTrigger",
+            trigger_cls={trigger_cls!r},
             trigger_kwargs={{
                 "topview_task_id": topview_task_id,
                 "end_time": END_TIME,

@@ -6,6 +6,7 @@ back from them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -121,9 +122,7 @@ def deployment(
             airflow.start(component)
         for dag_id in dag_ids:
             try:
-                wait_until(
-                    lambda dag_id=dag_id: airflow.dag_ready(dag_id), timeout=300, what=f"{dag_id} parsed"
-                )
+                wait_until(functools.partial(airflow.dag_ready, dag_id), timeout=300, what=f"{dag_id} parsed")
             except TimeoutError as exc:
                 raise BenchError(f"{exc}; logs in {root / 'home'}:\n{airflow.logs()[-3000:]}") from None
         say(f"  deployment up, DAGs parsed: {time.monotonic() - began:.0f} s")
@@ -208,7 +207,7 @@ def process_tree(root_pid: int) -> list[psutil.Process]:
 def _cpu(process: psutil.Process) -> float:
     """CPU seconds of a process and of the children it has reaped (``cutime``/``cstime``)."""
     times = process.cpu_times()
-    return times.user + times.system + times.children_user + times.children_system
+    return float(times.user + times.system + times.children_user + times.children_system)
 
 
 def machine_busy_seconds() -> float:

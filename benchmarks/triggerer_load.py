@@ -44,6 +44,8 @@ POLL_INTERVAL = 1.0
 WARM_UP, WINDOW = 10.0, 60.0
 # benchmarks/README.md, benchmark 2: N = 1000 ImageToVideoTriggers in one event loop, outside a triggerer.
 REFERENCE_MS_PER_POLL, REFERENCE_RSS_MIB = 0.44, 136.0
+TRIGGER = "airflow_topview.triggers.image_to_video.ImageToVideoTrigger"
+FROZEN_TRIGGER = "benchmarks._scale_trigger.FrozenHeapImageToVideoTrigger"
 
 
 def memory(pid: int) -> dict[str, float]:
@@ -111,7 +113,9 @@ def loop_blocks(log: Path, start_wall: float, end_wall: float) -> list[float]:
     return found
 
 
-def measure(n: int, interval: float, window: float, *, via_workers: bool = False) -> dict[str, Any]:
+def measure(
+    n: int, interval: float, window: float, *, via_workers: bool = False, gc_freeze: bool = False
+) -> dict[str, Any]:
     """One deployment: N waits started from the trigger (or deferred by workers), then the window."""
     sim = SimProcess("--seconds-to-finish", "3600", max_seconds=900)
     try:
@@ -131,7 +135,11 @@ def measure(n: int, interval: float, window: float, *, via_workers: bool = False
         else:
             dag_ids = [f"topview_triggerer_load_{index:03d}" for index in range(-(-n // PER_DAG))]
             dags = TRIGGERER_DAG.format(
-                ids_path=str(ids_path), poll_interval=interval, end_time=time.time() + 3600, per_dag=PER_DAG
+                ids_path=str(ids_path),
+                poll_interval=interval,
+                end_time=time.time() + 3600,
+                per_dag=PER_DAG,
+                trigger_cls=FROZEN_TRIGGER if gc_freeze else TRIGGER,
             )
         with deployment("triggerer", dags, settings, dag_ids, sim.base_url) as airflow:
             supervisor = airflow.processes["triggerer"].pid
@@ -166,7 +174,7 @@ def measure(n: int, interval: float, window: float, *, via_workers: bool = False
     used = {processes[pid]: cpu_end[pid] - cpu_start[pid] for pid in cpu_start if pid in cpu_end}
     return {
         "n": n,
-        "via": "workers" if via_workers else "start_from_trigger",
+        "via": "workers" if via_workers else "start_from_trigger" + (", gc.freeze()" if gc_freeze else ""),
         "poll_interval_s": interval,
         "ramp_s": ramp_s,
         "window_s": end - start,
@@ -223,8 +231,10 @@ def run(
     interval: float = POLL_INTERVAL,
     window: float | None = None,
     via_workers: bool = False,
+    gc_freeze: bool = False,
 ) -> tuple[list[str], dict[str, Any]]:
-    live = measure(n, interval, window or (WINDOW / 2 if quick else WINDOW), via_workers=via_workers)
+    window = window or (WINDOW / 2 if quick else WINDOW)
+    live = measure(n, interval, window, via_workers=via_workers, gc_freeze=gc_freeze)
     say("  isolated event loop (benchmark 2's child), same N and interval")
     isolated = triggers.measure("topview", n, interval)
     return report(live, isolated), {"live": live, "isolated": isolated}
@@ -238,9 +248,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--via-workers", action="store_true", help="defer through LocalExecutor workers (slow ramp)"
     )
+    parser.add_argument(
+        "--gc-freeze", action="store_true", help="diagnostic: triggers that gc.freeze() the runner's heap"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
     args = parser.parse_args(argv)
-    lines, figures = run(n=args.n, interval=args.interval, window=args.window, via_workers=args.via_workers)
+    lines, figures = run(
+        n=args.n,
+        interval=args.interval,
+        window=args.window,
+        via_workers=args.via_workers,
+        gc_freeze=args.gc_freeze,
+    )
     for line in lines:
         say(line)
     if args.json:
