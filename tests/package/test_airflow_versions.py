@@ -26,12 +26,21 @@ def test_hook_method_and_provider_info_describe_the_same_form() -> None:
 
 
 def test_the_ui_shows_the_form() -> None:
-    """What the API server sends the connection page (3.0 needs the FAB provider installed for it)."""
-    from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
+    """What the API server sends the connection page, in a fresh process (ProvidersManager is a singleton)."""
+    import json
+    import subprocess
+    import sys
 
-    [meta] = [hook for hook in HookMetaService.hook_meta_data() if hook.connection_type == "topview"]
-    assert meta.standard_fields is not None
-    fields = meta.standard_fields.model_dump(exclude_none=True)
+    probe = (
+        "import json\n"
+        "from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService\n"
+        "[meta] = [h for h in HookMetaService.hook_meta_data() if h.connection_type == 'topview']\n"
+        "fields = meta.standard_fields.model_dump(exclude_none=True) if meta.standard_fields else None\n"
+        "print(json.dumps(fields))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    fields = json.loads(result.stdout.strip().splitlines()[-1])
+    assert fields is not None, result.stderr[-2000:]
     assert fields["login"] == {
         "hidden": False,
         "title": "Topview UID",
