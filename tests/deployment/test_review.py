@@ -102,6 +102,15 @@ def test_person_picks_one_candidate_and_only_that_video_is_downloaded(
     assert all("[watch](http://127.0.0.1:" in line for line in links)  # a link to each candidate
     assert not out.exists()  # nothing downloaded before the answer
 
+    # A person answers seconds later, not at once: wait until the scheduler has processed the parked try's
+    # exit, or Airflow 3.3 may take that late report for a kill (see scheduler_saw_workload_end).
+    review_ti = deployment.task_instance(DAG_ID, run_id, "review")
+    assert review_ti is not None
+    wait_until(
+        lambda: deployment.scheduler_saw_workload_end(review_ti["id"]),
+        timeout=60,
+        what="the scheduler to process the review task's parked try",
+    )
     # The person keeps the second candidate, as the UI's form sends it.
     deployment.send(
         "PATCH",
