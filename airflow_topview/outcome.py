@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException
 
+from airflow_topview import metrics
 from airflow_topview.events import WaitEvent, WaitStatus, make_event, read_event
 from airflow_topview.exceptions import TopviewError, TopviewWaitTimeout
 from airflow_topview.retries import is_retryable
@@ -158,6 +159,8 @@ def _accept_success(result: dict[str, Any], *, fail_on_partial: bool, log: Logge
         len(task.videos) - len(failed),
         task.cost_credit,
     )
+    if task.cost_credit:
+        metrics.count(metrics.CREDITS_CHARGED, task.cost_credit)
     if not failed:
         return result
     summary = (

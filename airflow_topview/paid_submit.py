@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.providers.common.compat.sdk import AirflowFailException
 
+from airflow_topview import metrics
 from airflow_topview.events import WaitEvent, WaitStatus, make_event
 from airflow_topview.exceptions import TopviewAPIError, TopviewError, TopviewSubmitUncertainError
 from airflow_topview.outcome import event_for, permanent_errors_fail_task
@@ -52,6 +53,8 @@ class PaidSubmit:
         self.on_uncertain_submit = on_uncertain_submit
         self.wait_when_busy = wait_when_busy
         self.notice_uuid: str | None = None
+        #: Whether this try sent a new submit (False when it reuses an earlier try's task).
+        self.submitted = False
 
     def resume_or_submit(
         self, request: ImageToVideoRequest, *, identity: ImageToVideoRequest | None = None
@@ -163,11 +166,14 @@ class PaidSubmit:
             try:
                 result = self.hook.submit_image_to_video(request, wait_when_busy=self.wait_when_busy)
             except TopviewSubmitUncertainError as exc:
+                metrics.count(metrics.UNCERTAIN_SUBMITS, model=request.model)
                 raise TopviewSubmitUncertainError(f"{exc} (submit sent at {record.attempted_at})") from None
             except TopviewError:
                 self.journal.forget()
                 raise
         self.log.info("%s%s", ACCEPTED_LOG_PREFIX, result.task_id)  # before anything else
         self.journal.answered(record, result.task_id, notice_uuid=result.notice_uuid)
+        self.submitted = True
+        metrics.count(metrics.SUBMITS, model=request.model)
         self.notice_uuid = result.notice_uuid
         return result.task_id

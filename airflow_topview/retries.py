@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
+from airflow_topview import metrics
 from airflow_topview.exceptions import (
     PERMANENT_CODES,
     TopviewAPIError,
@@ -155,6 +156,8 @@ class CallAttempts:
 
     def delay_after(self, error: TopviewError) -> float:
         """Seconds to wait before the next attempt; raises (the error, or an uncertain submit) to give up."""
+        if is_busy(error):
+            metrics.count(metrics.BUSY_ANSWERS)
         if self.paid:
             verdict = classify_submit_failure(error)
             if verdict == "uncertain":

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 
-from airflow_topview import transfer
+from airflow_topview import lineage, provenance, transfer
+from airflow_topview.lineage import ReportsLineage
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from airflow_topview.models import ImageToVideoTask
 
 
-class _CancellableTransfers(BaseOperator):
+class _CancellableTransfers(BaseOperator, ReportsLineage):
     """``on_kill`` (Airflow calls it on SIGTERM) cancels the transfer in progress; the try then fails.
 
     The cancel is checked between reads and upload pieces, and the sockets being read are shut down, so
@@ -119,7 +120,9 @@ class UploadFileOperator(_CancellableTransfers):
                 check_timeout=self.upload_check_timeout,
                 check_interval=self.upload_check_interval,
             )
+            api = lineage.api_namespace(hook.base_url)
         self.log.info("TopView file id: %s", file_id)
+        self.record_lineage([lineage.location(source)], [lineage.uploaded_file(api, file_id)])
         return file_id
 
 
@@ -140,6 +143,11 @@ class DownloadVideosOperator(_CancellableTransfers):
     seconds, a hook parameter) is retried from the start; a failed download removes only its own
     temporary file, so an earlier file of that name survives. ``on_kill`` (SIGTERM) cancels the download
     in progress within moments; the try fails and Airflow's retries apply.
+
+    With ``outlets=[Asset(...)]`` each successful try emits an asset event whose ``extra`` says what was
+    made: ``topview_task_id``, ``model`` and ``prompt`` (from the upstream submit that sent the request,
+    else None), ``cost_credit`` and ``paths`` (the list written), so a DAG scheduled on the asset knows
+    what arrived.
 
     :param destination: folder or storage prefix to write to (templated).
     :param task_result: the finished task, a dict with ``taskId`` and ``videos`` (templated; an ``XComArg``
@@ -198,9 +206,12 @@ class DownloadVideosOperator(_CancellableTransfers):
             if not any(video.succeeded for video in task.videos):
                 raise AirflowFailException(f"TopView task {task.task_id} has no successful video to download")
             written = hook.download_videos(task, destination, filename_template=self.filename_template)
+            api = lineage.api_namespace(hook.base_url)
         self.log.info(
             "Downloaded %d video(s) of TopView task %s to %s", len(written), task.task_id, destination
         )
+        self.record_lineage([lineage.generation_task(api, task.task_id)], map(lineage.location, written))
+        provenance.announce(self, context, task, written)
         return written
 
     def _checked_destination(self) -> Any:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
 
+from airflow_topview import lineage
+from airflow_topview.lineage import ReportsLineage
 from airflow_topview.links import TOPVIEW_APP_URL, TopviewVideoLink, push_link, task_link, video_link
 
 if TYPE_CHECKING:
@@ -45,7 +47,7 @@ BODY_PARAMETERS: tuple[str, ...] = (
 )
 
 
-class SubmitImageToVideoOperator(BaseOperator):
+class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
     """Submit a TopView Image-to-Video V2 task and push its TopView task id to XCom.
 
     Every body parameter is templated and may be an ``XComArg`` (for example
@@ -107,6 +109,7 @@ class SubmitImageToVideoOperator(BaseOperator):
         "extra_body": "json",
     }
     operator_extra_links = (TopviewVideoLink(),)
+    _submitted: tuple[ImageToVideoRequest, str] | None = None  # for lineage: the request and its task
     ui_color = "#e8dcff"
     # Rendered fields are stored again when the try ends: ``model`` as sent, mapped ids as a list.
     overwrite_rtif_after_execution = True
@@ -259,6 +262,7 @@ class SubmitImageToVideoOperator(BaseOperator):
             if submitter.notice_uuid:
                 context["ti"].xcom_push(key="notice_uuid", value=submitter.notice_uuid)
             context["ti"].xcom_push(key="estimated_credits", value=estimate.credits if estimate else None)
+            self._record_submit(context, request, topview_task_id, submitter.submitted, estimate)
             if not self.wait_for_completion:
                 return topview_task_id
             if finished is None and self.deferrable:
@@ -282,7 +286,41 @@ class SubmitImageToVideoOperator(BaseOperator):
         self.log.info("TopView charged %s credits (estimated %s)", result.get("costCredit"), estimated)
         ti.xcom_push(key="result", value=result)
         push_link(ti, video_link(result) or task_link(checked["topview_task_id"]))
+        self._submitted = (self.build_request(), checked["topview_task_id"])
         return checked["topview_task_id"]
+
+    def _record_submit(
+        self,
+        context: Context,
+        request: ImageToVideoRequest,
+        topview_task_id: str,
+        submitted: bool,
+        estimate: CreditEstimate | None,
+    ) -> None:
+        """What downstream tasks, lineage and metrics learn of this submit (XCom ``request``)."""
+        from airflow_topview import metrics
+        from airflow_topview.provenance import REQUEST_XCOM_KEY, sent_request
+
+        context["ti"].xcom_push(key=REQUEST_XCOM_KEY, value=sent_request(request, topview_task_id))
+        self._submitted = (request, topview_task_id)
+        if submitted and estimate is not None:
+            metrics.count(metrics.CREDITS_ESTIMATED, estimate.credits, model=request.model)
+
+    def lineage_datasets(self) -> tuple[list[lineage.Dataset], list[lineage.Dataset]] | None:
+        """Uploaded images -> TopView task; the connection is read only when OpenLineage asks."""
+        if self._submitted is None:
+            return None
+        request, topview_task_id = self._submitted
+        hook = self.hook
+        try:
+            hook.get_conn()
+            api = lineage.api_namespace(hook.base_url)
+        finally:
+            hook.close()
+        frames = [request.first_frame_file_id, request.end_frame_file_id]
+        images = [*frames, *(request.reference_image_file_ids or [])]
+        inputs = [lineage.uploaded_file(api, file_id) for file_id in images if file_id]
+        return inputs, [lineage.generation_task(api, topview_task_id)]
 
     def _defer_while_busy(self, store: Any, hook: TopviewHook, error: BaseException) -> None:
         """TopView's concurrency limit is reached (4007): release the worker on a timer, then submit again.

@@ -1,0 +1,87 @@
+"""OpenLineage for uploads, submits and downloads: input images -> TopView task -> output videos.
+
+Used only when ``apache-airflow-providers-openlineage`` is installed: its listener calls the operators'
+``get_openlineage_facets_on_complete``, which build their datasets here (nothing is imported before
+that). Naming follows the OpenLineage naming spec: a local file is ``file`` + its absolute path, object
+storage ``<scheme>://<bucket>`` + the key, a web URL ``<scheme>://<host>`` + the path; TopView's own
+objects (uploaded files, generation tasks) live under the API's address, e.g. ``https://api.topview.ai``
++ ``file/<fileId>`` or ``image2video/task/<taskId>``. Never a query string or a user part: presigned
+URLs carry credentials, and ``s3://<conn id>@bucket`` names a connection.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from airflow.providers.openlineage.extractors import OperatorLineage
+
+#: (namespace, name) of one OpenLineage dataset.
+Dataset = tuple[str, str]
+
+
+def api_namespace(base_url: str) -> str:
+    """``<scheme>://<host[:port]>`` of the TopView API the connection points at."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme or 'https'}://{_host(parts.hostname, parts.port)}"
+
+
+def location(where: Any) -> Dataset:
+    """A local path, an object-storage path or URL, or a web URL (query strings and user parts dropped)."""
+    parts = urlsplit(str(where))
+    if parts.scheme in ("", "file"):
+        return "file", os.path.abspath(parts.path if parts.scheme else str(where))
+    namespace = f"{parts.scheme}://{_host(parts.hostname, parts.port)}"
+    if parts.scheme in ("http", "https"):
+        return namespace, parts.path or "/"
+    return namespace, parts.path.lstrip("/")
+
+
+def uploaded_file(api: str, file_id: str) -> Dataset:
+    return api, f"file/{file_id}"
+
+
+def generation_task(api: str, topview_task_id: str) -> Dataset:
+    return api, f"image2video/task/{topview_task_id}"
+
+
+def _host(hostname: str | None, port: int | None) -> str:
+    return f"{hostname or ''}:{port}" if port else hostname or ""
+
+
+class ReportsLineage:
+    """Mixin: the operator records its datasets while it runs; the OpenLineage listener reads them.
+
+    List it after ``BaseOperator`` in the bases: before it, ``.partial()`` would read ``BaseOperator``'s
+    own argument defaults (``inlets=None``) and mapped tasks would fail to start.
+    """
+
+    _lineage: tuple[list[Dataset], list[Dataset]] | None = None
+
+    def record_lineage(self, inputs: Iterable[Dataset], outputs: Iterable[Dataset]) -> None:
+        self._lineage = (list(inputs), list(outputs))
+
+    def lineage_datasets(self) -> tuple[list[Dataset], list[Dataset]] | None:
+        """(inputs, outputs) of the try; an operator may work them out only when asked."""
+        return self._lineage
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any] | None:
+        """Called by ``apache-airflow-providers-openlineage`` after a successful try."""
+        datasets = self.lineage_datasets()
+        return None if datasets is None else operator_lineage(*datasets)
+
+
+def operator_lineage(inputs: Iterable[Dataset], outputs: Iterable[Dataset]) -> OperatorLineage[Any, Any]:
+    """The ``OperatorLineage`` the OpenLineage provider expects (imported only when it asks)."""
+    from airflow.providers.common.compat.openlineage.facet import Dataset as OpenLineageDataset
+    from airflow.providers.openlineage.extractors import OperatorLineage
+
+    def datasets(items: Iterable[Dataset]) -> list[Any]:
+        unique = dict.fromkeys(item for item in items if item[1])
+        return [OpenLineageDataset(namespace=namespace, name=name) for namespace, name in unique]
+
+    return OperatorLineage(inputs=datasets(inputs), outputs=datasets(outputs))

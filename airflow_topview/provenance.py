@@ -1,0 +1,68 @@
+"""What a download made, for the assets it announces: which TopView task, from which request, where.
+
+TopView's task query does not return the model or the prompt, so the submit pushes the request it sent
+(XCom ``request``, with the TopView task id it got) and a download finds it among the submits upstream
+of it, matched by TopView task id (mapped submits included). The asset event's ``extra`` then says what
+was made: ``topview_task_id``, ``model``, ``prompt``, ``cost_credit`` and the ``paths`` written.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+    from airflow_topview.models import ImageToVideoRequest, ImageToVideoTask
+
+#: XCom key of the request a submit sent (camelCase body fields, ``noticeUrl`` left out).
+REQUEST_XCOM_KEY = "request"
+
+
+def sent_request(request: ImageToVideoRequest, topview_task_id: str) -> dict[str, Any]:
+    """The XCom value for a submitted request; the callback URL stays out (it may carry a token)."""
+    body = {key: value for key, value in request.to_body().items() if key != "noticeUrl"}
+    return {"topview_task_id": topview_task_id, **body}
+
+
+def upstream_request(operator: Any, context: Context, topview_task_id: str) -> dict[str, Any] | None:
+    """The request an upstream submit sent for this TopView task, or None when no submit upstream did."""
+    submits = sorted(task.task_id for task in operator.get_flat_relatives(upstream=True) if _is_submit(task))
+    if not submits:
+        return None
+    pulled = context["ti"].xcom_pull(task_ids=submits, key=REQUEST_XCOM_KEY)
+    for entry in pulled if isinstance(pulled, list) else [pulled]:
+        if isinstance(entry, dict) and entry.get("topview_task_id") == topview_task_id:
+            return entry
+    return None
+
+
+def video_extra(task: ImageToVideoTask, paths: list[str], request: dict[str, Any] | None) -> dict[str, Any]:
+    """The asset event ``extra`` of one download (JSON-safe; None where the request is not known)."""
+    request = request or {}
+    return {
+        "topview_task_id": task.task_id,
+        "model": request.get("model"),
+        "prompt": request.get("prompt"),
+        "cost_credit": task.cost_credit,
+        "paths": list(paths),
+    }
+
+
+def announce(operator: Any, context: Context, task: ImageToVideoTask, paths: list[str]) -> None:
+    """Attach ``video_extra`` to the event of each asset in the operator's outlets (Airflow emits it)."""
+    from airflow.providers.common.compat.sdk import Asset
+
+    assets = [outlet for outlet in operator.outlets if isinstance(outlet, Asset)]
+    if not assets:
+        return
+    extra = video_extra(task, paths, upstream_request(operator, context, task.task_id))
+    for asset in assets:
+        context["outlet_events"][asset].extra = extra
+
+
+def _is_submit(task: Any) -> bool:
+    from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
+
+    cls = getattr(task, "operator_class", None) or type(task)
+    return isinstance(cls, type) and issubclass(cls, SubmitImageToVideoOperator)
