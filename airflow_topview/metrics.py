@@ -29,7 +29,11 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
 
 
 def name_part(value: str) -> str:
-    """A DAG id as one metric name segment: StatsD names allow letters, digits and ``_ . -`` only."""
+    """A DAG id or tag value as Airflow's StatsD client accepts it: letters, digits and ``_ . -`` only.
+
+    Airflow drops a whole metric whose name or tags hold anything else (a model's display name has
+    spaces), so the rest become ``_``: ``Seedance 1.5 Pro`` is tagged ``Seedance_1.5_Pro``.
+    """
     return _UNSAFE.sub("_", value)[:200]
 
 
@@ -54,9 +58,9 @@ def _tags(model: str | None) -> dict[str, str]:
     for key in ("dag_id", "task_id"):
         value = getattr(ti, key, None)
         if isinstance(value, str) and value:
-            tags[key] = value
+            tags[key] = name_part(value)
     if model:
-        tags["model"] = model
+        tags["model"] = name_part(model)
     return tags
 
 

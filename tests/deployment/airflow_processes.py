@@ -5,14 +5,16 @@ Each component runs in its own process group so a test can kill one (as a crash 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -238,3 +240,39 @@ class AirflowDeployment:
             f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}"
             for log in sorted(self.home.glob("*.log"))
         )
+
+
+EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "dags"
+
+
+@contextlib.contextmanager
+def example_deployment(
+    tmp_path_factory: Any,
+    example: str,
+    connection: dict[str, Any],
+    dag_ids: tuple[str, ...],
+    *,
+    env: dict[str, str] | None = None,
+    before_start: Callable[[AirflowDeployment], None] | None = None,
+) -> Iterator[AirflowDeployment]:
+    """One example DAG file (unchanged, with the sample images beside it) in a fresh deployment.
+
+    ``before_start`` runs after the DB migration, before any component starts (e.g. to create a pool).
+    Yields once every DAG of ``dag_ids`` is parsed; stops every component afterwards.
+    """
+    name = example.removeprefix("example_topview_").removesuffix(".py")
+    dags = tmp_path_factory.mktemp(f"{name}-dags")
+    shutil.copy(EXAMPLE_DAGS / example, dags / example)
+    shutil.copytree(EXAMPLE_DAGS / "assets", dags / "assets")
+    airflow = AirflowDeployment(tmp_path_factory.mktemp(f"airflow-{name}"), dags, connection, env=env)
+    airflow.migrate()
+    if before_start is not None:
+        before_start(airflow)
+    for component in COMPONENTS:
+        airflow.start(component)
+    try:
+        for dag_id in dag_ids:
+            wait_until(lambda dag_id=dag_id: airflow.dag_ready(dag_id), timeout=240, what=f"{dag_id} parsed")
+        yield airflow
+    finally:
+        airflow.stop_all()

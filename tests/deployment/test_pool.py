@@ -20,7 +20,7 @@ import requests
 
 from airflow_topview.testing import TopviewSimulator
 from tests.conftest import HardeningReport
-from tests.deployment.airflow_processes import AIRFLOW, COMPONENTS, AirflowDeployment, wait_until
+from tests.deployment.airflow_processes import AIRFLOW, AirflowDeployment, example_deployment, wait_until
 
 pytestmark = pytest.mark.deploy
 
@@ -53,24 +53,18 @@ def simulator() -> Iterator[TopviewSimulator]:
 def deployment(
     tmp_path_factory: pytest.TempPathFactory, simulator: TopviewSimulator
 ) -> Iterator[AirflowDeployment]:
-    dags = tmp_path_factory.mktemp("pool-dags")
-    shutil.copy(EXAMPLE, dags / EXAMPLE.name)
-    shutil.copytree(EXAMPLE.parent / "assets", dags / "assets")
-    airflow = AirflowDeployment(
-        tmp_path_factory.mktemp("airflow-pool"),
-        dags,
-        {"conn_type": "topview", "login": UID, "password": API_KEY, "host": simulator.base_url},
+    connection = {"conn_type": "topview", "login": UID, "password": API_KEY, "host": simulator.base_url}
+    with example_deployment(
+        tmp_path_factory,
+        EXAMPLE.name,
+        connection,
+        (DAG_ID,),
         env={"AIRFLOW__CORE__PARALLELISM": "8"},  # room for every task at once: only the pool limits them
-    )
-    airflow.migrate()
-    subprocess.run(pool_command(LIMIT), env=airflow.env, check=True, capture_output=True)
-    for component in COMPONENTS:
-        airflow.start(component)
-    try:
-        wait_until(lambda: airflow.dag_ready(DAG_ID), timeout=240, what=f"{DAG_ID} parsed")
+        before_start=lambda airflow: subprocess.run(
+            pool_command(LIMIT), env=airflow.env, check=True, capture_output=True
+        ),
+    ) as airflow:
         yield airflow
-    finally:
-        airflow.stop_all()
 
 
 def test_pool_keeps_topview_tasks_in_flight_to_its_slots(

@@ -8,7 +8,6 @@ only the chosen video was fetched and written.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import requests
 
 from airflow_topview.testing import TopviewSimulator
 from tests.conftest import HardeningReport
-from tests.deployment.airflow_processes import COMPONENTS, AirflowDeployment, wait_until
+from tests.deployment.airflow_processes import AirflowDeployment, example_deployment, wait_until
 
 pytestmark = pytest.mark.deploy
 
@@ -37,22 +36,9 @@ def simulator() -> Iterator[TopviewSimulator]:
 def deployment(
     tmp_path_factory: pytest.TempPathFactory, simulator: TopviewSimulator
 ) -> Iterator[AirflowDeployment]:
-    dags = tmp_path_factory.mktemp("review-dags")
-    shutil.copy(EXAMPLE, dags / EXAMPLE.name)
-    shutil.copytree(EXAMPLE.parent / "assets", dags / "assets")
-    airflow = AirflowDeployment(
-        tmp_path_factory.mktemp("airflow-review"),
-        dags,
-        {"conn_type": "topview", "login": UID, "password": API_KEY, "host": simulator.base_url},
-    )
-    airflow.migrate()
-    for component in COMPONENTS:
-        airflow.start(component)
-    try:
-        wait_until(lambda: airflow.dag_ready(DAG_ID), timeout=240, what=f"{DAG_ID} parsed")
+    connection = {"conn_type": "topview", "login": UID, "password": API_KEY, "host": simulator.base_url}
+    with example_deployment(tmp_path_factory, EXAMPLE.name, connection, (DAG_ID,)) as airflow:
         yield airflow
-    finally:
-        airflow.stop_all()
 
 
 def hitl_detail(deployment: AirflowDeployment, run_id: str) -> dict[str, Any] | None:
