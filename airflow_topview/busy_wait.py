@@ -41,3 +41,24 @@ def clear_busy(store: Any) -> None:
     """Forget the busy wait (a submit went through, or the wait gave up)."""
     store.delete(BUSY_SINCE_KEY)
     store.delete(BUSY_WAITS_KEY)
+
+
+def defer_while_busy(operator: Any, store: Any, policy: RetryPolicy, error: BaseException) -> None:
+    """4007: release the worker on a timer, then ``resume_after_busy`` submits again.
+
+    Returns (and the caller raises the 4007 error, as on the worker) once ``busy_timeout`` has passed
+    overall, across resumes.
+    """
+    from datetime import timedelta
+
+    from airflow.providers.common.compat.standard.triggers import TimeDeltaTrigger
+
+    delay = next_busy_wait(store, policy, error)
+    if delay is None:
+        return
+    operator.log.info(
+        "TopView runs as many tasks as the account allows (4007): releasing the worker for %.1f s, "
+        "then submitting again (nothing was created, so this never pays twice)",
+        delay,
+    )
+    operator.defer(trigger=TimeDeltaTrigger(timedelta(seconds=delay)), method_name="resume_after_busy")

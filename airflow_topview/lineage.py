@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
     from airflow.providers.openlineage.extractors import OperatorLineage
 
+    from airflow_topview.hooks.topview import TopviewHook
+    from airflow_topview.models import ImageToVideoRequest
+
 #: (namespace, name) of one OpenLineage dataset.
 Dataset = tuple[str, str]
 
@@ -47,6 +50,21 @@ def uploaded_file(api: str, file_id: str) -> Dataset:
 
 def generation_task(api: str, topview_task_id: str) -> Dataset:
     return api, f"image2video/task/{topview_task_id}"
+
+
+def submit_datasets(
+    hook: TopviewHook, request: ImageToVideoRequest, topview_task_id: str
+) -> tuple[list[Dataset], list[Dataset]]:
+    """A submit's lineage: the uploaded images it used -> the TopView task (reads the connection)."""
+    try:
+        hook.get_conn()
+        api = api_namespace(hook.base_url)
+    finally:
+        hook.close()
+    frames = [request.first_frame_file_id, request.end_frame_file_id]
+    images = [*frames, *(request.reference_image_file_ids or [])]
+    inputs = [uploaded_file(api, file_id) for file_id in images if file_id]
+    return inputs, [generation_task(api, topview_task_id)]
 
 
 def _host(hostname: str | None, port: int | None) -> str:

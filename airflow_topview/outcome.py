@@ -6,6 +6,7 @@ event dict, and :func:`result_from_event` turns that event into the XCom value o
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -171,3 +172,19 @@ def _accept_success(result: dict[str, Any], *, fail_on_partial: bool, log: Logge
         raise AirflowFailException(summary)
     log.warning(summary)
     return {**result, "failedVideos": failed}
+
+
+def poll_until_done(
+    hook: TopviewHook, topview_task_id: str, log: Logger, poll_interval: float, timeout: float
+) -> WaitEvent:
+    """Wait on the worker (not deferrable): poll until the task finishes or ``timeout`` passes."""
+    watch = StatusWatch(topview_task_id, log)
+    deadline = time.monotonic() + timeout
+    while True:
+        event = poll_once(hook, watch)
+        if event is not None:
+            return event
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return watch.timeout_event()
+        time.sleep(min(poll_interval, remaining))

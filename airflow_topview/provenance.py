@@ -27,7 +27,7 @@ def sent_request(request: ImageToVideoRequest, topview_task_id: str) -> dict[str
 
 def upstream_request(operator: Any, context: Context, topview_task_id: str) -> dict[str, Any] | None:
     """The request an upstream submit sent for this TopView task, or None when no submit upstream did."""
-    submits = sorted(task.task_id for task in operator.get_flat_relatives(upstream=True) if _is_submit(task))
+    submits = upstream_submit_ids(operator)
     if not submits:
         return None
     pulled = context["ti"].xcom_pull(task_ids=submits, key=REQUEST_XCOM_KEY)
@@ -59,6 +59,11 @@ def announce(operator: Any, context: Context, task: ImageToVideoTask, paths: lis
     extra = video_extra(task, paths, upstream_request(operator, context, task.task_id))
     for asset in assets:
         context["outlet_events"][asset].extra = extra
+
+
+def upstream_submit_ids(operator: Any) -> list[str]:
+    """Task ids of the ``SubmitImageToVideoOperator`` tasks upstream of ``operator`` (any distance)."""
+    return sorted(task.task_id for task in operator.get_flat_relatives(upstream=True) if _is_submit(task))
 
 
 def _is_submit(task: Any) -> bool:

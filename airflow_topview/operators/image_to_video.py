@@ -6,7 +6,6 @@ the hook, HTTP clients and pydantic models are imported inside ``execute``.
 
 from __future__ import annotations
 
-import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_topview.catalog import CreditEstimate
-    from airflow_topview.events import WaitEvent
     from airflow_topview.hooks.topview import TopviewHook
     from airflow_topview.models import ImageToVideoRequest
 
@@ -90,6 +88,9 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
     :param max_credits: fail before submitting when the estimated cost is higher; fails closed when
         the cost cannot be estimated (a model the catalog does not know), and when a template renders it
         to nothing (``None`` or empty text): only a Python ``None`` means "no budget".
+    :param run_budget: the approval of a :class:`~airflow_topview.operators.budget.RunBudgetOperator`
+        (``budget.output``): before paying, the submit fails when the run's approved video count is used
+        up (by map index) or its own estimate is above the approved price per video; fails closed.
     :param validate_model: check the parameters against the known capabilities of the model (models
         missing from the catalog are never blocked).
     :param models_file: a JSON file extending or correcting the model catalog (see ``[topview] models_file``).
@@ -102,7 +103,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         On Airflow < 3.3 (no ``task_state_store``) this applies to every retry and clear of the task.
     """
 
-    template_fields: Sequence[str] = (*BODY_PARAMETERS, "max_credits")
+    template_fields: Sequence[str] = (*BODY_PARAMETERS, "max_credits", "run_budget")
     template_fields_renderers: ClassVar[dict[str, str]] = {
         "reference_image_file_ids": "json",
         "prompt": "md",
@@ -136,6 +137,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         poll_interval: float = 10.0,
         timeout: float = 60 * 60,
         max_credits: float | str | None = None,
+        run_budget: Any = None,
         validate_model: bool = True,
         models_file: str | None = None,
         fail_on_partial: bool = False,
@@ -163,6 +165,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         self.poll_interval = poll_interval
         self.timeout = timeout
         self.max_credits = max_credits
+        self.run_budget = run_budget
         self.validate_model = validate_model
         self.models_file = models_file
         self.fail_on_partial = fail_on_partial
@@ -212,21 +215,28 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         self.reference_image_file_ids = sent.reference_image_file_ids
         return sent
 
-    def check_model_and_budget(self, request: ImageToVideoRequest) -> CreditEstimate | None:
-        """Capability checks for known models and the ``max_credits`` guard, before anything is spent."""
+    def check_model_and_budget(
+        self, request: ImageToVideoRequest, map_index: int = -1
+    ) -> CreditEstimate | None:
+        """Capability checks, ``max_credits`` and ``run_budget``, before anything is spent."""
         from airflow_topview.model_checks import check_model_and_budget
+        from airflow_topview.run_budget import check_covered
 
-        return check_model_and_budget(
+        estimate = check_model_and_budget(
             request,
             models_file=self.models_file,
             validate_model=self.validate_model,
             max_credits=self.max_credits,
             log=self.log,
         )
+        if self.run_budget is not None:
+            check_covered(self.run_budget, estimate, map_index)
+        return estimate
 
     def execute(self, context: Context) -> str:
-        from airflow_topview.busy_wait import clear_busy
+        from airflow_topview.busy_wait import clear_busy, defer_while_busy
         from airflow_topview.exceptions import TopviewAPIError
+        from airflow_topview.outcome import poll_until_done
         from airflow_topview.paid_submit import PaidSubmit
         from airflow_topview.retries import is_busy
         from airflow_topview.submit_journal import task_state_store
@@ -234,7 +244,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         push_link(context.get("ti"), TOPVIEW_APP_URL)
         given = self.build_request()
         self.check_settings()
-        estimate = self.check_model_and_budget(given)
+        estimate = self.check_model_and_budget(given, getattr(context["ti"], "map_index", -1))
         request = self.with_submit_name(given)
         hook = self.hook
         try:
@@ -253,7 +263,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
                 topview_task_id, finished = submitter.resume_or_submit(request, identity=given)
             except TopviewAPIError as exc:
                 if defer_when_busy and is_busy(exc):
-                    self._defer_while_busy(store, hook, exc)
+                    defer_while_busy(self, store, hook.retry_policy, exc)
                 raise
             if defer_when_busy:
                 clear_busy(store)
@@ -268,7 +278,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
             if finished is None and self.deferrable:
                 self._defer_until_done(topview_task_id)
             if finished is None:
-                finished = self._poll_until_done(hook, topview_task_id)
+                finished = poll_until_done(hook, topview_task_id, self.log, self.poll_interval, self.timeout)
         finally:
             hook.close()
         return self.execute_complete(context, finished)
@@ -308,40 +318,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
 
     def lineage_datasets(self) -> tuple[list[lineage.Dataset], list[lineage.Dataset]] | None:
         """Uploaded images -> TopView task; the connection is read only when OpenLineage asks."""
-        if self._submitted is None:
-            return None
-        request, topview_task_id = self._submitted
-        hook = self.hook
-        try:
-            hook.get_conn()
-            api = lineage.api_namespace(hook.base_url)
-        finally:
-            hook.close()
-        frames = [request.first_frame_file_id, request.end_frame_file_id]
-        images = [*frames, *(request.reference_image_file_ids or [])]
-        inputs = [lineage.uploaded_file(api, file_id) for file_id in images if file_id]
-        return inputs, [lineage.generation_task(api, topview_task_id)]
-
-    def _defer_while_busy(self, store: Any, hook: TopviewHook, error: BaseException) -> None:
-        """TopView's concurrency limit is reached (4007): release the worker on a timer, then submit again.
-
-        Past ``busy_timeout`` overall (across resumes) the 4007 error is raised, as on the worker.
-        """
-        from datetime import timedelta
-
-        from airflow.providers.common.compat.standard.triggers import TimeDeltaTrigger
-
-        from airflow_topview.busy_wait import next_busy_wait
-
-        delay = next_busy_wait(store, hook.retry_policy, error)
-        if delay is None:
-            return
-        self.log.info(
-            "TopView runs as many tasks as the account allows (4007): releasing the worker for %.1f s, "
-            "then submitting again (nothing was created, so this never pays twice)",
-            delay,
-        )
-        self.defer(trigger=TimeDeltaTrigger(timedelta(seconds=delay)), method_name="resume_after_busy")
+        return None if self._submitted is None else lineage.submit_datasets(self.hook, *self._submitted)
 
     def resume_after_busy(self, context: Context, event: Any = None) -> str:
         """Back from a busy wait: run the whole try again (checks, journal, submit)."""
@@ -358,18 +335,3 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
             poll_interval=self.poll_interval,
             hook_params=self.hook_params,
         )
-
-    def _poll_until_done(self, hook: TopviewHook, topview_task_id: str) -> WaitEvent:
-        """Wait on the worker (not deferrable): poll until the task finishes or ``timeout`` passes."""
-        from airflow_topview.outcome import StatusWatch, poll_once
-
-        watch = StatusWatch(topview_task_id, self.log)
-        deadline = time.monotonic() + self.timeout
-        while True:
-            event = poll_once(hook, watch)
-            if event is not None:
-                return event
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return watch.timeout_event()
-            time.sleep(min(self.poll_interval, remaining))

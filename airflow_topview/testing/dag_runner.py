@@ -6,6 +6,7 @@ are what the run printed. Used by this project's suite and by the ``topview_airf
 
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -55,9 +56,19 @@ class DagRunner:
         return _dagbag(str(self.dags_folder)).dags[dag_id]
 
     def run(self, dag_id: str, conf: dict[str, Any] | None = None) -> DagRunResult:
-        """Run like a trigger from the UI or the REST API: no logical date (so no ``ds`` in templates)."""
+        """Run like a trigger from the UI or the REST API: no logical date (so no ``ds`` in templates).
+
+        The DAG object is reused between runs, and running a task merges the run's conf into its
+        ``params`` in place: they are restored afterwards, so one run's conf never leaks into the next.
+        """
+        dag = self.dag(dag_id)
+        saved = {task.task_id: copy.deepcopy(task.params) for task in dag.tasks}
         self.capfd.readouterr()
-        dag_run = self.dag(dag_id).test(run_conf=conf or {}, logical_date=None)
+        try:
+            dag_run = dag.test(run_conf=conf or {}, logical_date=None)
+        finally:
+            for task in dag.tasks:
+                task.params = saved[task.task_id]
         captured = self.capfd.readouterr()
         return self._collect(dag_id, dag_run.run_id, str(dag_run.state), captured.out + captured.err)
 

@@ -1,0 +1,113 @@
+"""A budget for a whole DAG run: approve a fan-out before anything is paid, and tally it afterwards.
+
+``max_credits`` guards one submit; a campaign maps hundreds. :func:`approve` prices the whole fan-out
+from its inputs (how many videos, with which model and settings) with the same catalog estimate a
+submit uses, and fails closed: an unknown rate is an error, never "free". The approval (a JSON dict,
+XCom of :class:`~airflow_topview.operators.budget.RunBudgetOperator`) is then handed to every submit
+(``run_budget=budget.output``), which refuses to pay when it is not covered by it
+(:func:`check_covered`): more videos than approved, or a dearer request than the one priced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sized
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowFailException
+
+if TYPE_CHECKING:
+    from airflow_topview.catalog import CreditEstimate
+
+#: Placeholder frame for pricing: the estimate depends on model, duration, resolution, sound and count.
+_PRICING_FRAME = "run-budget-estimate"
+
+
+def video_count(videos: Any) -> int:
+    """How many submits the fan-out makes: a whole number, or the length of what is mapped over."""
+    if isinstance(videos, bool):
+        raise AirflowFailException(f"videos: give a count or the list mapped over, got {videos!r}")
+    if isinstance(videos, int):
+        count = videos
+    elif isinstance(videos, str) and videos.strip().isdigit():
+        count = int(videos.strip())
+    elif isinstance(videos, Sized) and not isinstance(videos, (str, bytes, dict)):
+        count = len(videos)
+    else:
+        raise AirflowFailException(
+            f"videos: give a count or the list mapped over (e.g. the same XComArg as the submit's expand), "
+            f"got {type(videos).__name__} {str(videos)[:100]!r}"
+        )
+    if count < 0:
+        raise AirflowFailException(f"videos: must be zero or more, got {count}")
+    return count
+
+
+def price_one(settings: dict[str, Any], *, models_file: str | None) -> CreditEstimate:
+    """The catalog estimate of one submit with these settings; fails when its rate is unknown."""
+    from airflow_topview.catalog import UnknownCostError, check_request, estimate_cost, get_catalog
+    from airflow_topview.exceptions import RequestValidationError
+    from airflow_topview.models import build_request
+
+    try:
+        request = build_request({**settings, "first_frame_file_id": _PRICING_FRAME})
+    except RequestValidationError as exc:
+        raise AirflowFailException(str(exc)) from None
+    spec = get_catalog(models_file).find(request.model)
+    if spec is not None and (problems := check_request(request, spec)):
+        raise AirflowFailException("Invalid Image-to-Video settings: " + "; ".join(problems))
+    try:
+        return estimate_cost(request, spec)
+    except UnknownCostError as exc:
+        raise AirflowFailException(
+            f"The run budget cannot be enforced: {exc}. A budget fails closed: add the model's rates to a "
+            "models file ([topview] models_file) or drop the budget"
+        ) from None
+
+
+def approve(
+    count: int, one: CreditEstimate, *, max_credits: float, remaining: float | None
+) -> dict[str, Any]:
+    """The approval of ``count`` submits priced ``one`` each, or a failure naming the figures."""
+    total = round(count * one.credits, 6)
+    if total > max_credits:
+        raise AirflowFailException(
+            f"max_credits: the run would cost an estimated {total:g} credits ({count} x {one.credits:g}: "
+            f"{one}), above the run budget of {max_credits:g}"
+        )
+    if remaining is not None and total > remaining:
+        raise AirflowFailException(
+            f"The account has {remaining:g} credits left, less than the run's estimated {total:g} credits "
+            f"({count} x {one.credits:g})"
+        )
+    return {
+        "videos": count,
+        "credits_per_video": one.credits,
+        "estimated_credits": total,
+        "max_credits": max_credits,
+        "remaining_credits": remaining,
+    }
+
+
+def check_covered(approval: Any, estimate: CreditEstimate | None, map_index: int) -> None:
+    """A submit's own check against the run's approval, before it pays: fail closed on anything odd."""
+    if not isinstance(approval, dict) or not isinstance(approval.get("videos"), int):
+        raise AirflowFailException(
+            f"run_budget: expected the approval pushed by RunBudgetOperator, got {str(approval)[:200]!r}"
+        )
+    position = max(map_index, 0)
+    if position >= approval["videos"]:
+        raise AirflowFailException(
+            f"run_budget: the run budget approved {approval['videos']} video(s); this is number "
+            f"{position + 1} (map index {map_index}): not submitting"
+        )
+    per_video = float(approval["credits_per_video"])
+    if estimate is None:
+        raise AirflowFailException(
+            "run_budget: this submit's cost cannot be estimated (its model has no known rate), so the run "
+            "budget cannot be enforced"
+        )
+    if estimate.credits > per_video + 1e-9:
+        raise AirflowFailException(
+            f"run_budget: this submit is estimated at {estimate.credits:g} credits ({estimate}), more than "
+            f"the {per_video:g} per video the run budget approved"
+        )

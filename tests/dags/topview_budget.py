@@ -1,0 +1,35 @@
+"""Test DAG: submits held to a run budget's approval (count by map index, price per video)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import DAG, task
+
+from airflow_topview.operators.budget import RunBudgetOperator, RunCostReportOperator
+from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
+
+with DAG("topview_test_run_budget", schedule=None, render_template_as_native_obj=True):
+
+    @task
+    def images(**context: Any) -> list[str]:
+        return list(context["dag_run"].conf["images"])
+
+    budget = RunBudgetOperator(
+        task_id="budget",
+        max_credits=100,
+        videos="{{ dag_run.conf['approve'] }}",
+        model="seedance-1.5-pro",
+        duration=5,
+        resolution=720,
+    )
+    generations = SubmitImageToVideoOperator.partial(
+        task_id="generate",
+        model="seedance-1.5-pro",
+        duration="{{ dag_run.conf['duration'] }}",
+        resolution=720,
+        run_budget=budget.output,
+        hook_params={"retry_limit": 2, "retry_delay": 0.01, "timeout": 5},
+    ).expand(first_frame_file_id=images())
+    report = RunCostReportOperator(task_id="cost_report", budget_task_id="budget", trigger_rule="all_done")
+    generations >> report

@@ -1,0 +1,128 @@
+"""A budget for the whole run: the example DAG end to end, and every way the budget must say no first."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from airflow_topview.testing import TopviewSimulator
+from airflow_topview.testing.dag_runner import DagRunner
+
+pytestmark = pytest.mark.dag
+
+EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "dags"
+EXAMPLE = "example_topview_budget"
+PER_VIDEO = 0.6  # seedance-1.5-pro at 720p, 5 s: 0.12 credits/s (../shared/topview-models.json)
+PAID = {"credential", "upload", "check", "submit"}  # endpoints that move files or spend credits
+
+
+@pytest.fixture
+def examples(airflow_home: Path, capfd: pytest.CaptureFixture[str]) -> DagRunner:
+    return DagRunner(EXAMPLE_DAGS, capfd)
+
+
+def connect(sim: TopviewSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = {"conn_type": "topview", "login": sim.uid, "password": sim.api_key, "host": sim.base_url}
+    monkeypatch.setenv("AIRFLOW_CONN_TOPVIEW_DEFAULT", json.dumps(conn))
+
+
+def test_example_prices_the_fan_out_first_and_reports_the_charge(
+    examples: DagRunner, topview_connection: TopviewSimulator
+) -> None:
+    sim = topview_connection
+    result = examples.run(EXAMPLE)
+    assert result.state == "success", result.log[-4000:]
+    endpoints = [entry.endpoint for entry in sim.journal]
+    assert endpoints[0] == "credit"  # the balance is read before anything is uploaded or paid
+    assert endpoints.count("submit") == 3
+    assert result.xcom("budget") == {
+        "videos": 3,
+        "credits_per_video": PER_VIDEO,
+        "estimated_credits": pytest.approx(3 * PER_VIDEO),
+        "max_credits": 10.0,
+        "remaining_credits": 10000.0,
+    }
+    report = result.xcom("cost_report")
+    assert report["tasks"] == {task_id: task.cost for task_id, task in sim.tasks.items()}
+    assert report["charged_credits"] == pytest.approx(sum(task.cost or 0 for task in sim.tasks.values()))
+    assert report["charged_credits"] > 0
+    assert report["estimated_credits"] == pytest.approx(3 * PER_VIDEO)
+    assert report["max_credits"] == 10.0
+    assert report["unfinished"] == []
+    assert f"TopView charged {report['charged_credits']:g} credits for 3 task(s)" in result.log
+
+
+@pytest.mark.parametrize(
+    ("conf", "message"),
+    [
+        ({"max_credits": 1}, "above the run budget of 1"),
+        ({"model": "mystery-model-9"}, "The run budget cannot be enforced"),
+        ({"duration": 500}, "Invalid Image-to-Video settings"),
+    ],
+    ids=["over-budget", "unknown-rate", "impossible-settings"],
+)
+def test_example_stops_before_any_upload_or_submit(
+    examples: DagRunner, topview_connection: TopviewSimulator, conf: dict[str, object], message: str
+) -> None:
+    sim = topview_connection
+    result = examples.run(EXAMPLE, conf=conf)
+    assert result.state == "failed"
+    assert result.task_state("budget") == "failed"
+    assert message in result.log
+    assert not PAID & {entry.endpoint for entry in sim.journal}
+    assert sim.tasks == {}
+
+
+def test_example_stops_when_the_account_cannot_cover_the_run(
+    examples: DagRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with TopviewSimulator(credits=1.0) as sim:
+        connect(sim, monkeypatch)
+        result = examples.run(EXAMPLE)
+    assert result.state == "failed"
+    assert "The account has 1 credits left, less than the run's estimated 1.8 credits (3 x 0.6)" in result.log
+    assert not PAID & {entry.endpoint for entry in sim.journal}
+
+
+@pytest.mark.parametrize(
+    ("conf", "refused", "message"),
+    [
+        ({"approve": 1, "duration": 5}, 1, "the run budget approved 1 video(s); this is number 2"),
+        ({"approve": 2, "duration": 10}, None, "more than the 0.6 per video the run budget approved"),
+    ],
+    ids=["more-videos-than-approved", "dearer-than-approved"],
+)
+def test_a_submit_beyond_the_approval_never_pays(
+    dag_runner: DagRunner,
+    topview_connection: TopviewSimulator,
+    conf: dict[str, object],
+    refused: int | None,
+    message: str,
+) -> None:
+    sim = topview_connection
+    images = [sim.add_file("png"), sim.add_file("png")]
+    result = dag_runner.run("topview_test_run_budget", conf={**conf, "images": images})
+    assert result.state == "failed"
+    assert message in result.log
+    submitted = [entry.json["firstFrameFileId"] for entry in sim.requests_to("submit")]
+    if refused is None:  # every submit is dearer than approved
+        assert submitted == []
+    else:
+        assert result.task_state("generate", refused) == "failed"
+        assert submitted == [images[0]]
+    # The report still runs (all_done) and sums what was charged: never more than was approved.
+    report = result.xcom("cost_report")
+    assert set(report["tasks"]) == set(sim.tasks)
+    assert report["charged_credits"] <= report["estimated_credits"]
+
+
+def test_one_runs_conf_never_leaks_into_the_next_run_of_the_same_dag(
+    examples: DagRunner, topview_connection: TopviewSimulator
+) -> None:
+    """The test runner reuses DAG objects; a refused run's conf must not refuse the next run too."""
+    assert examples.run(EXAMPLE, conf={"max_credits": 1, "model": "mystery-model-9"}).state == "failed"
+    result = examples.run(EXAMPLE)
+    assert result.state == "success", result.log[-3000:]
+    assert result.xcom("budget")["max_credits"] == 10.0
