@@ -49,6 +49,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_topview.operators.image_to_video",
                     "airflow_topview.operators.files",
+                    "airflow_topview.operators.budget",
                 ],
             }
         ],
