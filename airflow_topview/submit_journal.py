@@ -58,6 +58,9 @@ class SubmitJournal:
 
     def __init__(self, store: Any | None) -> None:
         self._store = store
+        # Whether an earlier release's bare task id may still be stored (None: not read yet, so maybe).
+        # Each store call is a round trip to Airflow's API server: the key is deleted only when present.
+        self._legacy_stored: bool | None = None
 
     @property
     def available(self) -> bool:
@@ -67,6 +70,7 @@ class SubmitJournal:
         if self._store is None:
             return None
         raw = self._store.get(JOURNAL_KEY)
+        self._legacy_stored = False  # written by this release: the journal superseded the bare id
         if isinstance(raw, dict):
             task_id = raw.get("topview_task_id")
             return SubmitRecord(
@@ -76,6 +80,7 @@ class SubmitJournal:
                 notice_uuid=raw.get("notice_uuid"),
             )
         legacy = self._store.get(LEGACY_KEY)
+        self._legacy_stored = legacy is not None
         return SubmitRecord(None, "an unknown time", str(legacy)) if legacy else None
 
     def intent(self, body_fingerprint: str) -> SubmitRecord:
@@ -96,9 +101,14 @@ class SubmitJournal:
         """Drop the record: the submit provably created nothing (refused, busy, never sent)."""
         if self._store is not None:
             self._store.delete(JOURNAL_KEY)
-            self._store.delete(LEGACY_KEY)
+            self._drop_legacy()
 
     def _write(self, record: SubmitRecord) -> None:
         if self._store is not None:
             self._store.set(JOURNAL_KEY, asdict(record))
-            self._store.delete(LEGACY_KEY)  # the journal supersedes an earlier release's bare task id
+            self._drop_legacy()  # the journal supersedes an earlier release's bare task id
+
+    def _drop_legacy(self) -> None:
+        if self._store is not None and self._legacy_stored is not False:
+            self._store.delete(LEGACY_KEY)
+            self._legacy_stored = False
