@@ -63,10 +63,11 @@ def announce(operator: Any, context: Context, task: ImageToVideoTask, paths: lis
 
 def upstream_submit_ids(operator: Any) -> list[str]:
     """Task ids of the ``SubmitImageToVideoOperator`` tasks upstream of ``operator`` (any distance)."""
-    return sorted(task.task_id for task in operator.get_flat_relatives(upstream=True) if _is_submit(task))
+    return sorted(task.task_id for task in operator.get_flat_relatives(upstream=True) if is_submit(task))
 
 
-def _is_submit(task: Any) -> bool:
+def is_submit(task: Any) -> bool:
+    """Whether a task (mapped or not) is a ``SubmitImageToVideoOperator``."""
     from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
 
     cls = getattr(task, "operator_class", None) or type(task)

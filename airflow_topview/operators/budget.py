@@ -88,6 +88,7 @@ class RunBudgetOperator(BaseOperator):
         budget = budget_from(self.max_credits)
         if budget is None:
             raise AirflowFailException("max_credits: a run budget needs a number of credits")
+        self._check_one_submit_task()
         count = video_count(self.videos)
         one = price_one({name: getattr(self, name) for name in PRICED_SETTINGS}, models_file=self.models_file)
         remaining = self._remaining_credits() if self.check_balance else None
@@ -101,6 +102,23 @@ class RunBudgetOperator(BaseOperator):
             "" if remaining is None else f" and the {remaining:g} credits left on the account",
         )
         return approval
+
+    def _check_one_submit_task(self) -> None:
+        """The approval counts the videos of ONE mapped submit task: two sharing it could spend twice."""
+        from airflow_topview.provenance import is_submit
+
+        users = sorted(
+            task.task_id
+            for task in self.get_flat_relatives(upstream=False)
+            if is_submit(task) and _budget_task_of(task) == self.task_id
+        )
+        if len(users) > 1:
+            raise AirflowFailException(
+                f"run_budget: submit tasks {', '.join(users)} share this budget, whose approval counts the "
+                "videos of one submit task; give each its own RunBudgetOperator (or one task mapped over all)"
+            )
+        if not users:
+            self.log.warning("No submit downstream has run_budget=%s.output", self.task_id)
 
     def _remaining_credits(self) -> float:
         from airflow_topview.hooks.topview import TopviewHook
@@ -211,6 +229,13 @@ class RunCostReportOperator(BaseOperator):
             if hook is not None:
                 hook.close()
         return charged
+
+
+def _budget_task_of(task: Any) -> str | None:
+    """The task id behind a submit's ``run_budget`` XComArg (mapped or not), before it is resolved."""
+    value = getattr(task, "partial_kwargs", {}).get("run_budget", getattr(task, "run_budget", None))
+    operator = getattr(value, "operator", None)
+    return getattr(operator, "task_id", None)
 
 
 def _pulled(ti: Any, task_ids: list[str], key: str) -> list[Any]:

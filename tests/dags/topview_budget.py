@@ -33,3 +33,10 @@ with DAG("topview_test_run_budget", schedule=None, render_template_as_native_obj
     ).expand(first_frame_file_id=images())
     report = RunCostReportOperator(task_id="cost_report", budget_task_id="budget", trigger_rule="all_done")
     generations >> report
+
+with DAG("topview_test_run_budget_shared", schedule=None):
+    shared = RunBudgetOperator(task_id="budget", max_credits=100, videos=1, duration=5, resolution=720)
+    for name in ("first", "second"):  # two submit tasks, one approval for one video: refused up front
+        SubmitImageToVideoOperator(
+            task_id=name, first_frame_file_id="f", duration=5, resolution=720, run_budget=shared.output
+        )

@@ -126,3 +126,13 @@ def test_one_runs_conf_never_leaks_into_the_next_run_of_the_same_dag(
     result = examples.run(EXAMPLE)
     assert result.state == "success", result.log[-3000:]
     assert result.xcom("budget")["max_credits"] == 10.0
+
+
+def test_one_approval_shared_by_two_submit_tasks_is_refused_before_anything_is_paid(
+    dag_runner: DagRunner, topview_connection: TopviewSimulator
+) -> None:
+    sim = topview_connection
+    result = dag_runner.run("topview_test_run_budget_shared")
+    assert result.task_state("budget") == "failed"
+    assert "submit tasks first, second share this budget" in result.log
+    assert sim.requests_to("submit") == []
