@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
     from airflow.providers.openlineage.extractors import OperatorLineage
 
-    from airflow_topview.hooks.topview import TopviewHook
     from airflow_topview.models import ImageToVideoRequest
 
 #: (namespace, name) of one OpenLineage dataset.
@@ -53,14 +52,10 @@ def generation_task(api: str, topview_task_id: str) -> Dataset:
 
 
 def submit_datasets(
-    hook: TopviewHook, request: ImageToVideoRequest, topview_task_id: str
+    base_url: str, request: ImageToVideoRequest, topview_task_id: str
 ) -> tuple[list[Dataset], list[Dataset]]:
-    """A submit's lineage: the uploaded images it used -> the TopView task (reads the connection)."""
-    try:
-        hook.get_conn()
-        api = api_namespace(hook.base_url)
-    finally:
-        hook.close()
+    """A submit's lineage: the uploaded images it used -> the TopView task it created."""
+    api = api_namespace(base_url)
     frames = [request.first_frame_file_id, request.end_frame_file_id]
     images = [*frames, *(request.reference_image_file_ids or [])]
     inputs = [uploaded_file(api, file_id) for file_id in images if file_id]
@@ -83,14 +78,9 @@ class ReportsLineage:
     def record_lineage(self, inputs: Iterable[Dataset], outputs: Iterable[Dataset]) -> None:
         self._lineage = (list(inputs), list(outputs))
 
-    def lineage_datasets(self) -> tuple[list[Dataset], list[Dataset]] | None:
-        """(inputs, outputs) of the try; an operator may work them out only when asked."""
-        return self._lineage
-
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any] | None:
         """Called by ``apache-airflow-providers-openlineage`` after a successful try."""
-        datasets = self.lineage_datasets()
-        return None if datasets is None else operator_lineage(*datasets)
+        return None if self._lineage is None else operator_lineage(*self._lineage)
 
 
 def operator_lineage(inputs: Iterable[Dataset], outputs: Iterable[Dataset]) -> OperatorLineage[Any, Any]:

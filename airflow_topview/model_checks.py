@@ -7,6 +7,7 @@ closed: no estimate, or a template that rendered to nothing, is an error.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException
@@ -88,6 +89,6 @@ def budget_from(value: Any) -> float | None:
         budget = float(value)
     except (TypeError, ValueError):
         raise AirflowFailException(f"max_credits: must be a number, got {value!r}") from None
-    if not budget >= 0:
-        raise AirflowFailException(f"max_credits: must be zero or more, got {value!r}")
+    if not 0 <= budget < math.inf:
+        raise AirflowFailException(f"max_credits: must be a finite number, zero or more, got {value!r}")
     return budget

@@ -132,12 +132,14 @@ def timeout_message(topview_task_id: str, last_status: str | None = None) -> str
     )
 
 
-def result_from_event(event: Any, *, fail_on_partial: bool, log: Logger) -> dict[str, Any]:
+def result_from_event(
+    event: Any, *, fail_on_partial: bool, log: Logger, model: str | None = None
+) -> dict[str, Any]:
     """The finished task for XCom, or raise: fail and API errors without retry, timeout with retry."""
     checked = read_event(event)
     status, topview_task_id = checked["status"], checked["topview_task_id"]
     if status == WaitStatus.SUCCESS:
-        return _accept_success(checked["result"], fail_on_partial=fail_on_partial, log=log)
+        return _accept_success(checked["result"], fail_on_partial=fail_on_partial, log=log, model=model)
     if status == WaitStatus.FAIL:
         raise AirflowFailException(f"TopView task {topview_task_id} failed: {checked.get('message')}")
     if status == WaitStatus.TIMEOUT:
@@ -145,7 +147,9 @@ def result_from_event(event: Any, *, fail_on_partial: bool, log: Logger) -> dict
     raise AirflowFailException(f"Waiting for TopView task {topview_task_id} failed: {checked.get('message')}")
 
 
-def _accept_success(result: dict[str, Any], *, fail_on_partial: bool, log: Logger) -> dict[str, Any]:
+def _accept_success(
+    result: dict[str, Any], *, fail_on_partial: bool, log: Logger, model: str | None
+) -> dict[str, Any]:
     from airflow_topview.models import ImageToVideoTask
 
     task = ImageToVideoTask.model_validate(result)
@@ -161,7 +165,7 @@ def _accept_success(result: dict[str, Any], *, fail_on_partial: bool, log: Logge
         task.cost_credit,
     )
     if task.cost_credit:
-        metrics.count(metrics.CREDITS_CHARGED, task.cost_credit)
+        metrics.count(metrics.CREDITS_CHARGED, task.cost_credit, model=model)
     if not failed:
         return result
     summary = (

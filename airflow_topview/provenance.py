@@ -15,14 +15,28 @@ if TYPE_CHECKING:
 
     from airflow_topview.models import ImageToVideoRequest, ImageToVideoTask
 
-#: XCom key of the request a submit sent (camelCase body fields, ``noticeUrl`` left out).
+#: XCom key of the request a submit sent (the documented body fields that say what was made).
 REQUEST_XCOM_KEY = "request"
+#: Body fields copied to that XCom: never ``noticeUrl`` or ``extra_body`` fields, which may carry tokens.
+SHOWN_FIELDS = (
+    "model",
+    "prompt",
+    "firstFrameFileId",
+    "endFrameFileId",
+    "referenceImageFileIds",
+    "aspectRatio",
+    "resolution",
+    "duration",
+    "sound",
+    "generatingCount",
+    "boardId",
+)
 
 
 def sent_request(request: ImageToVideoRequest, topview_task_id: str) -> dict[str, Any]:
-    """The XCom value for a submitted request; the callback URL stays out (it may carry a token)."""
-    body = {key: value for key, value in request.to_body().items() if key != "noticeUrl"}
-    return {"topview_task_id": topview_task_id, **body}
+    """The XCom value for a submitted request: what it asked for, nothing that could be a secret."""
+    body = request.model_dump(by_alias=True, exclude_none=True, exclude={"extra_body"})
+    return {"topview_task_id": topview_task_id, **{key: body[key] for key in SHOWN_FIELDS if key in body}}
 
 
 def upstream_request(operator: Any, context: Context, topview_task_id: str) -> dict[str, Any] | None:
@@ -30,10 +44,17 @@ def upstream_request(operator: Any, context: Context, topview_task_id: str) -> d
     submits = upstream_submit_ids(operator)
     if not submits:
         return None
-    pulled = context["ti"].xcom_pull(task_ids=submits, key=REQUEST_XCOM_KEY)
-    for entry in pulled if isinstance(pulled, list) else [pulled]:
-        if isinstance(entry, dict) and entry.get("topview_task_id") == topview_task_id:
-            return entry
+    ti: Any = context["ti"]
+    # A download mapped like its submit finds it at its own map index, else every index is read.
+    own_index = ti.map_index if isinstance(ti.map_index, int) and ti.map_index >= 0 else None
+    for narrow in ([True] if own_index is not None else []) + [False]:
+        if narrow:
+            pulled = ti.xcom_pull(task_ids=submits, key=REQUEST_XCOM_KEY, map_indexes=[own_index])
+        else:
+            pulled = ti.xcom_pull(task_ids=submits, key=REQUEST_XCOM_KEY)
+        for entry in pulled if isinstance(pulled, list) else [pulled]:
+            if isinstance(entry, dict) and entry.get("topview_task_id") == topview_task_id:
+                return entry
     return None
 
 

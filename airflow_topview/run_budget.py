@@ -10,6 +10,7 @@ XCom of :class:`~airflow_topview.operators.budget.RunBudgetOperator`) is then ha
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sized
 from typing import TYPE_CHECKING, Any
 
@@ -90,9 +91,10 @@ def approve(
 
 def check_covered(approval: Any, estimate: CreditEstimate | None, map_index: int) -> None:
     """A submit's own check against the run's approval, before it pays: fail closed on anything odd."""
-    if not isinstance(approval, dict) or not isinstance(approval.get("videos"), int):
+    if not _is_approval(approval):
         raise AirflowFailException(
-            f"run_budget: expected the approval pushed by RunBudgetOperator, got {str(approval)[:200]!r}"
+            "run_budget: expected the approval pushed by RunBudgetOperator (is the budget task's XCom "
+            f"missing, e.g. marked success by hand?), got {str(approval)[:200]!r}"
         )
     position = max(map_index, 0)
     if position >= approval["videos"]:
@@ -100,7 +102,7 @@ def check_covered(approval: Any, estimate: CreditEstimate | None, map_index: int
             f"run_budget: the run budget approved {approval['videos']} video(s); this is number "
             f"{position + 1} (map index {map_index}): not submitting"
         )
-    per_video = float(approval["credits_per_video"])
+    per_video = approval["credits_per_video"]
     if estimate is None:
         raise AirflowFailException(
             "run_budget: this submit's cost cannot be estimated (its model has no known rate), so the run "
@@ -111,3 +113,17 @@ def check_covered(approval: Any, estimate: CreditEstimate | None, map_index: int
             f"run_budget: this submit is estimated at {estimate.credits:g} credits ({estimate}), more than "
             f"the {per_video:g} per video the run budget approved"
         )
+
+
+def _is_approval(value: Any) -> bool:
+    """Whether ``value`` is an approval as :func:`approve` makes it (finite, non-negative figures)."""
+    if not isinstance(value, dict):
+        return False
+    videos, per_video = value.get("videos"), value.get("credits_per_video")
+    return (
+        isinstance(videos, int)
+        and not isinstance(videos, bool)
+        and videos >= 0
+        and isinstance(per_video, (int, float))
+        and 0 <= per_video < math.inf
+    )

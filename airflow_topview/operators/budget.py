@@ -142,7 +142,9 @@ class RunCostReportOperator(BaseOperator):
     when it waited, else its TopView task is queried. Tasks not finished yet are listed, not guessed.
     Run it with ``trigger_rule="all_done"`` so failed submits do not hide what the others cost.
     ``return_value``: ``charged_credits``, ``tasks`` (TopView task id -> charged credits or None),
-    ``unfinished``, and from the budget task (``budget_task_id``) ``estimated_credits`` and ``max_credits``.
+    ``unfinished``, ``failed_submits`` (submit task instances that failed: one whose submit was uncertain
+    may have been charged for a task whose id is unknown), and from the budget task (``budget_task_id``)
+    ``estimated_credits`` and ``max_credits``.
 
     After reporting, the task fails when any task upstream of it failed (the budget refused, a submit
     failed), so the DAG run does not show success because its last task, the report, ran.
@@ -177,38 +179,44 @@ class RunCostReportOperator(BaseOperator):
         charged = self._charges(topview_ids, results)
         approval = ti.xcom_pull(task_ids=self.budget_task_id) if self.budget_task_id else None
         approval = approval if isinstance(approval, dict) else {}
+        failed = self._failed_upstream(ti)
         report = {
             "charged_credits": round(sum(c for c in charged.values() if c is not None), 6),
             "tasks": charged,
             "unfinished": [task_id for task_id, cost in charged.items() if cost is None],
+            # A submit that failed without a task id may still have been charged (an uncertain submit).
+            "failed_submits": [
+                name for name, state in failed.items() if state == "failed" and _task_of(name) in submits
+            ],
             "estimated_credits": approval.get("estimated_credits"),
             "max_credits": approval.get("max_credits"),
         }
         self.log.info(
-            "TopView charged %g credits for %d task(s) (estimated %s, budget %s); unfinished: %s",
+            "TopView charged %g credits for %d task(s) (estimated %s, budget %s); unfinished: %s; "
+            "failed submits (cost unknown, check the TopView web app): %s",
             report["charged_credits"],
             len(charged),
             report["estimated_credits"],
             report["max_credits"],
             report["unfinished"] or "none",
+            report["failed_submits"] or "none",
         )
-        failed = self._failed_upstream(ti) if self.fail_when_upstream_failed else []
-        if failed:
+        if failed and self.fail_when_upstream_failed:
             ti.xcom_push(key="return_value", value=report)
             raise AirflowFailException(
                 f"Reported the cost above; failing because upstream task(s) failed: {', '.join(failed)}"
             )
         return report
 
-    def _failed_upstream(self, ti: Any) -> list[str]:
-        """Upstream task instances (``task_id`` or ``task_id_<map index>``) that failed, from Airflow."""
+    def _failed_upstream(self, ti: Any) -> dict[str, str]:
+        """Upstream task instances (``task_id`` or ``task_id_<map index>``) that failed -> their state."""
         upstream = sorted(self.get_flat_relative_ids(upstream=True))
         states = ti.get_task_states(dag_id=ti.dag_id, task_ids=upstream, run_ids=[ti.run_id])
-        return sorted(
-            name
-            for name, state in states.get(ti.run_id, {}).items()
+        return {
+            name: state
+            for name, state in sorted(states.get(ti.run_id, {}).items())
             if state in ("failed", "upstream_failed")
-        )
+        }
 
     def _charges(self, topview_ids: list[Any], results: dict[Any, dict[str, Any]]) -> dict[str, float | None]:
         from airflow_topview.hooks.topview import TopviewHook
@@ -221,14 +229,30 @@ class RunCostReportOperator(BaseOperator):
                     cost = results[task_id].get("costCredit")
                 else:
                     hook = hook or TopviewHook(self.topview_conn_id)
-                    task = hook.get_image_to_video_task(task_id)
-                    finished = {"success": task.cost_credit, "fail": task.cost_credit or 0.0}  # fails: free
-                    cost = finished.get(task.state)
+                    cost = self._queried_charge(hook, task_id)
                 charged[task_id] = float(cost) if isinstance(cost, (int, float)) else None
         finally:
             if hook is not None:
                 hook.close()
         return charged
+
+    def _queried_charge(self, hook: Any, task_id: str) -> float | None:
+        """A task's charge from TopView; None while it runs or when the query fails (logged)."""
+        from airflow_topview.exceptions import TopviewError
+
+        try:
+            task = hook.get_image_to_video_task(task_id)
+        except TopviewError as exc:
+            self.log.warning("Could not read the charge of TopView task %s: %s", task_id, exc)
+            return None
+        finished = {"success": task.cost_credit, "fail": task.cost_credit or 0.0}  # failed tasks are free
+        return finished.get(task.state)
+
+
+def _task_of(name: str) -> str:
+    """The task id in Airflow's ``task_id`` or ``task_id_<map index>`` task state names."""
+    head, _, index = name.rpartition("_")
+    return head if head and index.isdigit() else name
 
 
 def _budget_task_of(task: Any) -> str | None:

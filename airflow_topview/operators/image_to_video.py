@@ -110,7 +110,6 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         "extra_body": "json",
     }
     operator_extra_links = (TopviewVideoLink(),)
-    _submitted: tuple[ImageToVideoRequest, str] | None = None  # for lineage: the request and its task
     ui_color = "#e8dcff"
     # Rendered fields are stored again when the try ends: ``model`` as sent, mapped ids as a list.
     overwrite_rtif_after_execution = True
@@ -166,6 +165,8 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         self.timeout = timeout
         self.max_credits = max_credits
         self.run_budget = run_budget
+        # An approval that resolves to nothing (the budget task's XCom missing) must not mean "no budget".
+        self._run_budget_given = run_budget is not None
         self.validate_model = validate_model
         self.models_file = models_file
         self.fail_on_partial = fail_on_partial
@@ -229,7 +230,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
             max_credits=self.max_credits,
             log=self.log,
         )
-        if self.run_budget is not None:
+        if self._run_budget_given or self.run_budget is not None:
             check_covered(self.run_budget, estimate, map_index)
         return estimate
 
@@ -288,15 +289,18 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         from airflow_topview.events import read_event
         from airflow_topview.outcome import result_from_event
 
-        self.with_submit_name(self.build_request(), announce=False)  # a resumed try renders anew
+        request = self.with_submit_name(self.build_request(), announce=False)  # a resumed try renders anew
         checked = read_event(event)
-        result = result_from_event(checked, fail_on_partial=self.fail_on_partial, log=self.log)
+        result = result_from_event(
+            checked, fail_on_partial=self.fail_on_partial, log=self.log, model=request.model
+        )
         ti = context["ti"]
         estimated = ti.xcom_pull(task_ids=ti.task_id, key="estimated_credits", map_indexes=ti.map_index)
         self.log.info("TopView charged %s credits (estimated %s)", result.get("costCredit"), estimated)
         ti.xcom_push(key="result", value=result)
         push_link(ti, video_link(result) or task_link(checked["topview_task_id"]))
-        self._submitted = (self.build_request(), checked["topview_task_id"])
+        if self._lineage is None:  # resumed after deferring: this process has not recorded it yet
+            self._record_lineage_after_wait(request, checked["topview_task_id"])
         return checked["topview_task_id"]
 
     def _record_submit(
@@ -312,13 +316,20 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         from airflow_topview.provenance import REQUEST_XCOM_KEY, sent_request
 
         context["ti"].xcom_push(key=REQUEST_XCOM_KEY, value=sent_request(request, topview_task_id))
-        self._submitted = (request, topview_task_id)
+        self.record_lineage(*lineage.submit_datasets(self.hook.base_url, request, topview_task_id))
         if submitted and estimate is not None:
             metrics.count(metrics.CREDITS_ESTIMATED, estimate.credits, model=request.model)
 
-    def lineage_datasets(self) -> tuple[list[lineage.Dataset], list[lineage.Dataset]] | None:
-        """Uploaded images -> TopView task; the connection is read only when OpenLineage asks."""
-        return None if self._submitted is None else lineage.submit_datasets(self.hook, *self._submitted)
+    def _record_lineage_after_wait(self, request: ImageToVideoRequest, topview_task_id: str) -> None:
+        """Lineage needs the API's address (the connection); it never fails a task TopView charged for."""
+        hook = self.hook
+        try:
+            hook.get_conn()
+            self.record_lineage(*lineage.submit_datasets(hook.base_url, request, topview_task_id))
+        except Exception as exc:
+            self.log.warning("Lineage of TopView task %s not recorded: %s", topview_task_id, exc)
+        finally:
+            hook.close()
 
     def resume_after_busy(self, context: Context, event: Any = None) -> str:
         """Back from a busy wait: run the whole try again (checks, journal, submit)."""

@@ -40,3 +40,10 @@ with DAG("topview_test_run_budget_shared", schedule=None):
         SubmitImageToVideoOperator(
             task_id=name, first_frame_file_id="f", duration=5, resolution=720, run_budget=shared.output
         )
+
+with DAG("topview_test_run_budget_missing", schedule=None):
+    # The approval never reaches XCom (as when a failed budget task is marked success by hand).
+    silent = RunBudgetOperator(task_id="budget", max_credits=100, videos=2, do_xcom_push=False)
+    SubmitImageToVideoOperator.partial(task_id="generate", run_budget=silent.output).expand(
+        first_frame_file_id=["f1", "f2"]
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_topview.testing import TopviewSimulator
+from airflow_topview.testing import Fault, TopviewSimulator
 from airflow_topview.testing.dag_runner import DagRunner
 
 pytestmark = pytest.mark.dag
@@ -107,15 +107,31 @@ def test_a_submit_beyond_the_approval_never_pays(
     assert result.state == "failed"
     assert message in result.log
     submitted = [entry.json["firstFrameFileId"] for entry in sim.requests_to("submit")]
+    report = result.xcom("cost_report")  # it still runs (all_done), then fails the run
     if refused is None:  # every submit is dearer than approved
         assert submitted == []
+        assert report["failed_submits"] == ["generate_0", "generate_1"]
     else:
         assert result.task_state("generate", refused) == "failed"
         assert submitted == [images[0]]
-    # The report still runs (all_done) and sums what was charged: never more than was approved.
-    report = result.xcom("cost_report")
+        assert report["failed_submits"] == [f"generate_{refused}"]
     assert set(report["tasks"]) == set(sim.tasks)
     assert report["charged_credits"] <= report["estimated_credits"]
+
+
+def test_the_report_names_an_uncertain_submit_whose_charge_it_cannot_know(
+    dag_runner: DagRunner, topview_connection: TopviewSimulator
+) -> None:
+    sim = topview_connection
+    images = [sim.add_file("png"), sim.add_file("png")]
+    sim.inject("submit", Fault.code("5000", after_accepting=True))  # created, but the answer is an error
+    result = dag_runner.run("topview_test_run_budget", conf={"approve": 2, "duration": 5, "images": images})
+    assert result.state == "failed"
+    assert len(sim.tasks) == 2  # both were created (and may be billed)
+    report = result.xcom("cost_report")
+    assert len(report["tasks"]) == 1  # the one whose task id came back
+    assert len(report["failed_submits"]) == 1
+    assert "failed submits (cost unknown, check the TopView web app): ['generate_" in result.log
 
 
 def test_one_runs_conf_never_leaks_into_the_next_run_of_the_same_dag(
@@ -136,3 +152,41 @@ def test_one_approval_shared_by_two_submit_tasks_is_refused_before_anything_is_p
     assert result.task_state("budget") == "failed"
     assert "submit tasks first, second share this budget" in result.log
     assert sim.requests_to("submit") == []
+
+
+def test_a_missing_approval_never_means_no_budget(
+    dag_runner: DagRunner, topview_connection: TopviewSimulator
+) -> None:
+    sim = topview_connection
+    result = dag_runner.run("topview_test_run_budget_missing")
+    assert result.task_state("budget") == "success"
+    assert result.task_state("generate", 0) == "failed"
+    assert result.task_state("generate", 1) == "failed"
+    assert "run_budget: expected the approval pushed by RunBudgetOperator" in result.log
+    assert sim.requests_to("submit") == []
+
+
+@pytest.mark.parametrize(
+    "approval", [{"videos": 2, "credits_per_video": float("nan")}, "{'videos': 2}", None, {"videos": True}]
+)
+def test_a_malformed_approval_fails_closed(approval: object) -> None:
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    from airflow_topview.catalog import estimate_cost, get_catalog
+    from airflow_topview.models import build_request
+    from airflow_topview.run_budget import check_covered
+
+    request = build_request({"model": "seedance-1.5-pro", "first_frame_file_id": "f", "duration": 5})
+    estimate = estimate_cost(request, get_catalog(None).find(request.model))
+    with pytest.raises(AirflowFailException, match="run_budget: expected the approval"):
+        check_covered(approval, estimate, 0)
+
+
+@pytest.mark.parametrize("budget", ["inf", float("inf"), float("nan"), -1])
+def test_budgets_must_be_finite_and_not_negative(budget: object) -> None:
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    from airflow_topview.model_checks import budget_from
+
+    with pytest.raises(AirflowFailException, match="max_credits: must be a finite number"):
+        budget_from(budget)
