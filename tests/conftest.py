@@ -6,14 +6,17 @@ and the dags folder when it is first imported.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from airflow_topview.testing.dag_runner import DagRunner
 
@@ -38,6 +41,42 @@ os.environ.update(
         "AIRFLOW__TOPVIEW__MIN_POLL_INTERVAL": "0.01",
     }
 )
+
+# What the installed Airflow offers: the one place the suite looks at its version (`make matrix` runs the
+# suite on each supported minor release; docs/airflow-versions.md says what each one gets).
+AIRFLOW_VERSION = Version(version("apache-airflow"))
+AIRFLOW_HAS_TASK_STATE_STORE = AIRFLOW_VERSION.release >= (3, 3)
+AIRFLOW_READS_PROVIDER_FORMS = AIRFLOW_VERSION.release >= (3, 2)  # conn-fields / ui-field-behaviour
+needs_task_state_store = pytest.mark.skipif(
+    not AIRFLOW_HAS_TASK_STATE_STORE,
+    reason=f"Airflow {AIRFLOW_VERSION} has no task_state_store (3.3+): what the operator does instead is "
+    "tested in tests/operators/test_without_task_state_store.py",
+)
+
+
+def _build_the_in_process_api_once() -> None:
+    """dag.test() on Airflow < 3.3 builds a new in-process execution API for every task it runs.
+
+    That is a Cadwyn app whose versioned routers take seconds of CPU to build, plus an event-loop thread
+    that is never stopped: a DAG of 200 tasks (tests/hardening/test_load.py) took 15 minutes or more, and
+    its submits came too far apart to ever meet the simulator's concurrency limit. Airflow 3.3 builds it
+    once (``functools.lru_cache`` on ``in_process_api_server``); this does the same on older versions.
+    The API is the same for every task (the DBDagBag an earlier task set reads the same metadata DB).
+    """
+    from airflow.sdk.execution_time import supervisor
+
+    if not hasattr(supervisor.in_process_api_server, "cache_info"):  # not built once already
+        supervisor.in_process_api_server = functools.lru_cache(maxsize=1)(supervisor.in_process_api_server)
+
+
+if AIRFLOW_VERSION.release < (3, 3):
+    _build_the_in_process_api_once()
+
+if AIRFLOW_VERSION.release < (3, 2):
+    # Airflow < 3.2 keeps DagBag in airflow.models.dagbag; the tests import it from where 3.2+ has it.
+    import airflow.models.dagbag
+
+    sys.modules.setdefault("airflow.dag_processing.dagbag", airflow.models.dagbag)
 
 
 @pytest.fixture(scope="session")

@@ -21,9 +21,20 @@ import pytest
 from airflow.sdk import ObjectStoragePath
 
 from airflow_topview.exceptions import TopviewAPIError, TopviewError
+from airflow_topview.hooks.storage import fsspec_view
 from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.models import ImageToVideoTask, build_request
 from airflow_topview.testing import Fault, JournalEntry, TopviewSimulator
+
+
+def same_file_url(url: str) -> str:
+    """``memory:///a/b`` as ``memory://a/b``: the same file (fsspec's memory filesystem has no host).
+
+    On Airflow < 3.2 a ``memory://`` destination goes through universal-pathlib 0.2, which writes the
+    URLs of the paths it returns with three slashes.
+    """
+    return url.replace("memory:///", "memory://", 1)
+
 
 API_KEY = "sk-test-key"
 TOPVIEW_HEADERS = ("Authorization", "Topview-Uid")
@@ -147,8 +158,9 @@ def test_upload_from_object_storage_path(
         path = ObjectStoragePath(f"file://{tmp_path}/store/still.webp")
     else:
         path = ObjectStoragePath(f"memory://topview-tests/{uuid.uuid4().hex}/still.webp")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        view = fsspec_view(path)  # Airflow < 3.2 does no I/O itself for schemes it has no filesystem for
+        view.parent.mkdir(parents=True, exist_ok=True)
+        view.write_bytes(data)
     file_id = upload(fast_hook(), path)  # an ObjectStoragePath ...
     assert_upload_flow(topview_connection, "webp", data, file_id)
     topview_connection.reset()
@@ -335,8 +347,8 @@ def test_download_to_object_storage_with_template(topview_connection: TopviewSim
     task = finished_task(sim, hook, count=1)
     prefix = f"memory://topview-tests/{uuid.uuid4().hex}"
     paths = hook.download_videos(task, prefix, filename_template="clips/{width}x{height}-{index}.mp4")
-    assert paths == [f"{prefix}/clips/1280x720-0.mp4"]
-    assert ObjectStoragePath(paths[0]).read_bytes()[4:8] == b"ftyp"
+    assert [same_file_url(path) for path in paths] == [f"{prefix}/clips/1280x720-0.mp4"]
+    assert fsspec_view(ObjectStoragePath(paths[0])).read_bytes()[4:8] == b"ftyp"
 
 
 def test_failed_videos_are_skipped(topview_connection: TopviewSimulator, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.models import build_request
 from airflow_topview.testing import Fault, TopviewSimulator
 from airflow_topview.testing.dag_runner import DagRunner
-from tests.conftest import HardeningReport
+from tests.conftest import HardeningReport, needs_task_state_store
 
 GATEWAY_PAGE = b"<html><head><title>502 Bad Gateway</title></head><body>\xff\xfe upstream</body></html>"
 
@@ -110,6 +110,7 @@ def test_operator_fails_an_ambiguous_submit_without_any_retry(
     assert (len(sim.requests_to("submit")), len(sim.tasks)) == (1, 1)
 
 
+@needs_task_state_store
 def test_submit_cut_off_by_execution_timeout_is_not_paid_again(
     topview_connection: TopviewSimulator, dag_runner: DagRunner, hardening_report: HardeningReport
 ) -> None:
@@ -131,6 +132,7 @@ def test_submit_cut_off_by_execution_timeout_is_not_paid_again(
     assert (submits, created) == (1, 1)
 
 
+@needs_task_state_store
 def test_resubmit_after_an_uncertain_submit_is_an_explicit_choice(
     topview_connection: TopviewSimulator, dag_runner: DagRunner
 ) -> None:
@@ -142,6 +144,7 @@ def test_resubmit_after_an_uncertain_submit_is_an_explicit_choice(
     assert len(sim.requests_to("submit")) == 2
 
 
+@needs_task_state_store
 def test_an_unanswered_submit_blocks_a_retry_even_when_the_request_changed(
     topview_connection: TopviewSimulator, dag_runner: DagRunner
 ) -> None:

@@ -8,6 +8,7 @@ from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.models import build_request
 from airflow_topview.testing import Fault, TopviewSimulator
 from airflow_topview.testing.dag_runner import DagRunner
+from tests.conftest import needs_task_state_store
 
 pytestmark = pytest.mark.dag
 
@@ -140,6 +141,7 @@ def test_timeout_names_the_task_and_the_missing_cancel(
     assert "TopView has no cancel call" in result.log
 
 
+@needs_task_state_store
 @pytest.mark.parametrize("mode", WAIT_MODES)
 def test_retry_after_failed_wait_never_submits_twice(
     topview_connection: TopviewSimulator, dag_runner: DagRunner, mode: str
@@ -157,6 +159,7 @@ def test_retry_after_failed_wait_never_submits_twice(
     assert f"An earlier try submitted TopView task {topview_task_id}" in result.log
 
 
+@needs_task_state_store
 def test_retry_resubmits_when_the_earlier_task_failed(
     topview_connection: TopviewSimulator, dag_runner: DagRunner
 ) -> None:
@@ -169,6 +172,7 @@ def test_retry_resubmits_when_the_earlier_task_failed(
     assert "of an earlier try ended" in result.log
 
 
+@needs_task_state_store
 def test_deferrable_task_waits_for_a_free_slot_without_a_worker(
     topview_connection: TopviewSimulator, dag_runner: DagRunner
 ) -> None:

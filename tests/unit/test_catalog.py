@@ -459,7 +459,7 @@ def test_missing_config_file_says_where_it_came_from(tmp_path: Path, monkeypatch
 
 def test_config_read_through_airflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the env variable the option comes from Airflow's config (imported only then)."""
-    from airflow.sdk.configuration import conf
+    from airflow.providers.common.compat.sdk import conf  # what the catalog reads, on every Airflow
 
     assert configured_models_file() is None
     path = write_models(tmp_path / "models.json", NEW_MODEL)
