@@ -68,6 +68,9 @@ EXAMPLES = {
     "example_topview_params",
     "example_topview_pool",  # run in a real deployment: tests/deployment/test_pool.py
     "example_topview_review",  # run in a real deployment: tests/deployment/test_review.py
+    "example_topview_assets",  # and the next, in a real deployment: tests/deployment/test_assets.py
+    "example_topview_publish",
+    "example_topview_budget",  # run by tests/operators/test_run_budget.py
 }
 NO_TOPVIEW_HEADERS = {"Authorization", "Topview-Uid"}
 

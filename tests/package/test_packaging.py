@@ -96,6 +96,7 @@ def test_provider_config_is_declared(airflow_home: Path, tmp_path: Path) -> None
         "airflow_topview.operators.image_to_video",
         "airflow_topview.sensors.image_to_video",
         "airflow_topview.operators.files",
+        "airflow_topview.operators.budget",
     ],
 )
 def test_operator_modules_import_nothing_heavy(module: str) -> None:
