@@ -1,0 +1,270 @@
+"""`make matrix`: the provider checked on every supported Airflow minor release, one venv per row.
+
+Each row installs ``-e '.[dev]'`` with a committed lock file (``make matrix-lock`` writes them), so a
+run is reproducible and needs nothing but PyPI. Per row: every module imports, the provider registers
+(scripts/matrix_checks.py), and the suite's behaviour tests pass (``-m "not deploy and not celery"``;
+the deployment tests run on the latest Airflow only). The floor row is the lowest-direct resolution:
+every declared floor in pyproject.toml at once. The latest row is the main .venv: it reuses the junit
+report of a ``make unit`` run from the same make invocation instead of running the suite twice.
+Prints version x passed/failed/skipped/errors and exits non-zero when any row fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from hashlib import sha256
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MATRIX_DIR = ROOT / ".matrix"
+REQUIREMENTS = ROOT / "requirements"
+UV = ROOT / ".venv" / "bin" / "uv"
+MARKERS = "not deploy and not celery"
+# Our direct runtime dependencies: the report prints the version each row installed.
+DIRECT = [
+    "apache-airflow",
+    "apache-airflow-providers-common-compat",
+    "pydantic",
+    "aiohttp",
+    "requests",
+    "urllib3",
+]
+
+
+@dataclass(frozen=True)
+class Row:
+    version: str
+    lock: Path
+    resolution: str
+    pins: Path | None = None  # extra constraints for the compile (what Airflow's own constraints pin)
+    lowest: bool = False  # resolve our direct dependencies to their declared floors
+    main_venv: bool = False  # the main .venv (make's $(STAMP)), not one built here
+
+    @property
+    def venv(self) -> Path:
+        return ROOT / ".venv" if self.main_venv else MATRIX_DIR / self.version / "venv"
+
+    @property
+    def junit(self) -> Path:
+        # The main .venv's report is the one `make unit` writes (mk/matrix.mk), whatever its version.
+        return MATRIX_DIR / ("unit" if self.main_venv else self.version) / "junit.xml"
+
+
+ROWS = (
+    Row(
+        "3.1.8",
+        REQUIREMENTS / "matrix-3.1.8-lowest.txt",
+        "lowest-direct: every declared floor",
+        lowest=True,
+    ),
+    Row(
+        "3.2.2",
+        REQUIREMENTS / "matrix-3.2.2.txt",
+        "highest, 3.2.2 pins",
+        pins=REQUIREMENTS / "matrix-3.2.2.in",
+    ),
+    Row("3.3.2", REQUIREMENTS / "constraints.txt", "highest (make lock), main .venv", main_venv=True),
+)
+
+
+@dataclass
+class Result:
+    row: Row
+    checks: dict[str, bool] = field(default_factory=dict)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    skips: Counter[str] = field(default_factory=Counter)
+    suite_rc: int | None = None
+    note: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return (
+            all(self.checks.values())
+            and self.suite_rc == 0
+            and self.outcomes["failed"] + self.outcomes["errors"] == 0
+            and self.outcomes["passed"] > 0
+        )
+
+
+def uv(*args: str) -> None:
+    subprocess.run([str(UV), *args], check=True, cwd=ROOT)
+
+
+def compile_locks() -> None:
+    """Writes each row's lock file afresh (uv would otherwise keep the pins of an existing output file)."""
+    for row in ROWS:
+        if row.main_venv:
+            continue
+        common = ["pip", "compile", "--quiet", "--python-version", "3.11"]
+        common += ["--custom-compile-command", "make matrix-lock"]
+        row.lock.unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            pins = [] if row.pins is None else ["-c", str(row.pins)]
+            if row.lowest:
+                # Our runtime dependencies at their floors first, then the dev tools on top of those pins:
+                # the floors are a promise to users, the test tools' floors are not.
+                runtime = Path(tmp) / "runtime.txt"
+                uv(*common, "--resolution", "lowest-direct", *pins, "pyproject.toml", "-o", str(runtime))
+                pins = ["-c", str(runtime)]
+            uv(*common, "--extra", "dev", *pins, "pyproject.toml", "-o", str(row.lock.relative_to(ROOT)))
+        locked = pins_of(row.lock).split(",")[0]
+        assert locked == f"apache-airflow {row.version}", f"{row.lock.name} resolved {locked}: rename the row"
+        print(f"wrote {row.lock.relative_to(ROOT)}: {pins_of(row.lock)}")
+
+
+def build(row: Row, python: str) -> None:
+    """(Re)creates the row's venv when its lock or pyproject.toml changed; downloads come from uv's cache."""
+    stamp = row.venv / ".matrix-stamp"
+    digest = sha256(row.lock.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.is_file() and stamp.read_text() == digest:
+        return
+    shutil.rmtree(row.venv, ignore_errors=True)
+    uv("venv", "--quiet", "--python", python, str(row.venv))
+    uv(
+        "pip", "install", "--quiet", "--compile-bytecode", "--python", str(row.venv / "bin" / "python"),
+        "-c", str(row.lock), "-e", ".[dev]",
+    )  # fmt: skip
+    stamp.write_text(digest)
+
+
+def row_env(row: Row) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_ADDOPTS", "VIRTUAL_ENV", "AIRFLOW_HOME"}}
+    env["PATH"] = f"{row.venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(row.venv)
+    return env
+
+
+def read_junit(result: Result) -> None:
+    for case in ET.parse(result.row.junit).getroot().iter("testcase"):
+        kinds = {child.tag for child in case}
+        if "error" in kinds:
+            result.outcomes["errors"] += 1
+        elif "failure" in kinds:
+            result.outcomes["failed"] += 1
+        elif "skipped" in kinds:
+            result.outcomes["skipped"] += 1
+            [skip] = [child for child in case if child.tag == "skipped"]
+            result.skips[skip.get("message", "") or "(no reason given)"] += 1
+        else:
+            result.outcomes["passed"] += 1
+
+
+def reusable(row: Row, reuse_after: float | None) -> bool:
+    """The latest row's suite already ran in this make invocation (``make unit`` wrote its junit report)."""
+    return (
+        row.main_venv
+        and reuse_after is not None
+        and row.junit.is_file()
+        and row.junit.stat().st_mtime >= reuse_after
+    )
+
+
+def run_row(row: Row, workers: int, reuse_after: float | None) -> Result:
+    result = Result(row)
+    started = time.monotonic()
+    log_dir = row.junit.parent
+    log_dir.mkdir(parents=True, exist_ok=True)
+    python = str(row.venv / "bin" / "python")
+    for check in ("imports", "registration"):
+        done = subprocess.run(
+            [python, str(ROOT / "scripts" / "matrix_checks.py"), check],
+            capture_output=True, text=True, cwd=ROOT, env=row_env(row), check=False,
+        )  # fmt: skip
+        result.checks[check] = done.returncode == 0
+        output = done.stdout.strip().splitlines()[-1:] if done.returncode == 0 else [done.stdout[-3000:]]
+        detail = "".join(output) or f"{check}: no output\n{done.stderr[-2000:]}"
+        print(f"[{row.version}] {detail}", flush=True)
+    if reusable(row, reuse_after):
+        result.suite_rc, result.note = 0, "suite: make unit's run"
+    else:
+        row.junit.unlink(missing_ok=True)
+        log = log_dir / "pytest.log"
+        print(f"[{row.version}] pytest -n {workers} -m '{MARKERS}' > {log.relative_to(ROOT)}", flush=True)
+        with log.open("w") as out:
+            result.suite_rc = subprocess.run(
+                [python, "-m", "pytest", "-n", str(workers), "--dist", "loadfile", "-m", MARKERS,
+                 "-p", "no:cacheprovider", f"--junitxml={row.junit}"],
+                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=row_env(row), check=False,
+            ).returncode  # fmt: skip
+        tail = log.read_text(errors="replace").splitlines()[-1:]
+        print(f"[{row.version}] {tail[0] if tail else 'no output'}", flush=True)
+        if result.suite_rc:
+            result.note = f"pytest exit code {result.suite_rc}, see {log.relative_to(ROOT)}"
+    if row.junit.is_file():
+        read_junit(result)
+    else:
+        result.note = "no junit report"
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def pins_of(lock: Path) -> str:
+    found = dict(line.split("==", 1) for line in lock.read_text().splitlines() if "==" in line)
+    return ", ".join(f"{name.removeprefix('apache-airflow-providers-')} {found[name]}" for name in DIRECT)
+
+
+def report(results: list[Result], seconds: float) -> None:
+    header = ["airflow", "resolution", "imports", "register", "passed", "failed", "skipped", "errors"]
+    header += ["time", ""]
+    table = [header]
+    for r in results:
+        counts = [str(r.outcomes[kind]) for kind in ("passed", "failed", "skipped", "errors")]
+        checks = ["ok" if r.checks.get(name) else "FAIL" for name in ("imports", "registration")]
+        verdict = "ok" if r.ok else "FAIL"
+        table.append([r.row.version, r.row.resolution, *checks, *counts, f"{r.seconds:.0f}s", verdict])
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    print("\n" + "=" * 30 + f" Airflow version matrix ({seconds:.0f}s) " + "=" * 30)
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+    for r in results:
+        note = f"; {r.note}" if r.note else ""
+        print(f"{r.row.version}: {r.row.lock.relative_to(ROOT)}: {pins_of(r.row.lock)}{note}")
+        for reason, count in sorted(r.skips.items()):
+            print(f"  skipped {count}x: {reason}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("lock", "run"))
+    parser.add_argument("--rows", default="", help="comma-separated Airflow versions (default: all)")
+    parser.add_argument("--workers", type=int, default=2, help="pytest workers in all, across parallel rows")
+    parser.add_argument("--reuse-after", type=float, help="latest row: reuse a junit report newer than this")
+    args = parser.parse_args()
+    if args.command == "lock":
+        compile_locks()
+        return 0
+    wanted = {version for version in args.rows.split(",") if version}
+    unknown = wanted - {row.version for row in ROWS}
+    if unknown:
+        parser.error(f"unknown rows {sorted(unknown)}; rows: {[row.version for row in ROWS]}")
+    rows = [row for row in ROWS if not wanted or row.version in wanted]
+    for row in rows:
+        locked = pins_of(row.lock).split(",")[0]
+        if locked != f"apache-airflow {row.version}":
+            parser.error(f"row {row.version}: {row.lock.relative_to(ROOT)} installs {locked}")
+    started = time.monotonic()
+    for row in rows:  # one at a time: each writes the project's egg-info for its editable install
+        if not row.main_venv:
+            build(row, sys.executable)
+    suites = max(1, sum(not reusable(row, args.reuse_after) for row in rows))
+    parallel = min(suites, max(1, args.workers))
+    per_row = max(1, args.workers // parallel)
+    with ThreadPoolExecutor(parallel) as pool:
+        results = list(pool.map(lambda row: run_row(row, per_row, args.reuse_after), rows))
+    report(results, time.monotonic() - started)
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
