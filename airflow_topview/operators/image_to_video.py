@@ -245,7 +245,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         push_link(context.get("ti"), TOPVIEW_APP_URL)
         given = self.build_request()
         self.check_settings()
-        estimate = self.check_model_and_budget(given, getattr(context["ti"], "map_index", -1))
+        estimate = self.check_model_and_budget(given, getattr(context.get("ti"), "map_index", -1))
         request = self.with_submit_name(given)
         hook = self.hook
         try:

@@ -8,6 +8,8 @@ wrong key produces.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,15 @@ EXAMPLES: dict[str, Callable[[TopviewSimulator, Path], dict[str, Any]]] = {
     },
     "example_topview_params": lambda sim, out: {"output_dir": str(out)},
 }
+
+
+def read_without_opening(path: Path) -> bytes:
+    """A file's bytes read by a child process: opening and closing the sqlite DB in this process would
+    drop every sqlite lock the process holds on it (POSIX locks are per process), and a DAG run in a
+    child could then clean up the DB's WAL under this process's open connection ("disk image is
+    malformed" in the next in-process DAG run)."""
+    code = "import sys; sys.stdout.buffer.write(open(sys.argv[1], 'rb').read())"
+    return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, check=True).stdout
 
 
 def use_connection(monkeypatch: pytest.MonkeyPatch, sim: TopviewSimulator, key: str) -> None:
@@ -106,7 +117,7 @@ def test_api_key_appears_in_no_artefact(
     artefacts += [
         (f"log file {path.name}", path.read_text(errors="replace")) for path in airflow_home.rglob("*.log")
     ]
-    artefacts.append(("metadata DB", (airflow_home / "airflow.db").read_bytes().decode("latin-1")))
+    artefacts.append(("metadata DB", read_without_opening(airflow_home / "airflow.db").decode("latin-1")))
 
     hits = [where for where, text in artefacts if API_KEY in text or WRONG_KEY in text]
     hardening_report.note("secret scan", f"secret scan: {len(hits)} hits in {len(artefacts)} artefacts")
@@ -191,7 +202,7 @@ def test_padded_key_and_echoing_servers_leak_nowhere(
     artefacts += [
         (f"log file {path.name}", path.read_text(errors="replace")) for path in airflow_home.rglob("*.log")
     ]
-    artefacts.append(("metadata DB", (airflow_home / "airflow.db").read_bytes().decode("latin-1")))
+    artefacts.append(("metadata DB", read_without_opening(airflow_home / "airflow.db").decode("latin-1")))
 
     hits = [where for where, text in artefacts if API_KEY in text]
     hardening_report.note(

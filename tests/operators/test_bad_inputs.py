@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
 from airflow_topview.testing import TopviewSimulator
