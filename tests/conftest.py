@@ -79,6 +79,18 @@ if AIRFLOW_VERSION.release < (3, 2):
     sys.modules.setdefault("airflow.dag_processing.dagbag", airflow.models.dagbag)
 
 
+def read_without_opening(path: Path) -> bytes:
+    """A file's bytes, read by a child process, for the sqlite metadata DB that DAG runs here use.
+
+    Opening and closing that file in this process (``read_bytes``, ``shutil.copy``) drops every sqlite
+    lock the process holds on it (POSIX locks belong to the process, not the file handle); a DAG run in
+    a child process may then clean up the DB's WAL under this process's open connection, and the next
+    in-process DAG run finds "database disk image is malformed".
+    """
+    code = "import sys; sys.stdout.buffer.write(open(sys.argv[1], 'rb').read())"
+    return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, check=True).stdout
+
+
 @pytest.fixture(scope="session")
 def airflow_home() -> Path:
     """An Airflow home whose sqlite metadata DB was created with ``airflow db migrate``."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from airflow.sdk import ObjectStoragePath
 from airflow_topview.hooks.storage import TransferCancel, TransferCancelledError, fsspec_view
 from airflow_topview.operators.files import DownloadVideosOperator, UploadFileOperator
 from airflow_topview.testing import Fault, TopviewSimulator
+from tests.conftest import read_without_opening
 from tests.files.test_download_stalls import _DeafServer, deaf_server, sparse_file  # noqa: F401
 from tests.files.test_files import fast_hook, finished_task
 
@@ -176,7 +176,8 @@ def test_sigterm_to_a_running_task_cancels_its_download(
     home, dest = tmp_path / "home", tmp_path / "videos"
     (home / "dags").mkdir(parents=True)
     dest.mkdir()
-    shutil.copy(airflow_home / "airflow.db", home / "airflow.db")  # migrated already: a private copy
+    # Migrated already: a private copy, read without opening the DB in this process.
+    (home / "airflow.db").write_bytes(read_without_opening(airflow_home / "airflow.db"))
     dag_file = home / "dags" / "topview_sigterm.py"
     dag_file.write_text(SIGTERM_DAG % HOOK)
     env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags")}

@@ -8,8 +8,6 @@ wrong key produces.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from airflow_topview.exceptions import TopviewError
 from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.testing import Fault, TopviewSimulator
 from airflow_topview.testing.dag_runner import DagRunner
-from tests.conftest import HardeningReport
+from tests.conftest import HardeningReport, read_without_opening
 
 pytestmark = pytest.mark.dag
 
@@ -40,15 +38,6 @@ EXAMPLES: dict[str, Callable[[TopviewSimulator, Path], dict[str, Any]]] = {
     },
     "example_topview_params": lambda sim, out: {"output_dir": str(out)},
 }
-
-
-def read_without_opening(path: Path) -> bytes:
-    """A file's bytes read by a child process: opening and closing the sqlite DB in this process would
-    drop every sqlite lock the process holds on it (POSIX locks are per process), and a DAG run in a
-    child could then clean up the DB's WAL under this process's open connection ("disk image is
-    malformed" in the next in-process DAG run)."""
-    code = "import sys; sys.stdout.buffer.write(open(sys.argv[1], 'rb').read())"
-    return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, check=True).stdout
 
 
 def use_connection(monkeypatch: pytest.MonkeyPatch, sim: TopviewSimulator, key: str) -> None:
