@@ -139,15 +139,18 @@ class BenchError(RuntimeError):
 class ServerProcess:
     """A server from :mod:`benchmarks.servers` in its own process: base URL, stats, stop.
 
-    The server prints its base URL first, answers ``stats`` on stdin with a JSON line, exits when stdin
-    closes, and stops by itself after ``--max-seconds`` whatever happens here.
+    The server prints its base URL first, answers commands on stdin (``stats``) with a JSON line, exits
+    when stdin closes, and stops by itself after ``--max-seconds`` whatever happens here.
     """
 
+    #: The module run with ``python -m``; a subclass runs another server with the same protocol.
+    module = "benchmarks.servers"
+
     def __init__(self, *args: str, max_seconds: float = 900.0) -> None:
-        self.log_path = work_dir() / f"server-{time.monotonic_ns()}.log"
+        self.log_path = work_dir() / f"{self.module.rpartition('.')[2]}-{time.monotonic_ns()}.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "benchmarks.servers", *args, "--max-seconds", str(max_seconds)],
+            [PYTHON, "-m", self.module, *args, "--max-seconds", str(max_seconds)],
             cwd=ROOT,
             env=child_env(),
             stdin=subprocess.PIPE,
@@ -171,13 +174,17 @@ class ServerProcess:
         self._log.flush()
         return "\n".join(self.log_path.read_text().splitlines()[-10:])
 
-    def stats(self) -> dict[str, Any]:
+    def command(self, text: str, timeout: float = 120.0) -> dict[str, Any]:
+        """Send one command line; its answer is one JSON line."""
         stdin = self.process.stdin
         assert stdin is not None
-        stdin.write("stats\n")
+        stdin.write(text + "\n")
         stdin.flush()
-        answer: dict[str, Any] = json.loads(self._read_line(timeout=60.0))
+        answer: dict[str, Any] = json.loads(self._read_line(timeout))
         return answer
+
+    def stats(self) -> dict[str, Any]:
+        return self.command("stats")
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -10,9 +10,7 @@ import functools
 import json
 import os
 import re
-import select
 import shutil
-import subprocess
 import time
 from datetime import datetime
 from pathlib import Path
@@ -20,69 +18,34 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
-from benchmarks._common import API_KEY, PYTHON, ROOT, UID, BenchError, child_env, pycache_dir, say, work_dir
+from benchmarks._common import (
+    API_KEY,
+    ROOT,
+    UID,
+    BenchError,
+    ServerProcess,
+    pycache_dir,
+    say,
+    work_dir,
+)
 from tests.deployment.airflow_processes import COMPONENTS, AirflowDeployment, wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
 
-class SimProcess:
-    """``python -m benchmarks._scale_sim`` in its own process: base URL, journal dumps, stop."""
+class SimProcess(ServerProcess):
+    """``python -m benchmarks._scale_sim`` in its own process: base URL, commands, journal dumps, stop."""
 
-    def __init__(self, *args: str, max_seconds: float = 900.0) -> None:
-        self.log_path = work_dir() / f"sim-{time.monotonic_ns()}.log"
-        self._log = self.log_path.open("w")
-        self.process = subprocess.Popen(
-            [PYTHON, "-m", "benchmarks._scale_sim", *args, "--max-seconds", str(max_seconds)],
-            cwd=ROOT,
-            env=child_env(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-        )
-        self.base_url = self._answer(timeout=60.0)
-
-    def _answer(self, timeout: float) -> str:
-        stdout = self.process.stdout
-        assert stdout is not None
-        ready, _, _ = select.select([stdout], [], [], timeout)
-        line = stdout.readline() if ready else ""
-        if not line:
-            self.stop()
-            raise BenchError(f"the simulator gave no answer; see {self.log_path}")
-        return line.strip()
-
-    def command(self, text: str, timeout: float = 120.0) -> dict[str, Any]:
-        stdin = self.process.stdin
-        assert stdin is not None
-        stdin.write(text + "\n")
-        stdin.flush()
-        answer: dict[str, Any] = json.loads(self._answer(timeout))
-        return answer
+    module = "benchmarks._scale_sim"
 
     def dump(self) -> dict[str, Any]:
         """Journal (endpoint, monotonic time, code, taskId, prompt), created tasks, wall clock offset."""
         path = work_dir() / f"journal-{time.monotonic_ns()}.json"
-        stats = self.command(f"dump {path}")
+        stats = self.command(f"dump {path}", timeout=120.0)
         data: dict[str, Any] = json.loads(path.read_text())
         path.unlink()
         return {**data, "stats": stats}
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            if self.process.stdin is not None:
-                with contextlib.suppress(BrokenPipeError):
-                    self.process.stdin.close()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()  # our own child, by its handle
-                self.process.wait(timeout=15)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        self._log.close()
 
 
 def sim_connection(base_url: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ Each component runs in its own process group so a test can kill one (as a crash 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -163,8 +164,12 @@ class AirflowDeployment:
             return None
 
     def wait_for_run_end(self, dag_id: str, run_id: str, *, timeout: float = 240) -> str:
+        def finished() -> str | None:
+            state = self.run_state(dag_id, run_id)
+            return state if state in ("success", "failed") else None
+
         return wait_until(
-            lambda: (state := self.run_state(dag_id, run_id)) in ("success", "failed") and state,
+            finished,
             timeout=timeout,
             what=f"the DAG run {run_id} to finish",
         )
@@ -272,7 +277,7 @@ def example_deployment(
         airflow.start(component)
     try:
         for dag_id in dag_ids:
-            wait_until(lambda dag_id=dag_id: airflow.dag_ready(dag_id), timeout=240, what=f"{dag_id} parsed")
+            wait_until(functools.partial(airflow.dag_ready, dag_id), timeout=240, what=f"{dag_id} parsed")
         yield airflow
     finally:
         airflow.stop_all()
