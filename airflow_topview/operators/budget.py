@@ -186,7 +186,7 @@ class RunCostReportOperator(BaseOperator):
             "unfinished": [task_id for task_id, cost in charged.items() if cost is None],
             # A submit that failed without a task id may still have been charged (an uncertain submit).
             "failed_submits": [
-                name for name, state in failed.items() if state == "failed" and _task_of(name) in submits
+                name for name, state in failed.items() if state == "failed" and names_one_of(name, submits)
             ],
             "estimated_credits": approval.get("estimated_credits"),
             "max_credits": approval.get("max_credits"),
@@ -249,10 +249,13 @@ class RunCostReportOperator(BaseOperator):
         return finished.get(task.state)
 
 
-def _task_of(name: str) -> str:
-    """The task id in Airflow's ``task_id`` or ``task_id_<map index>`` task state names."""
+def names_one_of(name: str, task_ids: list[str]) -> bool:
+    """Whether a task state name (``task_id``, or ``task_id_<map index>`` when mapped) is of these tasks.
+
+    Both readings are tried: ``step_2`` may be the unmapped task ``step_2`` or index 2 of ``step``.
+    """
     head, _, index = name.rpartition("_")
-    return head if head and index.isdigit() else name
+    return name in task_ids or (index.isdigit() and head in task_ids)
 
 
 def _budget_task_of(task: Any) -> str | None:

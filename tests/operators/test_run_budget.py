@@ -190,3 +190,13 @@ def test_budgets_must_be_finite_and_not_negative(budget: object) -> None:
 
     with pytest.raises(AirflowFailException, match="max_credits: must be a finite number"):
         budget_from(budget)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("generate_1", True), ("generate", True), ("step_2", True), ("step", False), ("upload_0", False)],
+)
+def test_failed_submits_are_told_from_task_state_names(name: str, expected: bool) -> None:
+    from airflow_topview.operators.budget import names_one_of
+
+    assert names_one_of(name, ["generate", "step_2"]) is expected
