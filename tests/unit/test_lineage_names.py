@@ -45,3 +45,26 @@ def test_topview_objects_live_under_the_api_address() -> None:
 )
 def test_metric_tag_values_keep_only_what_airflow_accepts(value: str, expected: str) -> None:
     assert metrics.name_part(value) == expected
+
+
+def test_the_request_xcom_never_carries_the_callback_url_or_extra_body_fields() -> None:
+    from airflow_topview.models import build_request
+    from airflow_topview.provenance import sent_request
+
+    request = build_request(
+        {
+            "model": "seedance-1.5-pro",
+            "first_frame_file_id": "f1",
+            "prompt": "a boat",
+            "notice_url": "https://hooks.example.com/topview?token=s3cret",
+            "extra_body": {"webhookSecret": "s3cret"},
+        }
+    )
+    sent = sent_request(request, "t1")
+    assert sent == {
+        "topview_task_id": "t1",
+        "model": "seedance-1.5-pro",
+        "prompt": "a boat",
+        "firstFrameFileId": "f1",
+    }
+    assert "s3cret" not in repr(sent)
