@@ -53,9 +53,13 @@ def defer_while_busy(operator: Any, store: Any, policy: RetryPolicy, error: Base
 
     from airflow.providers.common.compat.standard.triggers import TimeDeltaTrigger
 
+    from airflow_topview.deferral import min_deferral
+
     delay = next_busy_wait(store, policy, error)
     if delay is None:
         return
+    # Never shorter than the floor: a resume sooner than that meets Airflow's defer race (deferral.py).
+    delay = max(delay, min_deferral())
     operator.log.info(
         "TopView runs as many tasks as the account allows (4007): releasing the worker for %.1f s, "
         "then submitting again (nothing was created, so this never pays twice)",

@@ -100,6 +100,20 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "1.0",
                         "default": "1.0",
                     },
+                    "min_deferral": {
+                        "description": (
+                            "Seconds between a TopView task's deferral and the earliest trigger event that "
+                            "resumes it on a worker (busy waits, failed or timed-out waits). Airflow 3.3 "
+                            "kills a try resumed before the scheduler drained the deferring try's exit "
+                            "report (apache/airflow#66374, #72716; fixes pending in #71579, #72767): keep "
+                            "it well above the scheduler's event lag. A succeeded wait ends its task in "
+                            "the triggerer and is not delayed."
+                        ),
+                        "version_added": "0.2.0",
+                        "type": "float",
+                        "example": "10.0",
+                        "default": "10.0",
+                    },
                 },
             }
         },

@@ -37,14 +37,17 @@ def name_part(value: str) -> str:
     return _UNSAFE.sub("_", value)[:200]
 
 
-def count(metric: str, amount: float = 1, *, model: str | None = None) -> None:
-    """Add ``amount`` to a counter (credits are fractional; StatsD and OpenTelemetry take that)."""
+def count(metric: str, amount: float = 1, *, model: str | None = None, where: Any = None) -> None:
+    """Add ``amount`` to a counter (credits are fractional; StatsD and OpenTelemetry take that).
+
+    ``where``: the task instance when this runs outside its task (a trigger's ``task_instance``).
+    """
     try:
         from airflow.providers.common.compat.sdk import Stats
 
         # Typed for whole counts, but StatsD and OpenTelemetry counters take fractions (credits).
         stats: Any = Stats
-        tags = _tags(model)
+        tags = _tags(model, where)
         stats.incr(metric, amount, tags=tags)
         if "dag_id" in tags:
             stats.incr(f"{metric}.{name_part(tags['dag_id'])}", amount, tags=tags)
@@ -52,9 +55,9 @@ def count(metric: str, amount: float = 1, *, model: str | None = None) -> None:
         log.debug("could not send metric %s", metric, exc_info=True)
 
 
-def _tags(model: str | None) -> dict[str, str]:
+def _tags(model: str | None, where: Any = None) -> dict[str, str]:
     tags: dict[str, str] = {}
-    ti = _current_task_instance()
+    ti = where if where is not None else _current_task_instance()
     for key in ("dag_id", "task_id"):
         value = getattr(ti, key, None)
         if isinstance(value, str) and value:

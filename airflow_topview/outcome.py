@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException
@@ -133,13 +134,30 @@ def timeout_message(topview_task_id: str, last_status: str | None = None) -> str
 
 
 def result_from_event(
-    event: Any, *, fail_on_partial: bool, log: Logger, model: str | None = None
+    event: Any,
+    *,
+    fail_on_partial: bool,
+    log: Logger,
+    model: str | None = None,
+    estimated_credits: float | None = None,
+    from_submit: bool = False,
 ) -> dict[str, Any]:
-    """The finished task for XCom, or raise: fail and API errors without retry, timeout with retry."""
+    """The finished task for XCom, or raise: fail and API errors without retry, timeout with retry.
+
+    A success the triggerer already reported (an event that ended the task there, resumed anyway by
+    ``airflow dags test``) is not reported twice.
+    """
     checked = read_event(event)
     status, topview_task_id = checked["status"], checked["topview_task_id"]
     if status == WaitStatus.SUCCESS:
-        return _accept_success(checked["result"], fail_on_partial=fail_on_partial, log=log, model=model)
+        verdict = judge_success(checked["result"], fail_on_partial=fail_on_partial)
+        if verdict.fails_task:
+            raise AirflowFailException(verdict.failed_summary)
+        if not checked.get("ended_in_triggerer"):
+            report_success(
+                verdict, log, model=model, estimated_credits=estimated_credits, from_submit=from_submit
+            )
+        return verdict.result
     if status == WaitStatus.FAIL:
         raise AirflowFailException(f"TopView task {topview_task_id} failed: {checked.get('message')}")
     if status == WaitStatus.TIMEOUT:
@@ -147,9 +165,20 @@ def result_from_event(
     raise AirflowFailException(f"Waiting for TopView task {topview_task_id} failed: {checked.get('message')}")
 
 
-def _accept_success(
-    result: dict[str, Any], *, fail_on_partial: bool, log: Logger, model: str | None
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SuccessVerdict:
+    """A succeeded TopView task: its XCom ``result``, and whether its failed videos fail the task."""
+
+    task_id: str
+    result: dict[str, Any]  # with ``failedVideos`` when some videos failed
+    videos: int
+    cost_credit: float | None
+    failed_summary: str | None
+    fails_task: bool
+
+
+def judge_success(result: dict[str, Any], *, fail_on_partial: bool) -> SuccessVerdict:
+    """The one rule for a succeeded task, wherever the wait ends (worker or triggerer)."""
     from airflow_topview.models import ImageToVideoTask
 
     task = ImageToVideoTask.model_validate(result)
@@ -158,24 +187,44 @@ def _accept_success(
         for index, video in enumerate(task.videos)
         if not video.succeeded
     ]
+    summary = None
+    if failed:
+        summary = (
+            f"{len(failed)} of {len(task.videos)} videos of TopView task {task.task_id} failed: "
+            + "; ".join(f"video {item['index']}: {item['errorMsg'] or 'no reason given'}" for item in failed)
+        )
+    return SuccessVerdict(
+        task_id=task.task_id,
+        result={**result, "failedVideos": failed} if failed else result,
+        videos=len(task.videos) - len(failed),
+        cost_credit=task.cost_credit,
+        failed_summary=summary,
+        fails_task=bool(failed) and (fail_on_partial or len(failed) == len(task.videos)),
+    )
+
+
+def report_success(
+    verdict: SuccessVerdict,
+    log: Logger,
+    *,
+    model: str | None,
+    where: Any = None,
+    estimated_credits: float | None = None,
+    from_submit: bool = False,
+) -> None:
+    """The log lines and the ``credits_charged`` metric of an accepted success (once per task)."""
     log.info(
         "TopView task %s succeeded: %d video(s), cost %s credits",
-        task.task_id,
-        len(task.videos) - len(failed),
-        task.cost_credit,
+        verdict.task_id,
+        verdict.videos,
+        verdict.cost_credit,
     )
-    if task.cost_credit:
-        metrics.count(metrics.CREDITS_CHARGED, task.cost_credit, model=model)
-    if not failed:
-        return result
-    summary = (
-        f"{len(failed)} of {len(task.videos)} videos of TopView task {task.task_id} failed: "
-        + "; ".join(f"video {item['index']}: {item['errorMsg'] or 'no reason given'}" for item in failed)
-    )
-    if fail_on_partial or len(failed) == len(task.videos):
-        raise AirflowFailException(summary)
-    log.warning(summary)
-    return {**result, "failedVideos": failed}
+    if verdict.failed_summary:
+        log.warning(verdict.failed_summary)
+    if from_submit:
+        log.info("TopView charged %s credits (estimated %s)", verdict.cost_credit, estimated_credits)
+    if verdict.cost_credit:
+        metrics.count(metrics.CREDITS_CHARGED, verdict.cost_credit, model=model, where=where)
 
 
 def poll_until_done(

@@ -237,7 +237,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
     def execute(self, context: Context) -> str:
         from airflow_topview.busy_wait import clear_busy, defer_while_busy
         from airflow_topview.exceptions import TopviewAPIError
-        from airflow_topview.outcome import poll_until_done
+        from airflow_topview.outcome import StatusWatch, poll_once, poll_until_done
         from airflow_topview.paid_submit import PaidSubmit
         from airflow_topview.retries import is_busy
         from airflow_topview.submit_journal import task_state_store
@@ -277,7 +277,10 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
             if not self.wait_for_completion:
                 return topview_task_id
             if finished is None and self.deferrable:
-                self._defer_until_done(topview_task_id)
+                # A task that is already over (a fast generation) finishes here, without a deferral.
+                finished = poll_once(hook, StatusWatch(topview_task_id, self.log))
+            if finished is None and self.deferrable:
+                self._defer_until_done(topview_task_id, request.model, estimate)
             if finished is None:
                 finished = poll_until_done(hook, topview_task_id, self.log, self.poll_interval, self.timeout)
         finally:
@@ -285,20 +288,32 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         return self.execute_complete(context, finished)
 
     def execute_complete(self, context: Context, event: Any) -> str:
-        """Turn the final event into XCom ``result`` (or a failure); ``return_value`` stays the task id."""
+        """Turn the final event into XCom ``result`` (or a failure); ``return_value`` stays the task id.
+
+        A success usually ends the task in the triggerer instead (:mod:`airflow_topview.deferral`), with
+        the same XComs; this runs for failures, for tasks whose success needs a worker, and on the worker.
+        """
+        from airflow_topview.deferral import success_xcoms
         from airflow_topview.events import read_event
         from airflow_topview.outcome import result_from_event
 
         request = self.with_submit_name(self.build_request(), announce=False)  # a resumed try renders anew
         checked = read_event(event)
-        result = result_from_event(
-            checked, fail_on_partial=self.fail_on_partial, log=self.log, model=request.model
-        )
         ti = context["ti"]
         estimated = ti.xcom_pull(task_ids=ti.task_id, key="estimated_credits", map_indexes=ti.map_index)
-        self.log.info("TopView charged %s credits (estimated %s)", result.get("costCredit"), estimated)
-        ti.xcom_push(key="result", value=result)
-        push_link(ti, video_link(result) or task_link(checked["topview_task_id"]))
+        result = result_from_event(
+            checked,
+            fail_on_partial=self.fail_on_partial,
+            log=self.log,
+            model=request.model,
+            estimated_credits=estimated,
+            from_submit=True,
+        )
+        if video_link(result) is None:
+            push_link(ti, task_link(checked["topview_task_id"]))
+        xcoms = success_xcoms(result, checked["topview_task_id"], "task_id", on_worker=True)
+        for key, value in xcoms.items():
+            ti.xcom_push(key=key, value=value)
         if self._lineage is None:  # resumed after deferring: this process has not recorded it yet
             self._record_lineage_after_wait(request, checked["topview_task_id"])
         return checked["topview_task_id"]
@@ -335,7 +350,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         """Back from a busy wait: run the whole try again (checks, journal, submit)."""
         return self.execute(context)
 
-    def _defer_until_done(self, topview_task_id: str) -> None:
+    def _defer_until_done(self, topview_task_id: str, model: str, estimate: CreditEstimate | None) -> None:
         from airflow_topview.triggers.image_to_video import defer_until_finished
 
         defer_until_finished(
@@ -345,4 +360,10 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
             topview_conn_id=self.topview_conn_id,
             poll_interval=self.poll_interval,
             hook_params=self.hook_params,
+            end_task={
+                "returns": "task_id",
+                "fail_on_partial": self.fail_on_partial,
+                "model": model,
+                "estimated_credits": estimate.credits if estimate else None,
+            },
         )

@@ -15,7 +15,7 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_topview.links import TopviewVideoLink, push_link, task_link, video_link
+from airflow_topview.links import TopviewVideoLink, push_link, task_link
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -103,8 +103,12 @@ class ImageToVideoSensor(BaseSensorOperator):
 
                 last_status = self._watch.last_status if "_watch" in vars(self) else None
                 raise AirflowSensorTimeout(timeout_message(topview_task_id, last_status)) from None
+        from airflow_topview.outcome import poll_once
         from airflow_topview.triggers.image_to_video import defer_until_finished
 
+        # One look first, as the official deferrable sensors do: a finished task needs no deferral.
+        if (event := poll_once(self.hook, self._watch)) is not None:
+            return self.execute_complete(context, event)
         defer_until_finished(
             self,
             topview_task_id,
@@ -113,6 +117,12 @@ class ImageToVideoSensor(BaseSensorOperator):
             poll_interval=self.poke_interval,
             max_poll_interval=self.max_poll_interval,
             hook_params=self.hook_params,
+            end_task={
+                "returns": "result",
+                "fail_on_partial": self.fail_on_partial,
+                "model": None,
+                "estimated_credits": None,
+            },
         )
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
@@ -133,9 +143,11 @@ class ImageToVideoSensor(BaseSensorOperator):
             raise AirflowSensorTimeout(str(exc)) from None
 
     def _finish(self, event: Any, context: Context) -> dict[str, Any]:
+        from airflow_topview.deferral import success_xcoms
         from airflow_topview.outcome import result_from_event
 
         result = result_from_event(event, fail_on_partial=self.fail_on_partial, log=self.log)
-        if url := video_link(result):
-            push_link(context["ti"], url)
+        task_id = self._checked_task_id()
+        for key, value in success_xcoms(result, task_id, "result", on_worker=True).items():
+            context["ti"].xcom_push(key=key, value=value)
         return result

@@ -90,6 +90,8 @@ def pytest_configure(config: pytest.Config) -> None:
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         }
     )
+    # dag.test() has no scheduler and so no defer race: waits that fail resume at once.
+    os.environ.setdefault("AIRFLOW__TOPVIEW__MIN_DEFERRAL", "0")
     config.stash[_HOME] = home
 
 

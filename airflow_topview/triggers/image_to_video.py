@@ -12,12 +12,21 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
+from airflow.providers.common.compat.sdk import Stats  # noqa: F401 (loaded before the event loop runs)
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_topview.deferral import (
+    EndInTriggerer,
+    WaitEnded,
+    WaitSucceeded,
+    can_end_in_triggerer,
+    not_before,
+    success_xcoms,
+)
 from airflow_topview.events import WaitEvent, WaitStatus, make_event
 from airflow_topview.exceptions import TopviewError
 from airflow_topview.hooks.topview_async import TopviewAsyncHook
-from airflow_topview.outcome import StatusWatch
+from airflow_topview.outcome import StatusWatch, judge_success, report_success
 from airflow_topview.redaction import NO_SECRETS
 
 if TYPE_CHECKING:
@@ -27,7 +36,10 @@ if TYPE_CHECKING:
 class ImageToVideoTrigger(BaseTrigger):
     """Poll a TopView Image-to-Video task until it finishes, fails, or the deadline passes.
 
-    Yields exactly one event, a dict with ``status`` and ``topview_task_id``:
+    Yields exactly one event. With ``end_task`` set, a success that needs no worker ends the task here
+    (:class:`~airflow_topview.deferral.WaitSucceeded`, pushing the XComs the worker would push); every other
+    outcome resumes the task on a worker with a dict holding ``status`` and ``topview_task_id``, never
+    sooner than ``not_before`` (the floor against Airflow's defer race, :mod:`airflow_topview.deferral`):
 
     - ``success``: ``result`` holds the finished task (TopView's JSON, camelCase);
     - ``fail``: ``message`` holds TopView's ``errorMsg``;
@@ -43,6 +55,8 @@ class ImageToVideoTrigger(BaseTrigger):
     :param poll_interval: seconds between queries.
     :param max_poll_interval: when set, the interval grows by half each poll up to this many seconds.
     :param hook_params: keyword arguments for :class:`TopviewAsyncHook` (JSON-safe).
+    :param not_before: UNIX time before which no event resumes the task on a worker.
+    :param end_task: how to end the task here on success (None: always resume on a worker).
     """
 
     def __init__(
@@ -53,6 +67,8 @@ class ImageToVideoTrigger(BaseTrigger):
         poll_interval: float = 10.0,
         max_poll_interval: float | None = None,
         hook_params: dict[str, Any] | None = None,
+        not_before: float | None = None,
+        end_task: EndInTriggerer | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.topview_task_id = topview_task_id
@@ -61,6 +77,8 @@ class ImageToVideoTrigger(BaseTrigger):
         self.poll_interval = poll_interval
         self.max_poll_interval = max_poll_interval
         self.hook_params = hook_params or {}
+        self.not_before = not_before
+        self.end_task = end_task
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -72,11 +90,41 @@ class ImageToVideoTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "max_poll_interval": self.max_poll_interval,
                 "hook_params": self.hook_params,
+                "not_before": self.not_before,
+                "end_task": self.end_task,
             },
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        yield TriggerEvent(await self._wait())  # type: ignore[no-untyped-call]
+        event = await self._wait()
+        if self.end_task is not None and event["status"] == WaitStatus.SUCCESS:
+            ended = self._end_task(event, self.end_task)
+            if ended is not None:
+                yield ended
+                return
+        if self.not_before is not None and (early := self.not_before - time.time()) > 0:
+            await asyncio.sleep(early)  # resuming sooner would meet Airflow's defer race
+        yield WaitEnded(event)
+
+    def _end_task(self, event: WaitEvent, end_task: EndInTriggerer) -> WaitSucceeded | None:
+        """The event that ends the task here, or None when its failed videos fail it (on the worker)."""
+        try:
+            verdict = judge_success(event["result"], fail_on_partial=end_task["fail_on_partial"])
+        except Exception as exc:  # an odd result: the worker's own checks will say what is wrong
+            self.log.warning("TopView task %s: resuming on a worker: %s", self.topview_task_id, exc)
+            return None
+        if verdict.fails_task:
+            return None
+        report_success(
+            verdict,
+            self.log,
+            model=end_task["model"],
+            where=self.task_instance,
+            estimated_credits=end_task["estimated_credits"],
+            from_submit=end_task["returns"] == "task_id",
+        )
+        xcoms = success_xcoms(verdict.result, self.topview_task_id, end_task["returns"])
+        return WaitSucceeded(xcoms=xcoms, wait_event={**event, "result": verdict.result})
 
     async def _wait(self) -> WaitEvent:
         """Poll until the final event; whatever goes wrong, the trigger still ends with exactly one event."""
@@ -115,11 +163,13 @@ def defer_until_finished(
     poll_interval: float,
     hook_params: dict[str, Any],
     max_poll_interval: float | None = None,
+    end_task: EndInTriggerer | None = None,
 ) -> None:
     """Defer ``task`` (operator or sensor) to this trigger; it resumes in ``execute_complete``.
 
     The trigger keeps the deadline and reports it as an event, so the framework's own deferral timeout
-    (which would skip ``execute_complete``) is off.
+    (which would skip ``execute_complete``) is off. ``end_task`` is dropped when the task's success
+    needs a worker (:func:`~airflow_topview.deferral.can_end_in_triggerer`).
     """
     task.defer(
         trigger=ImageToVideoTrigger(
@@ -129,6 +179,8 @@ def defer_until_finished(
             poll_interval=poll_interval,
             max_poll_interval=max_poll_interval,
             hook_params=hook_params,
+            not_before=not_before(),
+            end_task=end_task if end_task is not None and can_end_in_triggerer(task) else None,
         ),
         method_name="execute_complete",
         timeout=None,

@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 import psutil
 import requests
 
+from airflow_topview.deferral import MIN_DEFERRAL
+
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 T = TypeVar("T")
@@ -85,6 +87,8 @@ class AirflowDeployment:
             "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW_CONN_TOPVIEW_DEFAULT": json.dumps(connection),
+            # A real scheduler has the defer race: the deferral floor stays at its default here.
+            "AIRFLOW__TOPVIEW__MIN_DEFERRAL": str(MIN_DEFERRAL),
             **(env or {}),
         }
         self.processes: dict[str, subprocess.Popen[bytes]] = {}

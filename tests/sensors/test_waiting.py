@@ -47,13 +47,29 @@ def test_deferrable_submit_goes_through_the_trigger(
     topview_connection: TopviewSimulator, dag_runner: DagRunner
 ) -> None:
     sim = topview_connection
+    sim.polls_to_finish = 2
     result = dag_runner.run("topview_test_wait_deferrable", conf=first_frame(sim))
     assert result.state == "success", result.log[-4000:]
     assert "Pausing task as DEFERRED" in result.log
     assert "[airflow_topview.triggers.image_to_video.ImageToVideoTrigger]" in result.log
     assert "XCom not found" not in result.log
-    # Only the trigger polls: the worker sent the POST and nothing else before deferring.
+    # The worker sent the POST and looked once; the trigger polled until the end.
+    assert [entry.endpoint for entry in sim.journal] == ["submit", "query", "query"]
+    # The trigger reported the success (as it does when it ends the task in a deployment), once.
+    assert result.log.count("TopView charged") == 1
+
+
+def test_deferrable_submit_of_a_task_already_finished_does_not_defer(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    sim = topview_connection  # finishes on the first poll: a generation faster than the first look
+    result = dag_runner.run("topview_test_wait_deferrable", conf=first_frame(sim))
+    assert result.state == "success", result.log[-4000:]
+    assert "Pausing task as DEFERRED" not in result.log
     assert [entry.endpoint for entry in sim.journal] == ["submit", "query"]
+    [topview_task_id] = sim.tasks
+    assert result.xcom("submit") == topview_task_id
+    assert result.xcom("submit", key="result")["status"] == "success"
 
 
 @pytest.mark.parametrize("sensor_mode", SENSOR_MODES)
@@ -148,7 +164,8 @@ def test_retry_after_failed_wait_never_submits_twice(
 ) -> None:
     """First try: submit, then every query fails until its deadline. The retry finds the task instead."""
     sim = topview_connection
-    sim.inject("query", Fault.http(500), times=2)
+    # Deferrable: the worker looks once before deferring, then the trigger polls twice until the deadline.
+    sim.inject("query", Fault.http(500), times=3 if mode == "deferrable" else 2)
     result = dag_runner.run(f"topview_test_retry_{mode}", conf=first_frame(sim))
     assert result.state == "success", result.log[-4000:]
     assert result.tries[("submit", -1)] >= 2
@@ -174,11 +191,16 @@ def test_retry_resubmits_when_the_earlier_task_failed(
 
 @needs_task_state_store
 def test_deferrable_task_waits_for_a_free_slot_without_a_worker(
-    topview_connection: TopviewSimulator, dag_runner: DagRunner
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """4007 at submit: the task defers on a timer (no worker slot) and submits again when it resumes."""
+    """4007 at submit: the task defers on a timer (no worker slot) and submits again when it resumes.
+
+    No busy deferral is shorter than ``[topview] min_deferral`` (Airflow's defer race, deferral.py).
+    """
+    import re
     import threading
 
+    monkeypatch.setenv("AIRFLOW__TOPVIEW__MIN_DEFERRAL", "0.4")
     sim = topview_connection
     sim.max_running = 1
     blocker = TopviewHook(retry_limit=1).submit_image_to_video(
@@ -201,6 +223,9 @@ def test_deferrable_task_waits_for_a_free_slot_without_a_worker(
     assert len(codes) >= 3  # at least two busy answers before the slot was freed
     assert set(codes[:-1]) == {"4007"}  # each busy answer ended the worker's turn: it deferred
     assert result.log.count("releasing the worker for") == len(codes) - 1
+    delays = [float(d) for d in re.findall(r"releasing the worker for ([\d.]+) s", result.log)]
+    assert len(delays) == len(codes) - 1
+    assert min(delays) >= 0.4, delays
     assert result.tries[("submit", -1)] == 1  # deferrals, not Airflow retries
     [made] = [t for t in sim.tasks.values() if t.body["firstFrameFileId"] == image]
     assert made.status == "success"

@@ -46,6 +46,8 @@ def test_serialize_round_trip_holds_no_secret() -> None:
         poll_interval=7,
         max_poll_interval=30,
         hook_params={"retry_limit": 3},
+        not_before=1240.0,
+        end_task={"returns": "task_id", "fail_on_partial": False, "model": None, "estimated_credits": 2.5},
     )
     classpath, kwargs = trigger.serialize()
     module_name, _, class_name = classpath.rpartition(".")
@@ -58,6 +60,8 @@ def test_serialize_round_trip_holds_no_secret() -> None:
         "poll_interval",
         "max_poll_interval",
         "hook_params",
+        "not_before",
+        "end_task",
     }
     assert "sk-" not in json.dumps(kwargs)
 
@@ -141,3 +145,83 @@ async def test_many_triggers_share_one_http_session(topview_connection: TopviewS
     assert all(events[0]["status"] == "success" for events in results[:-1])
     assert len(seen_sessions) == 1
     assert SHARED_SESSIONS._sessions == {}  # closed with the last trigger
+
+
+END_AS_SUBMIT = {"returns": "task_id", "fail_on_partial": False, "model": "Kling", "estimated_credits": 2.5}
+
+
+async def test_success_ends_the_task_in_the_triggerer_with_the_operators_xcoms(
+    topview_connection: TopviewSimulator,
+) -> None:
+    """No resume workload: Airflow's TaskSuccessEvent carries return_value, result and the links."""
+    from airflow.triggers.base import TaskSuccessEvent
+
+    sim = topview_connection
+    sim.polls_to_finish = 2
+    task_id = submit(sim, generating_count=2)
+    events = [event async for event in make_trigger(task_id, end_task=END_AS_SUBMIT).run()]
+    [event] = events
+    assert isinstance(event, TaskSuccessEvent)
+    xcoms = event.xcoms or {}
+    result = xcoms["result"]
+    assert isinstance(result, dict)
+    assert xcoms["return_value"] == task_id
+    assert result["taskId"] == task_id
+    assert len(result["videos"]) == 2
+    assert xcoms["topview_url"] == xcoms["_link_TopviewVideoLink"] == result["videos"][0]["filePath"]
+    # What Airflow stores and sends for it: the state and the XComs (no payload); printed without URLs.
+    assert event.model_dump() == {"task_instance_state": "success", "xcoms": xcoms}
+    assert sim.base_url not in repr(event)
+    assert sim.base_url not in str(event)
+    assert task_id in repr(event)
+
+
+async def test_sensor_success_returns_the_finished_task(topview_connection: TopviewSimulator) -> None:
+    sim = topview_connection
+    task_id = submit(sim)
+    end_as_sensor = {**END_AS_SUBMIT, "returns": "result", "model": None, "estimated_credits": None}
+    [event] = [event async for event in make_trigger(task_id, end_task=end_as_sensor).run()]
+    xcoms = event.xcoms or {}
+    assert xcoms["return_value"]["taskId"] == task_id
+    assert "result" not in xcoms
+
+
+async def test_partial_failure_with_fail_on_partial_resumes_on_the_worker(
+    topview_connection: TopviewSimulator,
+) -> None:
+    """The worker fails the task, so Airflow's retry rules apply unchanged."""
+    from airflow.triggers.base import TaskSuccessEvent
+
+    sim = topview_connection
+    sim.script_next_task(outcome="partial", failed_videos=[1])
+    task_id = submit(sim, generating_count=2)
+    strict = {**END_AS_SUBMIT, "fail_on_partial": True}
+    [event] = [event async for event in make_trigger(task_id, end_task=strict).run()]
+    assert not isinstance(event, TaskSuccessEvent)
+    assert event.payload["status"] == "success"
+    assert "failedVideos" not in event.payload["result"]  # the worker decides, with the same rule
+
+
+async def test_an_event_that_resumes_the_task_waits_for_the_floor(
+    topview_connection: TopviewSimulator,
+) -> None:
+    """A failure found at once still resumes the task no sooner than not_before (Airflow's defer race)."""
+    sim = topview_connection
+    sim.script_next_task(outcome="fail", error_msg="model outage")
+    task_id = submit(sim)
+    floor = time.time() + 0.5
+    [payload] = await events_of(make_trigger(task_id, not_before=floor, end_task=END_AS_SUBMIT))
+    assert payload["status"] == "fail"
+    assert time.time() >= floor
+    assert len(sim.requests_to("query")) == 1  # it waited without polling again
+
+
+async def test_a_success_ending_in_the_triggerer_is_not_held_back_by_the_floor(
+    topview_connection: TopviewSimulator,
+) -> None:
+    sim = topview_connection
+    task_id = submit(sim)
+    floor = time.time() + 60
+    [event] = [event async for event in make_trigger(task_id, not_before=floor, end_task=END_AS_SUBMIT).run()]
+    assert event.xcoms["return_value"] == task_id
+    assert time.time() < floor

@@ -1,0 +1,133 @@
+"""How a TopView wait leaves and re-enters Airflow: the deferral floor, and success ended in the triggerer.
+
+Airflow 3.3 has an open race between a deferral and the resume that follows it: the worker's exit after
+``defer()`` is reported to the scheduler as "success", and when the trigger fires and the task is resumed
+before the scheduler drained that report, the resumed try is killed ("finished with state success, but
+the task instance's state attribute is running"; apache/airflow#66374, #67287, #72716; fixed for the
+scheduled and queued states by #66431 and #68741, the running state still open in #71579 / #72767). Two
+rules keep a batch out of it:
+
+- **A floor.** No event that resumes the task on a worker fires sooner than ``[topview] min_deferral``
+  seconds (default 10, well above the scheduler's event lag) after the task deferred: busy (4007) waits
+  and every wait that ends in a failure, a timeout or an error.
+- **Success ends in the triggerer.** A wait that succeeds ends the task from the triggerer
+  (:class:`WaitSucceeded`, Airflow's ``TaskSuccessEvent``) with the XComs the worker would have pushed:
+  no resumed try exists for the stale report to kill, no second workload runs, and a pool slot is freed
+  at once. Tasks whose success must run on a worker (outlets, whose asset events only a worker emits; an
+  active OpenLineage listener, which reports only from workers) resume there as before.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+from airflow.triggers.base import TaskSuccessEvent, TriggerEvent
+
+from airflow_topview.links import LINK_XCOM_KEY, video_link
+
+if TYPE_CHECKING:
+    from airflow_topview.events import WaitEvent
+
+#: Seconds between a deferral and the earliest event that resumes the task on a worker.
+MIN_DEFERRAL = 10.0
+#: XCom key under which Airflow stores the "TopView video" extra link (``BaseOperatorLink.xcom_key``).
+EXTRA_LINK_XCOM_KEY = "_link_TopviewVideoLink"
+
+
+def min_deferral() -> float:
+    """``[topview] min_deferral`` in seconds (negative values count as 0)."""
+    from airflow.providers.common.compat.sdk import conf
+
+    return max(0.0, float(conf.getfloat("topview", "min_deferral", fallback=MIN_DEFERRAL)))
+
+
+def not_before() -> float:
+    """The earliest UNIX time at which a wait deferred now may resume its task on a worker."""
+    return time.time() + min_deferral()
+
+
+class EndInTriggerer(TypedDict):
+    """What a trigger needs to end its task itself on success (JSON-safe: stored with the trigger)."""
+
+    returns: Literal["task_id", "result"]  # the XCom return_value: submit operator / sensor
+    fail_on_partial: bool
+    model: str | None
+    estimated_credits: float | None
+
+
+def can_end_in_triggerer(task: Any) -> bool:
+    """Whether a success needs nothing that only a worker does (asset events, OpenLineage reports)."""
+    if getattr(task, "outlets", None):
+        return False
+    return not _openlineage_active()
+
+
+def _openlineage_active() -> bool:
+    try:
+        from airflow.providers.openlineage.conf import is_disabled
+    except ImportError:  # the OpenLineage provider is not installed
+        return False
+    try:
+        return not is_disabled()
+    except Exception:  # a broken OpenLineage setup: resume on the worker, as before
+        return True
+
+
+def success_xcoms(
+    result: dict[str, Any],
+    topview_task_id: str,
+    returns: Literal["task_id", "result"],
+    *,
+    on_worker: bool = False,
+) -> dict[str, Any]:
+    """The XComs a successful wait leaves, whoever ends the task (worker or triggerer).
+
+    ``on_worker``: without ``return_value`` (the method returns it) and the extra link's own key (Airflow
+    stores it when a worker's try ends).
+    """
+    link = video_link(result)
+    xcoms: dict[str, Any] = {}
+    if not on_worker:
+        xcoms["return_value"] = topview_task_id if returns == "task_id" else result
+    if returns == "task_id":
+        xcoms["result"] = result
+    if link:
+        xcoms[LINK_XCOM_KEY] = link
+        if not on_worker:
+            xcoms[EXTRA_LINK_XCOM_KEY] = link
+    return xcoms
+
+
+class WaitEnded(TriggerEvent):
+    """A wait's final event that resumes the task on a worker; printed without the result's signed URLs."""
+
+    def __init__(self, wait_event: WaitEvent) -> None:
+        super().__init__(wait_event)  # type: ignore[no-untyped-call]
+
+    def __repr__(self) -> str:
+        payload = self.payload if isinstance(self.payload, dict) else {}
+        return f"WaitEnded<TopView task {payload.get('topview_task_id')}: {payload.get('status')}>"
+
+    __str__ = __repr__
+
+
+class WaitSucceeded(TaskSuccessEvent):
+    """Ends the task as succeeded from the triggerer, pushing ``xcoms``.
+
+    It also keeps the wait's own event as its payload: ``airflow dags test`` (``dag.test()``) resumes every
+    trigger event on the worker with its payload, and there ``execute_complete`` then does what the
+    triggerer would have done (``ended_in_triggerer`` tells it that the credits were already reported).
+    Its printable form names the task, never the signed video URLs.
+    """
+
+    def __init__(self, *, xcoms: dict[str, Any], wait_event: WaitEvent) -> None:
+        super().__init__(xcoms=xcoms)
+        self.payload = {**wait_event, "ended_in_triggerer": True}
+
+    def __repr__(self) -> str:
+        payload = self.payload if isinstance(self.payload, dict) else {}
+        videos = len((payload.get("result") or {}).get("videos") or ())
+        return f"WaitSucceeded<TopView task {payload.get('topview_task_id')}: success, {videos} video(s)>"
+
+    __str__ = __repr__
