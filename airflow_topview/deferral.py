@@ -19,9 +19,11 @@ rules keep a batch out of it:
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+from airflow.providers.common.compat.sdk import XCom
 from airflow.triggers.base import TaskSuccessEvent, TriggerEvent
 
 from airflow_topview.links import LINK_XCOM_KEY, video_link
@@ -113,21 +115,37 @@ class WaitEnded(TriggerEvent):
 
 
 class WaitSucceeded(TaskSuccessEvent):
-    """Ends the task as succeeded from the triggerer, pushing ``xcoms``.
+    """Ends the task as succeeded from the triggerer; its XComs were pushed before (:func:`push_xcoms`).
 
-    It also keeps the wait's own event as its payload: ``airflow dags test`` (``dag.test()``) resumes every
-    trigger event on the worker with its payload, and there ``execute_complete`` then does what the
-    triggerer would have done (``ended_in_triggerer`` tells it that the credits were already reported).
-    Its printable form names the task, never the signed video URLs.
+    Printed as the TopView task and its video count, never the signed video URLs.
     """
 
-    def __init__(self, *, xcoms: dict[str, Any], wait_event: WaitEvent) -> None:
-        super().__init__(xcoms=xcoms)
-        self.payload = {**wait_event, "ended_in_triggerer": True}
+    def __init__(self, topview_task_id: str, videos: int) -> None:
+        super().__init__()
+        self._summary = f"WaitSucceeded<TopView task {topview_task_id}: success, {videos} video(s)>"
 
     def __repr__(self) -> str:
-        payload = self.payload if isinstance(self.payload, dict) else {}
-        videos = len((payload.get("result") or {}).get("videos") or ())
-        return f"WaitSucceeded<TopView task {payload.get('topview_task_id')}: success, {videos} video(s)>"
+        return self._summary
 
     __str__ = __repr__
+
+
+async def push_xcoms(task_instance: Any, xcoms: dict[str, Any]) -> None:
+    """Push a task's XComs from its trigger, the way a worker pushes them (through the execution API).
+
+    Not through ``TaskSuccessEvent(xcoms=...)``: Airflow 3.3.2 stores those JSON-encoded twice, so a
+    downstream task would read ``'"abc"'`` for ``"abc"`` and a string for a dict. The calls run in a
+    thread: the SDK's XCom calls are synchronous, and the triggerer's event loop must not wait on them.
+    """
+    where = {
+        "dag_id": task_instance.dag_id,
+        "task_id": task_instance.task_id,
+        "run_id": task_instance.run_id,
+        "map_index": task_instance.map_index,
+    }
+
+    def push_all() -> None:
+        for key, value in xcoms.items():
+            XCom.set(key, value, **where)
+
+    await asyncio.to_thread(push_all)

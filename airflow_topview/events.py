@@ -31,7 +31,6 @@ class WaitEvent(TypedDict):
     message: NotRequired[str]
     code: NotRequired[str | None]
     last_status: NotRequired[str | None]
-    ended_in_triggerer: NotRequired[bool]  # the triggerer ended the task and reported its success
 
 
 def make_event(status: WaitStatus, topview_task_id: str, **payload: Any) -> WaitEvent:

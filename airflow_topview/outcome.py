@@ -142,21 +142,16 @@ def result_from_event(
     estimated_credits: float | None = None,
     from_submit: bool = False,
 ) -> dict[str, Any]:
-    """The finished task for XCom, or raise: fail and API errors without retry, timeout with retry.
-
-    A success the triggerer already reported (an event that ended the task there, resumed anyway by
-    ``airflow dags test``) is not reported twice.
-    """
+    """The finished task for XCom, or raise: fail and API errors without retry, timeout with retry."""
     checked = read_event(event)
     status, topview_task_id = checked["status"], checked["topview_task_id"]
     if status == WaitStatus.SUCCESS:
         verdict = judge_success(checked["result"], fail_on_partial=fail_on_partial)
         if verdict.fails_task:
             raise AirflowFailException(verdict.failed_summary)
-        if not checked.get("ended_in_triggerer"):
-            report_success(
-                verdict, log, model=model, estimated_credits=estimated_credits, from_submit=from_submit
-            )
+        report_success(
+            verdict, log, model=model, estimated_credits=estimated_credits, from_submit=from_submit
+        )
         return verdict.result
     if status == WaitStatus.FAIL:
         raise AirflowFailException(f"TopView task {topview_task_id} failed: {checked.get('message')}")

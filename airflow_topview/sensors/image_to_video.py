@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_topview.deferral import EndInTriggerer
     from airflow_topview.hooks.topview import TopviewHook
     from airflow_topview.outcome import StatusWatch
 
@@ -40,6 +41,12 @@ class ImageToVideoSensor(BaseSensorOperator):
     :param deferrable: wait in the triggerer, holding no worker slot.
     :param max_poll_interval: deferrable only: let the poll interval grow up to this many seconds.
     :param hook_params: extra keyword arguments for the hooks (``retry_limit``, ``retry_delay``, ``timeout``).
+    :param start_from_trigger: with ``deferrable=True``, start the wait straight in the triggerer: no worker
+        runs before the wait, and a success ends the task there, so the sensor never holds a worker slot.
+        Airflow renders ``topview_task_id`` there: text, or a template reading the run's conf or params;
+        not an XCom (``submit.output``), which Airflow 3.3 cannot pull for a task starting in the
+        triggerer (refused when the DAG is parsed). A mapped sensor and ``airflow dags test`` run it as an
+        ordinary deferrable sensor (Airflow starts only unmapped tasks in the triggerer).
     """
 
     template_fields: Sequence[str] = ("topview_task_id",)
@@ -55,6 +62,7 @@ class ImageToVideoSensor(BaseSensorOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         max_poll_interval: float | None = None,
         hook_params: dict[str, Any] | None = None,
+        start_from_trigger: bool = False,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("poke_interval", 10.0)
@@ -65,6 +73,45 @@ class ImageToVideoSensor(BaseSensorOperator):
         self.deferrable = deferrable
         self.max_poll_interval = max_poll_interval
         self.hook_params = hook_params or {}
+        if start_from_trigger:
+            self._start_in_triggerer()
+
+    def _start_in_triggerer(self) -> None:
+        """Airflow's ``start_from_trigger``: the trigger's kwargs are fixed here, at parse time."""
+        from airflow.triggers.base import StartTriggerArgs
+
+        from airflow_topview.params import check_hook_params, check_waiting
+
+        if not self.deferrable:
+            raise ValueError(f"{self.task_id}: start_from_trigger=True needs deferrable=True")
+        check_waiting(
+            poll_interval=self.poke_interval, timeout=self.timeout, max_poll_interval=self.max_poll_interval
+        )
+        self.start_from_trigger = True
+        self.start_trigger_args = StartTriggerArgs(
+            trigger_cls="airflow_topview.triggers.image_to_video.ImageToVideoTrigger",
+            trigger_kwargs={
+                "topview_task_id": _trigger_task_id(self.topview_task_id, self.task_id),
+                "end_time": None,
+                "timeout": self.timeout,
+                "topview_conn_id": self.topview_conn_id,
+                "poll_interval": self.poke_interval,
+                "max_poll_interval": self.max_poll_interval,
+                "hook_params": check_hook_params(self.hook_params),
+                "end_task": self._end_task(),
+            },
+            next_method="execute_complete",
+            next_kwargs=None,
+            timeout=None,
+        )
+
+    def _end_task(self) -> EndInTriggerer:
+        return {
+            "returns": "result",
+            "fail_on_partial": self.fail_on_partial,
+            "model": None,
+            "estimated_credits": None,
+        }
 
     @cached_property
     def hook(self) -> TopviewHook:
@@ -117,12 +164,7 @@ class ImageToVideoSensor(BaseSensorOperator):
             poll_interval=self.poke_interval,
             max_poll_interval=self.max_poll_interval,
             hook_params=self.hook_params,
-            end_task={
-                "returns": "result",
-                "fail_on_partial": self.fail_on_partial,
-                "model": None,
-                "estimated_credits": None,
-            },
+            end_task=self._end_task(),
         )
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
@@ -151,3 +193,22 @@ class ImageToVideoSensor(BaseSensorOperator):
         for key, value in success_xcoms(result, task_id, "result", on_worker=True).items():
             context["ti"].xcom_push(key=key, value=value)
         return result
+
+
+def _trigger_task_id(topview_task_id: Any, task_id: str) -> Any:
+    """``topview_task_id`` as a starting trigger takes it: text, or a template Airflow renders there.
+
+    Airflow 3.3 hands an ``XComArg`` to a starting trigger unresolved, and renders an ``xcom_pull``
+    template on the triggerer's event loop, where the pull waits for that same loop: the triggerer's
+    every trigger stops. Both are refused here, when the DAG is parsed.
+    """
+    from airflow.sdk import XComArg
+
+    if isinstance(topview_task_id, XComArg) or "xcom" in str(topview_task_id).lower():
+        raise ValueError(
+            f"{task_id}: start_from_trigger=True cannot take topview_task_id from an XCom "
+            f"({topview_task_id!r}): Airflow 3.3 cannot pull XComs for a task that starts in the "
+            "triggerer. Pass the id as text or through the run's conf or params "
+            "(\"{{ dag_run.conf['topview_task_id'] }}\"), or leave start_from_trigger off."
+        )
+    return topview_task_id

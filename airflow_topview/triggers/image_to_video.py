@@ -21,6 +21,7 @@ from airflow_topview.deferral import (
     WaitSucceeded,
     can_end_in_triggerer,
     not_before,
+    push_xcoms,
     success_xcoms,
 )
 from airflow_topview.events import WaitEvent, WaitStatus, make_event
@@ -51,24 +52,27 @@ class ImageToVideoTrigger(BaseTrigger):
 
     :param topview_task_id: the TopView task to wait for.
     :param topview_conn_id: the ``topview`` connection (only its id is stored, never the key).
-    :param end_time: deadline as a UNIX timestamp.
+    :param end_time: deadline as a UNIX timestamp; None: ``timeout`` seconds after the trigger starts (a
+        task that starts in the triggerer, whose kwargs are fixed when the DAG is parsed).
     :param poll_interval: seconds between queries.
     :param max_poll_interval: when set, the interval grows by half each poll up to this many seconds.
     :param hook_params: keyword arguments for :class:`TopviewAsyncHook` (JSON-safe).
     :param not_before: UNIX time before which no event resumes the task on a worker.
     :param end_task: how to end the task here on success (None: always resume on a worker).
+    :param timeout: with ``end_time=None``, the longest wait in seconds.
     """
 
     def __init__(
         self,
         topview_task_id: str,
-        end_time: float,
+        end_time: float | None,
         topview_conn_id: str = "topview_default",
         poll_interval: float = 10.0,
         max_poll_interval: float | None = None,
         hook_params: dict[str, Any] | None = None,
         not_before: float | None = None,
         end_task: EndInTriggerer | None = None,
+        timeout: float | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.topview_task_id = topview_task_id
@@ -79,6 +83,7 @@ class ImageToVideoTrigger(BaseTrigger):
         self.hook_params = hook_params or {}
         self.not_before = not_before
         self.end_task = end_task
+        self.timeout = timeout
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -92,13 +97,14 @@ class ImageToVideoTrigger(BaseTrigger):
                 "hook_params": self.hook_params,
                 "not_before": self.not_before,
                 "end_task": self.end_task,
+                "timeout": self.timeout,
             },
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         event = await self._wait()
         if self.end_task is not None and event["status"] == WaitStatus.SUCCESS:
-            ended = self._end_task(event, self.end_task)
+            ended = await self._end_task(event, self.end_task)
             if ended is not None:
                 yield ended
                 return
@@ -106,14 +112,34 @@ class ImageToVideoTrigger(BaseTrigger):
             await asyncio.sleep(early)  # resuming sooner would meet Airflow's defer race
         yield WaitEnded(event)
 
-    def _end_task(self, event: WaitEvent, end_task: EndInTriggerer) -> WaitSucceeded | None:
-        """The event that ends the task here, or None when its failed videos fail it (on the worker)."""
+    async def _end_task(self, event: WaitEvent, end_task: EndInTriggerer) -> WaitSucceeded | None:
+        """End the task here: push its XComs, report the success; None resumes it on a worker instead.
+
+        A worker decides when failed videos fail the task, when the result is odd, when there is no task
+        instance to push XComs for (``airflow dags test`` runs triggers without one), or when the push
+        fails (an Airflow whose triggerer cannot set XComs).
+        """
+        if self.task_instance is None:
+            return None
         try:
             verdict = judge_success(event["result"], fail_on_partial=end_task["fail_on_partial"])
         except Exception as exc:  # an odd result: the worker's own checks will say what is wrong
             self.log.warning("TopView task %s: resuming on a worker: %s", self.topview_task_id, exc)
             return None
         if verdict.fails_task:
+            return None
+        try:
+            await push_xcoms(
+                self.task_instance, success_xcoms(verdict.result, self.topview_task_id, end_task["returns"])
+            )
+        except Exception as exc:
+            self.log.warning(
+                "TopView task %s succeeded; its XComs could not be pushed here (%s: %s), resuming on a "
+                "worker",
+                self.topview_task_id,
+                type(exc).__name__,
+                exc,
+            )
             return None
         report_success(
             verdict,
@@ -123,13 +149,17 @@ class ImageToVideoTrigger(BaseTrigger):
             estimated_credits=end_task["estimated_credits"],
             from_submit=end_task["returns"] == "task_id",
         )
-        xcoms = success_xcoms(verdict.result, self.topview_task_id, end_task["returns"])
-        return WaitSucceeded(xcoms=xcoms, wait_event={**event, "result": verdict.result})
+        return WaitSucceeded(self.topview_task_id, verdict.videos)
 
     async def _wait(self) -> WaitEvent:
         """Poll until the final event; whatever goes wrong, the trigger still ends with exactly one event."""
         watch = StatusWatch(self.topview_task_id, self.log)
         hook: TopviewAsyncHook | None = None
+        end_time = self.end_time if self.end_time is not None else time.time() + (self.timeout or 0.0)
+        if not isinstance(self.topview_task_id, str) or not self.topview_task_id.strip():
+            message = f"topview_task_id must be a TopView task id (text), got {self.topview_task_id!r:.200}"
+            self.log.error(message)
+            return make_event(WaitStatus.ERROR, "(none)", message=message)
         try:
             hook = TopviewAsyncHook(self.topview_conn_id, **self.hook_params)
             interval = self.poll_interval
@@ -141,7 +171,7 @@ class ImageToVideoTrigger(BaseTrigger):
                         event = watch.decide(None, exc)
                     if event is not None:
                         return event
-                    remaining = self.end_time - time.time()
+                    remaining = end_time - time.time()
                     if remaining <= 0:
                         return watch.timeout_event()
                     await asyncio.sleep(min(interval, remaining))

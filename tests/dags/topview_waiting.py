@@ -70,3 +70,15 @@ wait_dag(
     True,
     hook_params={"retry_limit": 2, "retry_delay": 0.05, "retry_max_delay": 0.2, "busy_timeout": 60},
 )
+
+# A sensor that starts in the triggerer in a deployment; under dags test it runs as a deferrable sensor.
+with DAG("topview_test_sensor_start_from_trigger", schedule=None):
+    ImageToVideoSensor(
+        task_id="wait",
+        topview_task_id="{{ dag_run.conf['topview_task_id'] }}",
+        deferrable=True,
+        start_from_trigger=True,
+        poke_interval=0.05,
+        timeout=30,
+        hook_params=FAST_HOOK,
+    )

@@ -229,3 +229,76 @@ def test_deferrable_task_waits_for_a_free_slot_without_a_worker(
     assert result.tries[("submit", -1)] == 1  # deferrals, not Airflow retries
     [made] = [t for t in sim.tasks.values() if t.body["firstFrameFileId"] == image]
     assert made.status == "success"
+
+
+def test_sensor_starting_in_the_triggerer_declares_its_trigger_without_secrets() -> None:
+    from airflow_topview.sensors.image_to_video import ImageToVideoSensor
+
+    sensor = ImageToVideoSensor(
+        task_id="wait",
+        topview_task_id="{{ dag_run.conf['topview_task_id'] }}",
+        deferrable=True,
+        start_from_trigger=True,
+        poke_interval=2,
+        timeout=60,
+    )
+    args = sensor.start_trigger_args
+    assert sensor.start_from_trigger is True
+    assert args is not None
+    assert args.trigger_cls == "airflow_topview.triggers.image_to_video.ImageToVideoTrigger"
+    assert args.next_method == "execute_complete"
+    kwargs = args.trigger_kwargs or {}
+    assert kwargs["topview_task_id"] == "{{ dag_run.conf['topview_task_id'] }}"
+    assert (kwargs["end_time"], kwargs["timeout"], kwargs["poll_interval"]) == (None, 60, 2)
+    assert kwargs["end_task"] == {
+        "returns": "result",
+        "fail_on_partial": False,
+        "model": None,
+        "estimated_credits": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"deferrable": False}, "needs deferrable=True"),
+        ({"topview_task_id": "{{ ti.xcom_pull('submit') }}"}, "cannot take topview_task_id from an XCom"),
+    ],
+)
+def test_sensor_starting_in_the_triggerer_refuses_what_airflow_cannot_do(
+    arguments: dict[str, object], message: str
+) -> None:
+    from airflow_topview.sensors.image_to_video import ImageToVideoSensor
+
+    settings: dict[str, object] = {"topview_task_id": "abc", "deferrable": True, **arguments}
+    with pytest.raises(ValueError, match=message):
+        ImageToVideoSensor(task_id="wait", start_from_trigger=True, **settings)  # type: ignore[arg-type]
+
+
+def test_sensor_starting_in_the_triggerer_refuses_an_xcom_arg() -> None:
+    from airflow.sdk import DAG
+
+    from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
+    from airflow_topview.sensors.image_to_video import ImageToVideoSensor
+
+    with DAG("start_from_trigger_xcom", schedule=None):
+        submit = SubmitImageToVideoOperator(task_id="submit", first_frame_file_id="f")
+        with pytest.raises(ValueError, match="cannot take topview_task_id from an XCom"):
+            ImageToVideoSensor(
+                task_id="wait", topview_task_id=submit.output, deferrable=True, start_from_trigger=True
+            )
+
+
+def test_sensor_starting_in_the_triggerer_runs_deferrable_under_dags_test(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    sim = topview_connection
+    sim.polls_to_finish = 3
+    task_id = (
+        TopviewHook(retry_limit=1)
+        .submit_image_to_video(build_request({"first_frame_file_id": sim.add_file("png")}))
+        .task_id
+    )
+    result = dag_runner.run("topview_test_sensor_start_from_trigger", conf={"topview_task_id": task_id})
+    assert result.state == "success", result.log[-4000:]
+    assert result.xcom("wait")["taskId"] == task_id

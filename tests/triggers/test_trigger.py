@@ -62,6 +62,7 @@ def test_serialize_round_trip_holds_no_secret() -> None:
         "hook_params",
         "not_before",
         "end_task",
+        "timeout",
     }
     assert "sk-" not in json.dumps(kwargs)
 
@@ -148,58 +149,108 @@ async def test_many_triggers_share_one_http_session(topview_connection: TopviewS
 
 
 END_AS_SUBMIT = {"returns": "task_id", "fail_on_partial": False, "model": "Kling", "estimated_credits": 2.5}
+WHERE = {"dag_id": "batch", "task_id": "generate", "run_id": "manual__1", "map_index": 3}
+
+
+class RecordingSupervisor:
+    """Stands in for the triggerer's supervisor: records the XComs a trigger sets (SetXCom messages)."""
+
+    def __init__(self) -> None:
+        self.xcoms: dict[str, Any] = {}
+
+    def send(self, msg: Any) -> None:
+        assert type(msg).__name__ == "SetXCom", msg
+        assert (msg.dag_id, msg.task_id, msg.run_id, msg.map_index) == tuple(WHERE.values())
+        self.xcoms[msg.key] = msg.value
+
+
+@pytest.fixture
+def supervisor(monkeypatch: pytest.MonkeyPatch) -> RecordingSupervisor:
+    from airflow.sdk.execution_time import task_runner
+
+    recorder = RecordingSupervisor()
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", recorder, raising=False)
+    return recorder
+
+
+def in_triggerer(trigger: ImageToVideoTrigger) -> ImageToVideoTrigger:
+    """The trigger as a triggerer runs it: with the task instance it waits for."""
+    from types import SimpleNamespace
+
+    trigger.task_instance = SimpleNamespace(**WHERE)  # type: ignore[assignment]
+    return trigger
 
 
 async def test_success_ends_the_task_in_the_triggerer_with_the_operators_xcoms(
-    topview_connection: TopviewSimulator,
+    topview_connection: TopviewSimulator, supervisor: RecordingSupervisor
 ) -> None:
-    """No resume workload: Airflow's TaskSuccessEvent carries return_value, result and the links."""
+    """No resume workload: the XComs go through the execution API, then Airflow's TaskSuccessEvent."""
     from airflow.triggers.base import TaskSuccessEvent
 
     sim = topview_connection
     sim.polls_to_finish = 2
     task_id = submit(sim, generating_count=2)
-    events = [event async for event in make_trigger(task_id, end_task=END_AS_SUBMIT).run()]
-    [event] = events
+    [event] = [event async for event in in_triggerer(make_trigger(task_id, end_task=END_AS_SUBMIT)).run()]
     assert isinstance(event, TaskSuccessEvent)
-    xcoms = event.xcoms or {}
+    assert event.xcoms is None  # not through the event: Airflow 3.3.2 would store them encoded twice
+    xcoms = supervisor.xcoms
     result = xcoms["result"]
-    assert isinstance(result, dict)
     assert xcoms["return_value"] == task_id
     assert result["taskId"] == task_id
     assert len(result["videos"]) == 2
     assert xcoms["topview_url"] == xcoms["_link_TopviewVideoLink"] == result["videos"][0]["filePath"]
-    # What Airflow stores and sends for it: the state and the XComs (no payload); printed without URLs.
-    assert event.model_dump() == {"task_instance_state": "success", "xcoms": xcoms}
     assert sim.base_url not in repr(event)
     assert sim.base_url not in str(event)
     assert task_id in repr(event)
 
 
-async def test_sensor_success_returns_the_finished_task(topview_connection: TopviewSimulator) -> None:
+async def test_sensor_success_returns_the_finished_task(
+    topview_connection: TopviewSimulator, supervisor: RecordingSupervisor
+) -> None:
     sim = topview_connection
     task_id = submit(sim)
     end_as_sensor = {**END_AS_SUBMIT, "returns": "result", "model": None, "estimated_credits": None}
-    [event] = [event async for event in make_trigger(task_id, end_task=end_as_sensor).run()]
-    xcoms = event.xcoms or {}
-    assert xcoms["return_value"]["taskId"] == task_id
-    assert "result" not in xcoms
+    [_event] = [event async for event in in_triggerer(make_trigger(task_id, end_task=end_as_sensor)).run()]
+    assert supervisor.xcoms["return_value"]["taskId"] == task_id
+    assert "result" not in supervisor.xcoms
+
+
+async def test_without_a_task_instance_success_resumes_on_the_worker(
+    topview_connection: TopviewSimulator,
+) -> None:
+    """``airflow dags test`` runs triggers without one: the worker pushes the XComs, as before."""
+    sim = topview_connection
+    task_id = submit(sim)
+    [payload] = await events_of(make_trigger(task_id, end_task=END_AS_SUBMIT))
+    assert payload["status"] == "success"
+    assert payload["result"]["taskId"] == task_id
+
+
+async def test_when_xcoms_cannot_be_pushed_success_resumes_on_the_worker(
+    topview_connection: TopviewSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A triggerer that cannot set XComs (no supervisor channel here): nothing is lost, a worker ends it."""
+    from airflow.sdk.execution_time import task_runner
+
+    monkeypatch.delattr(task_runner, "SUPERVISOR_COMMS", raising=False)
+    sim = topview_connection
+    task_id = submit(sim)
+    [payload] = await events_of(in_triggerer(make_trigger(task_id, end_task=END_AS_SUBMIT)))
+    assert payload["status"] == "success"
 
 
 async def test_partial_failure_with_fail_on_partial_resumes_on_the_worker(
-    topview_connection: TopviewSimulator,
+    topview_connection: TopviewSimulator, supervisor: RecordingSupervisor
 ) -> None:
     """The worker fails the task, so Airflow's retry rules apply unchanged."""
-    from airflow.triggers.base import TaskSuccessEvent
-
     sim = topview_connection
     sim.script_next_task(outcome="partial", failed_videos=[1])
     task_id = submit(sim, generating_count=2)
     strict = {**END_AS_SUBMIT, "fail_on_partial": True}
-    [event] = [event async for event in make_trigger(task_id, end_task=strict).run()]
-    assert not isinstance(event, TaskSuccessEvent)
-    assert event.payload["status"] == "success"
-    assert "failedVideos" not in event.payload["result"]  # the worker decides, with the same rule
+    [payload] = await events_of(in_triggerer(make_trigger(task_id, end_task=strict)))
+    assert payload["status"] == "success"
+    assert "failedVideos" not in payload["result"]  # the worker decides, with the same rule
+    assert supervisor.xcoms == {}
 
 
 async def test_an_event_that_resumes_the_task_waits_for_the_floor(
@@ -210,18 +261,19 @@ async def test_an_event_that_resumes_the_task_waits_for_the_floor(
     sim.script_next_task(outcome="fail", error_msg="model outage")
     task_id = submit(sim)
     floor = time.time() + 0.5
-    [payload] = await events_of(make_trigger(task_id, not_before=floor, end_task=END_AS_SUBMIT))
+    [payload] = await events_of(in_triggerer(make_trigger(task_id, not_before=floor, end_task=END_AS_SUBMIT)))
     assert payload["status"] == "fail"
     assert time.time() >= floor
     assert len(sim.requests_to("query")) == 1  # it waited without polling again
 
 
 async def test_a_success_ending_in_the_triggerer_is_not_held_back_by_the_floor(
-    topview_connection: TopviewSimulator,
+    topview_connection: TopviewSimulator, supervisor: RecordingSupervisor
 ) -> None:
     sim = topview_connection
     task_id = submit(sim)
     floor = time.time() + 60
-    [event] = [event async for event in make_trigger(task_id, not_before=floor, end_task=END_AS_SUBMIT).run()]
-    assert event.xcoms["return_value"] == task_id
+    trigger = in_triggerer(make_trigger(task_id, not_before=floor, end_task=END_AS_SUBMIT))
+    [_event] = [event async for event in trigger.run()]
+    assert supervisor.xcoms["return_value"] == task_id
     assert time.time() < floor
