@@ -9,6 +9,7 @@ are signed and expire (~24 h).
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperatorLink
@@ -22,6 +23,8 @@ DEFAULT_TASK_LINK_TEMPLATE = "https://www.topview.ai/?taskId={topview_task_id}"
 #: XCom key of the link's target.
 LINK_XCOM_KEY = "topview_url"
 
+log = logging.getLogger(__name__)
+
 
 def video_link(result: Any) -> str | None:
     """The first finished video's URL in a task result, if any."""
@@ -33,11 +36,26 @@ def video_link(result: Any) -> str | None:
 
 
 def task_link(topview_task_id: str) -> str:
-    """The TopView page of a task, from ``[topview] task_link_template``."""
+    """The TopView page of a task, from ``[topview] task_link_template``.
+
+    Never raises: it runs after TopView accepted (and billed) the task, so a broken template (an unknown
+    ``{name}``, a stray brace) is logged and the default page used instead.
+    """
     from airflow.providers.common.compat.sdk import conf
 
-    template = conf.get("topview", "task_link_template", fallback="") or DEFAULT_TASK_LINK_TEMPLATE
-    return template.format(topview_task_id=topview_task_id)
+    template = DEFAULT_TASK_LINK_TEMPLATE
+    try:
+        template = conf.get("topview", "task_link_template", fallback="") or DEFAULT_TASK_LINK_TEMPLATE
+        return template.format(topview_task_id=topview_task_id)
+    except Exception as exc:
+        log.warning(
+            "[topview] task_link_template %r cannot be used (%s: %s); linking to %s instead",
+            template,
+            type(exc).__name__,
+            exc,
+            DEFAULT_TASK_LINK_TEMPLATE,
+        )
+        return DEFAULT_TASK_LINK_TEMPLATE.format(topview_task_id=topview_task_id)
 
 
 def push_link(ti: Any, url: str) -> None:

@@ -34,6 +34,11 @@ class PaidSubmit:
     :param on_uncertain_submit: ``"fail"`` or ``"resubmit"`` when an earlier submit's answer is unknown.
     :param wait_when_busy: False hands TopView's 4007 (concurrency limit) back at once, for a task that
         defers while it waits for a slot.
+    :param max_tries: the task instance's ``max_tries``: a clear raises it, a retry keeps it.
+    :param on_changed_request: on a retry (not a clear) whose request rendered differently while an
+        earlier try's task runs or succeeded: ``"reuse"`` that task, ``"resubmit"``, or ``"fail"``.
+    :param journal_cleared_on_success: Airflow deletes the task's state when it succeeds
+        (``[state_store] clear_on_success``): an empty journal on a later try proves nothing.
     """
 
     def __init__(
@@ -45,6 +50,9 @@ class PaidSubmit:
         try_number: int,
         on_uncertain_submit: Literal["fail", "resubmit"],
         wait_when_busy: bool = True,
+        max_tries: int | None = None,
+        on_changed_request: Literal["reuse", "resubmit", "fail"] = "reuse",
+        journal_cleared_on_success: bool = False,
     ) -> None:
         self.hook = hook
         self.log = log
@@ -52,6 +60,9 @@ class PaidSubmit:
         self.try_number = try_number
         self.on_uncertain_submit = on_uncertain_submit
         self.wait_when_busy = wait_when_busy
+        self.max_tries = max_tries
+        self.on_changed_request = on_changed_request
+        self.journal_cleared_on_success = journal_cleared_on_success
         self.notice_uuid: str | None = None
         #: Whether this try sent a new submit (False when it reuses an earlier try's task).
         self.submitted = False
@@ -61,45 +72,117 @@ class PaidSubmit:
     ) -> tuple[str, WaitEvent | None]:
         """The TopView task id, and its final event when an earlier try's task already succeeded.
 
-        Same request and a known task: running -> wait for it, succeeded -> reuse it, failed or gone ->
-        submit anew. Changed request: submit anew. Same request sent without a recorded answer: fail as
-        uncertain (even when the request changed since), unless ``on_uncertain_submit="resubmit"``.
+        - A submit sent without a recorded answer: fail as uncertain, whatever the request is now,
+          unless ``on_uncertain_submit="resubmit"``.
+        - The same request submitted before (by any earlier try or clear): running -> wait for it,
+          succeeded -> reuse it, failed -> submit anew; unknown to TopView (4004) -> uncertain.
+        - A retry whose request rendered differently (a random seed, the time) while the earlier try's
+          task runs or succeeded: ``on_changed_request`` ("reuse" by default). After a clear a really
+          changed request is submitted anew: a video made for other input is never reused.
         """
         # ``identity``: the request as the user gave it (before catalog spellings), so that an upgrade or a
         # models file that changes how a model is spelled does not make the same request look new.
         body_fingerprint = fingerprint((identity or request).to_body())
         if not self.journal.available:
             self._without_journal()
-        previous = self.journal.read()
-        if previous is not None and previous.topview_task_id is None:
-            # Whatever the request is now: an unanswered submit may have paid for a task.
-            self._uncertain_earlier_submit(previous)
-        elif previous is not None and previous.fingerprint not in (None, body_fingerprint):
-            self.log.warning(
-                "An earlier try submitted TopView task %s at %s for a different request (the rendered "
-                "parameters changed): submitting anew instead of reusing it",
-                previous.topview_task_id,
-                previous.attempted_at,
-            )
-        elif previous is not None and previous.topview_task_id is not None:
-            task_id = previous.topview_task_id
-            earlier = self._earlier_task_event(task_id)
-            if earlier is None:
-                self.log.info(
-                    "An earlier try submitted TopView task %s; still running, waiting for it", task_id
+        records = self.journal.read()
+        if not records and self.journal_cleared_on_success and self.try_number > 1:
+            self._journal_cleared_on_success()
+        unanswered = [record for record in records if record.topview_task_id is None]
+        if unanswered:
+            self._uncertain_earlier_submit(unanswered[-1])
+        answered = [record for record in records if record.topview_task_id is not None]
+        for record in reversed(answered):
+            if record.fingerprint in (None, body_fingerprint):
+                found = self._reuse(record, self._earlier_task_event(record), "An earlier try submitted")
+                if found is not None:
+                    return found
+                break
+        else:
+            if answered and self._is_retry(answered[-1]):
+                found = self._changed_on_retry(answered[-1])
+                if found is not None:
+                    return found
+            elif answered:
+                self.log.warning(
+                    "An earlier try submitted TopView task %s at %s for a different request (the rendered "
+                    "parameters changed since the task was cleared): submitting anew instead of reusing it",
+                    answered[-1].topview_task_id,
+                    answered[-1].attempted_at,
                 )
-                self.notice_uuid = previous.notice_uuid
-                return task_id, None
-            if earlier["status"] == WaitStatus.SUCCESS:
-                self.log.info(
-                    "An earlier try submitted TopView task %s and it succeeded; not resubmitting", task_id
-                )
-                self.notice_uuid = previous.notice_uuid
-                return task_id, earlier
-            self.log.warning(
-                "TopView task %s of an earlier try ended (%s); submitting anew", task_id, earlier
-            )
         return self._submit(request, body_fingerprint), None
+
+    def _is_retry(self, record: SubmitRecord) -> bool:
+        """A retry of the try that sent ``record`` (a clear raises ``max_tries``; a retry keeps it)."""
+        return record.max_tries is not None and record.max_tries == self.max_tries
+
+    def _reuse(
+        self, record: SubmitRecord, earlier: WaitEvent | None, what: str
+    ) -> tuple[str, WaitEvent | None] | None:
+        """The earlier task's id (and final event when it succeeded), or None when it ended without video."""
+        task_id = record.topview_task_id
+        assert task_id is not None
+        self.notice_uuid = record.notice_uuid
+        if earlier is None:
+            self.log.info("%s TopView task %s; still running, waiting for it", what, task_id)
+            return task_id, None
+        if earlier["status"] == WaitStatus.SUCCESS:
+            self.log.info("%s TopView task %s and it succeeded; not resubmitting", what, task_id)
+            return task_id, earlier
+        self.notice_uuid = None
+        self.log.warning("TopView task %s of an earlier try ended (%s); submitting anew", task_id, earlier)
+        return None
+
+    def _changed_on_retry(self, record: SubmitRecord) -> tuple[str, WaitEvent | None] | None:
+        """A retry rendered another request: no second paid task while the first runs or succeeded."""
+        what = (
+            f"This retry's request rendered differently from the one an earlier try of the same run sent "
+            f"at {record.attempted_at} (a template that changes between tries: a random value, the time, "
+            "the try number)"
+        )
+        earlier = self._earlier_task_event(record)
+        if earlier is not None and earlier["status"] != WaitStatus.SUCCESS:
+            self.log.warning(
+                "%s; its TopView task %s ended (%s): submitting anew", what, record.topview_task_id, earlier
+            )
+            return None
+        state = "is still running" if earlier is None else "succeeded"
+        if self.on_changed_request == "resubmit":
+            self.log.warning(
+                "%s; its TopView task %s %s, but on_changed_request='resubmit': submitting anew",
+                what,
+                record.topview_task_id,
+                state,
+            )
+            return None
+        if self.on_changed_request == "fail":
+            raise AirflowFailException(
+                f"{what}, and its TopView task {record.topview_task_id} {state}. Not submitting a second "
+                "paid task (on_changed_request='fail'): make the templates render the same on every try, "
+                "or set on_changed_request='reuse' or 'resubmit'."
+            )
+        return self._reuse(
+            record, earlier, f"{what}; reusing (on_changed_request='reuse'): an earlier try submitted"
+        )
+
+    def _journal_cleared_on_success(self) -> None:
+        """``[state_store] clear_on_success``: a succeeded try left no journal for this try to read."""
+        if self.on_uncertain_submit == "resubmit":
+            self.log.warning(
+                "Try %d finds no submit journal, and [state_store] clear_on_success deletes it when a try "
+                "succeeds: an earlier try may have paid for a task; submitting as "
+                "on_uncertain_submit='resubmit'",
+                self.try_number,
+            )
+            return
+        raise AirflowFailException(
+            f"Not submitting: this is try {self.try_number} of the task and its submit journal is empty, "
+            "but Airflow is set to delete a task's state when it succeeds ([state_store] clear_on_success "
+            "= True), so an earlier try may have submitted (and paid for) a TopView task this try cannot "
+            f"see. Find its id in the earlier try's log ('{ACCEPTED_LOG_PREFIX}<id>') and pass it to "
+            "ImageToVideoSensor or DownloadVideosOperator; to submit anyway, set "
+            "on_uncertain_submit='resubmit'; or turn clear_on_success off."
+        )
 
     def _without_journal(self) -> None:
         """No ``task_state_store`` (Airflow < 3.3): a later try cannot know what an earlier one paid for.
@@ -140,14 +223,30 @@ class PaidSubmit:
             )
         self.log.warning("%s; submitting again as on_uncertain_submit='resubmit'", what)
 
-    def _earlier_task_event(self, topview_task_id: str) -> WaitEvent | None:
-        """Status of an earlier try's task: None while running, else its final event (``gone`` if unknown)."""
+    def _earlier_task_event(self, record: SubmitRecord) -> WaitEvent | None:
+        """Status of an earlier try's task: None while running, else its final event.
+
+        TopView answering 4004 for a task it created proves nothing about what it will bill: the task is
+        treated as an uncertain submit (fail, unless ``on_uncertain_submit="resubmit"``).
+        """
+        topview_task_id = record.topview_task_id
+        assert topview_task_id is not None
         with permanent_errors_fail_task():
             try:
                 return event_for(self.hook.get_image_to_video_task(topview_task_id))
             except TopviewAPIError as exc:
                 if exc.code != "4004":
                     raise
+                what = (
+                    f"TopView answered 4004 (not found) for task {topview_task_id}, which an earlier try "
+                    f"submitted at {record.attempted_at}; the task may still run and be billed"
+                )
+                if self.on_uncertain_submit != "resubmit":
+                    raise AirflowFailException(
+                        f"{what}. Not submitting again; look it up in the TopView web app, or set "
+                        "on_uncertain_submit='resubmit' to accept a possible second charge."
+                    ) from None
+                self.log.warning("%s; submitting again as on_uncertain_submit='resubmit'", what)
                 return make_event(WaitStatus.GONE, topview_task_id, message=str(exc))
 
     def _submit(self, request: ImageToVideoRequest, body_fingerprint: str) -> str:
@@ -161,7 +260,7 @@ class PaidSubmit:
                 self.hook.check_notice_url(request.notice_url)
                 self.log.info("TopView accepted the callback URL %s", request.notice_url)
             self.hook.prepare()  # local setup that can fail (connection, extras) fails before the journal
-            record = self.journal.intent(body_fingerprint)
+            record = self.journal.intent(body_fingerprint, self.max_tries)
             self.log.info("Submitting TopView Image-to-Video task: %s", request.to_body())
             try:
                 result = self.hook.submit_image_to_video(request, wait_when_busy=self.wait_when_busy)
@@ -169,7 +268,7 @@ class PaidSubmit:
                 metrics.count(metrics.UNCERTAIN_SUBMITS, model=request.model)
                 raise TopviewSubmitUncertainError(f"{exc} (submit sent at {record.attempted_at})") from None
             except TopviewError:
-                self.journal.forget()
+                self.journal.forget(record)
                 raise
         self.log.info("%s%s", ACCEPTED_LOG_PREFIX, result.task_id)  # before anything else
         self.journal.answered(record, result.task_id, notice_uuid=result.notice_uuid)

@@ -100,12 +100,12 @@ def classify_submit_failure(error: BaseException) -> SubmitFailure:
         return "uncertain" if error.sent else "not_created"
     if isinstance(error, TopviewAPIError):
         status = error.http_status or 0
+        if status >= 500:  # a server in trouble: its body (even a 4007) does not prove what happened
+            return "uncertain"
         if error.code in NOT_CREATED_CODES or (
             status in NOT_CREATED_HTTP_STATUSES and error.code not in PERMANENT_CODES
         ):
             return "not_created"
-        if status >= 500:
-            return "uncertain"
         if error.code in PERMANENT_CODES:
             return "rejected"
         if error.code.startswith("HTTP ") and 400 <= status < 500 and status not in (408, 425):

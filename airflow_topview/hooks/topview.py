@@ -5,6 +5,7 @@ Its file methods (uploads, downloads) come from :mod:`airflow_topview.hooks.file
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -15,6 +16,7 @@ from pydantic import ValidationError
 from airflow_topview import api
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
 from airflow_topview.hooks.base import TopviewHookBase
+from airflow_topview.hooks.delivery import never_sent
 from airflow_topview.hooks.files import FileTransfers
 from airflow_topview.hooks.storage import StorageClient
 from airflow_topview.models import (
@@ -182,22 +184,28 @@ class TopviewHook(FileTransfers, TopviewHookBase):
     ) -> Any:
         """One attempt, read to the end within ``timeout[1]`` s (a dripping answer cannot stretch it)."""
         deadline = time.monotonic() + timeout[1]
+        answered = False  # once headers are back, the request certainly reached the server
         try:
             # No redirects: a 307/308 would make requests send a paid POST again, outside the retry rules.
             with session.request(
                 method, url, params=params, json=json, timeout=timeout, stream=True, allow_redirects=False
             ) as response:
+                answered = True
                 chunks = []
                 while chunk := response.raw.read1(_ANSWER_READ_SIZE, decode_content=True):
                     chunks.append(chunk)
                     if time.monotonic() > deadline:
+                        if _complete(response.raw, chunks):
+                            break  # the whole answer is here: a paid submit's task id is never dropped
                         raise TopviewConnectionError(
                             f"{method} {endpoint}: no complete answer within {timeout[1]:g} s"
                         )
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            if isinstance(exc, ValueError) and answered:
+                raise
             detail = self._redactor.text(f"{type(exc).__name__}: {exc}")
             raise TopviewConnectionError(
-                f"{method} {endpoint} failed: {detail}", sent=not _never_sent(exc)
+                f"{method} {endpoint} failed: {detail}", sent=answered or not never_sent(exc)
             ) from None
         text = api.decode_text(b"".join(chunks), response.encoding)
         return api.read_envelope(
@@ -273,12 +281,12 @@ class TopviewHook(FileTransfers, TopviewHookBase):
         return True, f"Connected to TopView; remaining credits: {credit.remain_credit}"
 
 
-def _never_sent(exc: BaseException) -> bool:
-    """Whether the request failed before any byte reached the server, so repeating it cannot duplicate it."""
-    if isinstance(exc, requests.ConnectTimeout):
+def _complete(raw: Any, chunks: list[bytes]) -> bool:
+    """Whether the bytes read so far are the whole answer (its Content-Length, or a whole JSON document)."""
+    if getattr(raw, "length_remaining", None) == 0:
         return True
-    if isinstance(exc, requests.ConnectionError):
-        reason = getattr(exc.args[0], "reason", None) if exc.args else None
-        text = f"{reason or exc}"
-        return "NewConnectionError" in text or "Connection refused" in text or "Failed to resolve" in text
-    return False
+    try:
+        json.loads(b"".join(chunks))
+    except ValueError:
+        return False
+    return True

@@ -19,6 +19,7 @@ from airflow.providers.common.compat.sdk import AirflowNotFoundException
 from airflow_topview import api
 from airflow_topview.exceptions import TopviewConnectionError, TopviewError
 from airflow_topview.hooks.base import TopviewHookBase
+from airflow_topview.hooks.delivery import never_sent
 from airflow_topview.models import task_from_answer
 from airflow_topview.redaction import Redactor
 from airflow_topview.retries import CallAttempts
@@ -27,9 +28,6 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from airflow_topview.models import ImageToVideoTask
-
-# aiohttp errors raised before the request reached the server (nothing to duplicate).
-_NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 
 
 class TopviewAsyncHook(TopviewHookBase):
@@ -100,7 +98,7 @@ class TopviewAsyncHook(TopviewHookBase):
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     detail = self._redactor.text(f"{type(exc).__name__}: {exc}")
                     error = TopviewConnectionError(
-                        f"{method} {endpoint} failed: {detail}", sent=not isinstance(exc, _NOT_SENT)
+                        f"{method} {endpoint} failed: {detail}", sent=not never_sent(exc)
                     )
                 delay = attempts.delay_after(error)
                 self.log.warning(attempts.describe(error, delay))

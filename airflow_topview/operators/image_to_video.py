@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 #: What a retry does when an earlier try sent a submit whose answer never arrived (the task may exist).
 UNCERTAIN_SUBMIT_CHOICES = ("fail", "resubmit")
+#: What a retry does when its request rendered differently while an earlier try's task runs or succeeded.
+CHANGED_REQUEST_CHOICES = ("reuse", "resubmit", "fail")
 
 # Operator parameter names of the submit body, in the order TopView documents them.
 BODY_PARAMETERS: tuple[str, ...] = (
@@ -101,6 +103,11 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         answer (worker killed, ``execution_timeout``): ``"fail"`` (default) fails without submitting, as
         TopView may have created and billed that task; ``"resubmit"`` accepts a possible second charge.
         On Airflow < 3.3 (no ``task_state_store``) this applies to every retry and clear of the task.
+    :param on_changed_request: when a retry (not a clear) renders a different request than an earlier
+        try sent (a random seed, ``macros.uuid``, the time in a template) while that try's TopView task is
+        running or succeeded: ``"reuse"`` (default) waits for or reuses that task, saying so in the log;
+        ``"resubmit"`` pays for the new request; ``"fail"`` fails the task. A clear with a changed request
+        always submits anew (a video made for other input is never reused).
     """
 
     template_fields: Sequence[str] = (*BODY_PARAMETERS, "max_credits", "run_budget")
@@ -142,6 +149,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         fail_on_partial: bool = False,
         hook_params: dict[str, Any] | None = None,
         on_uncertain_submit: Literal["fail", "resubmit"] = "fail",
+        on_changed_request: Literal["reuse", "resubmit", "fail"] = "reuse",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -172,6 +180,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         self.fail_on_partial = fail_on_partial
         self.hook_params = hook_params or {}
         self.on_uncertain_submit = on_uncertain_submit
+        self.on_changed_request = on_changed_request
 
     @cached_property
     def hook(self) -> TopviewHook:
@@ -192,6 +201,11 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
                 raise ValueError(
                     f"on_uncertain_submit: must be one of {', '.join(UNCERTAIN_SUBMIT_CHOICES)}, "
                     f"got {self.on_uncertain_submit!r}"
+                )
+            if self.on_changed_request not in CHANGED_REQUEST_CHOICES:
+                raise ValueError(
+                    f"on_changed_request: must be one of {', '.join(CHANGED_REQUEST_CHOICES)}, "
+                    f"got {self.on_changed_request!r}"
                 )
 
     def build_request(self) -> ImageToVideoRequest:
@@ -252,13 +266,17 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
             store = task_state_store(context)
             # Busy waits defer only where their state survives the resumes (Airflow 3.3+).
             defer_when_busy = self.deferrable and store is not None
+            ti = context["ti"]
             submitter = PaidSubmit(
                 hook,
                 self.log,
                 store=store,
-                try_number=getattr(context["ti"], "try_number", 1) or 1,
+                try_number=getattr(ti, "try_number", 1) or 1,
                 on_uncertain_submit=self.on_uncertain_submit,
                 wait_when_busy=not defer_when_busy,
+                max_tries=getattr(ti, "max_tries", None),
+                on_changed_request=self.on_changed_request,
+                journal_cleared_on_success=conf.getboolean("state_store", "clear_on_success", fallback=False),
             )
             try:
                 topview_task_id, finished = submitter.resume_or_submit(request, identity=given)
@@ -297,15 +315,15 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         from airflow_topview.events import read_event
         from airflow_topview.outcome import result_from_event
 
-        request = self.with_submit_name(self.build_request(), announce=False)  # a resumed try renders anew
         checked = read_event(event)
+        request = self._request_after_wait()
         ti = context["ti"]
         estimated = ti.xcom_pull(task_ids=ti.task_id, key="estimated_credits", map_indexes=ti.map_index)
         result = result_from_event(
             checked,
             fail_on_partial=self.fail_on_partial,
             log=self.log,
-            model=request.model,
+            model=request.model if request is not None else None,
             estimated_credits=estimated,
             from_submit=True,
         )
@@ -314,9 +332,23 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         xcoms = success_xcoms(result, checked["topview_task_id"], "task_id", on_worker=True)
         for key, value in xcoms.items():
             ti.xcom_push(key=key, value=value)
-        if self._lineage is None:  # resumed after deferring: this process has not recorded it yet
+        if self._lineage is None and request is not None:  # resumed after deferring: not recorded yet
             self._record_lineage_after_wait(request, checked["topview_task_id"])
         return checked["topview_task_id"]
+
+    def _request_after_wait(self) -> ImageToVideoRequest | None:
+        """The request as sent, rendered anew by a resumed try, for metrics and lineage only.
+
+        After the submit nothing but the video may fail the task: a models file broken since, or a
+        template that renders differently now, costs a warning, never the paid task.
+        """
+        try:
+            return self.with_submit_name(self.build_request(), announce=False)
+        except Exception as exc:
+            self.log.warning(
+                "The submitted request could not be rendered again (%s): %s", type(exc).__name__, exc
+            )
+            return None
 
     def _record_submit(
         self,

@@ -145,6 +145,22 @@ async def stream_answer(
     out.content_length = len(body)
     sent = 0
     try:
+        if fault.kind == "split":
+            started = asyncio.get_running_loop().time()
+            if not await _pause(request, fault.seconds):
+                return out, 0
+            await out.prepare(request)
+            await out.write(body[:-1])
+            sent = len(body) - 1
+            if progress is not None:
+                progress(sent)
+            left = fault.last_after - (asyncio.get_running_loop().time() - started)
+            if await _pause(request, max(0.0, left)):
+                await out.write(body[-1:])
+                sent = len(body)
+                if progress is not None:
+                    progress(sent)
+            return out, sent
         await out.prepare(request)
         if fault.kind == "cut":
             part = body[: fault.after_bytes]

@@ -212,7 +212,7 @@ class SimulatorApp:
             with self._holding():
                 await asyncio.sleep(fault.seconds)
             return resp
-        if fault.kind in ("drip", "cut"):
+        if fault.kind in ("drip", "cut", "split"):
             publish()
 
             def progress(sent: int) -> None:

@@ -43,10 +43,12 @@ CODE_MESSAGES: dict[str, str] = {
     "6001": "the safety filter rejected the input",
 }
 
-FaultKind = Literal["http", "code", "drop", "slow", "malformed", "result", "echo_auth", "drip", "cut"]
+FaultKind = Literal[
+    "http", "code", "drop", "slow", "malformed", "result", "echo_auth", "drip", "cut", "split"
+]
 
 #: Kinds whose handler always runs first: the work is done, only the answer misbehaves.
-_AFTER_HANDLER: frozenset[str] = frozenset({"slow", "result", "drip", "cut"})
+_AFTER_HANDLER: frozenset[str] = frozenset({"slow", "result", "drip", "cut", "split"})
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Fault:
     result_json: str | None = None
     bytes_per_second: float = 0.0
     after_bytes: int = 0
+    last_after: float = 0.0
 
     @property
     def runs_handler(self) -> bool:
@@ -163,6 +166,16 @@ class Fault:
         if not bytes_per_second > 0:
             raise ValueError("bytes_per_second must be > 0")
         return cls(kind="drip", bytes_per_second=float(bytes_per_second))
+
+    @classmethod
+    def split(cls, first_after: float, last_after: float) -> Fault:
+        """The endpoint does its work; its answer (full ``Content-Length``) leaves in two parts: all but
+        the last byte ``first_after`` seconds after the request, the last byte ``last_after`` seconds
+        after it. A complete answer whose end arrives late, e.g. just past a client's deadline.
+        """
+        if not 0 <= first_after <= last_after:
+            raise ValueError("need 0 <= first_after <= last_after")
+        return cls(kind="split", seconds=float(first_after), last_after=float(last_after))
 
     @classmethod
     def cut(cls, after_bytes: int) -> Fault:

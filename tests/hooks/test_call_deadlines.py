@@ -59,3 +59,31 @@ async def test_tuple_timeout_means_the_same_in_the_triggerer(topview_connection:
     for timeout in ((5, 10), [5, 10], 10):
         task = await TopviewAsyncHook(timeout=timeout).get_image_to_video_task(task_id)  # type: ignore[arg-type]
         assert task.task_id == task_id
+
+
+def test_a_complete_submit_answer_read_just_past_the_deadline_is_used(
+    topview_connection: TopviewSimulator,
+) -> None:
+    """The task id came back; throwing the answer away would orphan a paid task and fail as uncertain.
+
+    The answer's last byte arrives 0.4 s past the 2 s attempt deadline (and well within the socket's
+    own read timeout, which counts from the previous bytes at 1 s).
+    """
+    sim = topview_connection
+    sim.inject("submit", Fault.split(first_after=1.0, last_after=2.4))
+    hook = TopviewHook(retry_limit=1, timeout=2.0, call_timeout=30)
+    result = hook.submit_image_to_video(build_request({"first_frame_file_id": sim.add_file("png")}))
+    [created] = sim.tasks
+    assert result.task_id == created
+    assert len(sim.requests_to("submit")) == 1
+
+
+def test_an_incomplete_answer_at_the_deadline_still_ends_the_attempt(
+    topview_connection: TopviewSimulator,
+) -> None:
+    sim = topview_connection
+    task_id = submitted(sim)
+    sim.inject("query", Fault.split(first_after=1.0, last_after=6.0))
+    hook = TopviewHook(retry_limit=1, timeout=2.0, call_timeout=30)
+    with pytest.raises(TopviewConnectionError, match=r"no complete answer|timed out|Timeout"):
+        hook.get_image_to_video_task(task_id)
