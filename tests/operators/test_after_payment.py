@@ -30,7 +30,7 @@ def test_a_models_file_broken_during_the_wait_never_fails_the_resumed_try(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    """The resumed try renders the request again (metrics, lineage); a catalog that cannot load is a warning."""
+    """The resumed try renders the request again (metrics, lineage): a catalog that fails is a warning."""
     sim = topview_connection
     sim.polls_to_finish = 2  # the worker's look sees it running: the task defers, the trigger ends the wait
     models = tmp_path / "models.json"
