@@ -8,20 +8,51 @@ The hooks pass everything that came from outside through one :class:`Redactor` f
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
 # Shorter "secrets" would redact ordinary words; real keys are far longer.
 _MIN_SECRET_LENGTH = 6
 
 
+def encoded_forms(secret: str) -> set[str]:
+    """The secret as servers and libraries may write it back: JSON-escaped (``\\/``), URL-encoded
+    (either case), and base64 (standard or URL-safe) at any offset inside a longer encoded text."""
+    forms = {
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret)[1:-1].replace("/", "\\/"),
+        quote(secret, safe=""),
+        quote(secret, safe="/"),
+        quote_plus(secret),
+    }
+    forms |= {form.lower() for form in list(forms) if "%" in form}
+    raw = secret.encode()
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + raw).decode()
+        start = -(-8 * offset // 6)  # the first character made of the secret's bits only
+        end = (8 * (offset + len(raw))) // 6  # past the last such character
+        fragment = encoded[start:end]
+        forms |= {fragment, fragment.replace("+", "-").replace("/", "_")}
+    return {form for form in forms if len(form) >= _MIN_SECRET_LENGTH}
+
+
 class Redactor:
-    """Replaces the given secrets (longest first) with ``***`` in text and in decoded JSON."""
+    """Replaces the given secrets, in every encoded form (longest first), with ``***``."""
 
     def __init__(self, *secrets: str | None) -> None:
         found = {secret for secret in secrets if secret and len(secret) >= _MIN_SECRET_LENGTH}
         found |= {secret.strip() for secret in found if len(secret.strip()) >= _MIN_SECRET_LENGTH}
-        self._secrets = sorted(found, key=len, reverse=True)
+        forms = set().union(*(encoded_forms(secret) for secret in found)) if found else set()
+        self._secrets = sorted(forms, key=len, reverse=True)
+
+    @property
+    def forms(self) -> list[str]:
+        """Every form of every secret, for Airflow's own log masking (``mask_secret``)."""
+        return list(self._secrets)
 
     def text(self, value: str) -> str:
         for secret in self._secrets:

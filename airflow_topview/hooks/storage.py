@@ -240,12 +240,16 @@ class StorageClient:
                 cancel.check(what)
                 if not chunk:
                     break
+                if size == 0:
+                    _check_media(response, chunk, what)
                 progress.check(len(chunk))
                 out.write(chunk)
                 size += len(chunk)
         expected = response.headers.get("Content-Length", "")
         if expected.isdigit() and raw.tell() != int(expected):
             raise TopviewConnectionError(f"{what}: short body, {raw.tell()} of {expected} bytes")
+        if size == 0:
+            raise TopviewConnectionError(f"{what}: the answer has no body, not a media file")
         return size
 
     def with_retries(self, method: str, where: str, attempt: Callable[[], T]) -> T:
@@ -345,3 +349,25 @@ def storage_error(method: str, where: str, response: requests.Response) -> Topvi
         retry_after=parse_retry_after(response.headers),
         endpoint=f"{method} {where}",
     )
+
+
+#: Content types of pages and documents (an error page, a JSON error), never of an image or a video.
+_NOT_MEDIA_TYPES = (
+    "text/",
+    "application/json",
+    "application/xml",
+    "application/xhtml",
+    "application/problem",
+)
+
+
+def _check_media(response: requests.Response, first: bytes, what: str) -> None:
+    """Refuse an answer that is a page or a document, not media: it must never replace a video.
+
+    A CDN or proxy can answer 200 with an HTML or JSON page, without a Content-Length to catch it by.
+    """
+    content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    looks_like_text = first.lstrip()[:1] in (b"<", b"{", b"[")
+    if content_type.startswith(_NOT_MEDIA_TYPES) or looks_like_text:
+        shown = content_type or "no content type"
+        raise TopviewConnectionError(f"{what}: the answer is a page or document ({shown}), not a media file")

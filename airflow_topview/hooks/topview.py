@@ -82,8 +82,9 @@ class TopviewHook(FileTransfers, TopviewHookBase):
         except AirflowNotFoundException:
             raise api.missing_connection(self.topview_conn_id) from None
         uid, api_key = api.credentials(connection.login, connection.password, self.topview_conn_id)
-        mask_secret(api_key)
         self._redactor = Redactor(api_key, connection.password)
+        for form in self._redactor.forms:  # the task log masks the encoded forms too
+            mask_secret(form)
         self.base_url = api.normalize_base_url(connection.host, connection.port)
         self.options = api.request_options(connection.extra_dejson)
         if self.options.ignored:

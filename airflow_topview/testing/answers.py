@@ -4,8 +4,10 @@ answers of injected faults (replaced, streamed slowly, or cut short)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -102,10 +104,21 @@ def _looks_like_html(body: str | bytes) -> bool:
     return head.startswith(("<html", "<!doctype html"))
 
 
+def _encoded(value: str, encoding: str) -> str:
+    """A header value written back the way a server or library might: escaped or encoded."""
+    if encoding == "json":
+        return json.dumps(value)[1:-1].replace("/", "\\/")
+    if encoding == "url":
+        return urllib.parse.quote(value, safe="")
+    if encoding == "base64":
+        return base64.b64encode(value.encode()).decode()
+    return value
+
+
 def _echo_auth(fault: Fault, request: web.Request) -> web.Response:
     """Quote the request's headers verbatim, as a careless proxy or debug error page does."""
     quoted = [
-        f"{name}: {request.headers[name]}"
+        f"{name}: {_encoded(request.headers[name], fault.echo_encoding)}"
         for name in ("Authorization", "Topview-Uid")
         if name in request.headers
     ]

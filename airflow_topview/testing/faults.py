@@ -43,6 +43,7 @@ CODE_MESSAGES: dict[str, str] = {
     "6001": "the safety filter rejected the input",
 }
 
+EchoEncoding = Literal["plain", "json", "url", "base64"]
 FaultKind = Literal[
     "http", "code", "drop", "slow", "malformed", "result", "echo_auth", "drip", "cut", "split"
 ]
@@ -74,6 +75,7 @@ class Fault:
     bytes_per_second: float = 0.0
     after_bytes: int = 0
     last_after: float = 0.0
+    echo_encoding: EchoEncoding = "plain"
 
     @property
     def runs_handler(self) -> bool:
@@ -143,20 +145,34 @@ class Fault:
 
     @classmethod
     def echo_auth(
-        cls, http_status: int = 502, code: str | None = None, *, after_accepting: bool = False
+        cls,
+        http_status: int = 502,
+        code: str | None = None,
+        *,
+        after_accepting: bool = False,
+        encoding: EchoEncoding = "plain",
     ) -> Fault:
         """A misconfigured server or proxy that quotes the request headers, API key included, in its
         error: so tests can prove a client never logs or raises such text unredacted.
 
         Without ``code``: an HTML page with ``http_status`` listing ``Authorization: ...`` and
         ``Topview-Uid: ...`` as received. With ``code``: HTTP 200, an envelope with that code whose
-        message quotes them.
+        message quotes them. ``encoding`` writes the quoted values as servers and libraries do:
+        ``plain``, ``json`` (escaped, ``/`` as ``\\/``), ``url`` (percent-encoded) or ``base64``.
         """
         _check_status(http_status)
         if code is not None and not isinstance(code, str):
             raise TypeError("TopView codes are strings, e.g. Fault.echo_auth(code='4000')")
+        if encoding not in ("plain", "json", "url", "base64"):
+            raise ValueError(f"encoding must be plain, json, url or base64, got {encoding!r}")
         status = 200 if code is not None else http_status
-        return cls(kind="echo_auth", http_status=status, envelope_code=code, after_accepting=after_accepting)
+        return cls(
+            kind="echo_auth",
+            http_status=status,
+            envelope_code=code,
+            after_accepting=after_accepting,
+            echo_encoding=encoding,
+        )
 
     @classmethod
     def drip(cls, bytes_per_second: float) -> Fault:

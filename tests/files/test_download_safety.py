@@ -155,3 +155,29 @@ def test_sigkill_mid_download_leaves_only_a_temporary_file(
         "failed re-download keeps the earlier file",
     )
     assert partial.read_bytes() == BIG[: partial.stat().st_size]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("<html><body>Service temporarily unavailable</body></html>", "text/html"),
+        ('{"error": "throttled"}', "application/json"),
+        ("<?xml version='1.0'?><Error><Code>SlowDown</Code></Error>", "application/octet-stream"),
+    ],
+    ids=["html-page", "json-error", "xml-as-octets"],
+)
+def test_a_page_answered_with_200_never_replaces_a_video(
+    topview_connection: TopviewSimulator, tmp_path: Path, body: str, content_type: str
+) -> None:
+    """A proxy or CDN answering 200 with an error page (even labelled as binary) is not the video."""
+    sim, hook = topview_connection, fast_hook(retry_limit=2)
+    task = finished_task(sim, hook, count=1)
+    dest = destination("local", tmp_path)
+    [written] = hook.download_videos(task, dest)
+    name = written.rsplit("/", 1)[-1]
+    good = read(dest, name)
+    sim.inject("download", Fault.http(200, body=body, content_type=content_type), times=None)
+    with pytest.raises(TopviewConnectionError, match="not a media file"):
+        hook.download_videos(task, dest)
+    assert read(dest, name) == good
+    assert names_in(dest) == [name]

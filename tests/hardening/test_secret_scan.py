@@ -47,7 +47,8 @@ def use_connection(monkeypatch: pytest.MonkeyPatch, sim: TopviewSimulator, key: 
 
 @pytest.fixture
 def scan_simulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[TopviewSimulator]:
-    with TopviewSimulator(uid=UID, api_key=API_KEY, polls_to_finish=1) as sim:
+    # Running at the worker's first look, so that deferrable tasks defer (their trigger rows are scanned).
+    with TopviewSimulator(uid=UID, api_key=API_KEY, polls_to_finish=2) as sim:
         use_connection(monkeypatch, sim, API_KEY)
         yield sim
 
@@ -226,3 +227,66 @@ def test_key_with_a_control_character_fails_at_once_without_quoting_it(
         "secrets #6: a key with a control character fails submit and sensor at once, 0 requests, "
         "never quoted; a key padded with whitespace is stripped",
     )
+
+
+SPECIAL_KEY = "sk-sc/an+key=9f2c4e7a"  # characters that JSON, URL and base64 encoders all change
+
+
+def written_back(value: str, encoding: str) -> str:
+    """How the simulator writes the Authorization header back (independent of the provider's code)."""
+    import base64
+    from urllib.parse import quote
+
+    if encoding == "json":
+        return value.replace("/", "\\/")
+    if encoding == "url":
+        return quote(value, safe="")
+    return base64.b64encode(value.encode()).decode()
+
+
+@pytest.mark.parametrize("encoding", ["json", "url", "base64"])
+def test_an_encoded_echo_of_the_key_leaks_nowhere(
+    dag_runner: DagRunner,
+    airflow_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hardening_report: HardeningReport,
+    encoding: str,
+) -> None:
+    """A server quoting the key JSON-escaped, URL-encoded or base64-encoded: never in logs or errors."""
+    header = f"Bearer {SPECIAL_KEY}"
+    leaked = written_back(SPECIAL_KEY if encoding != "base64" else header, encoding)
+    assert leaked != SPECIAL_KEY
+    artefacts: list[tuple[str, str]] = []
+    with TopviewSimulator(uid=UID, api_key=SPECIAL_KEY, polls_to_finish=2) as sim:
+        use_connection(monkeypatch, sim, SPECIAL_KEY)
+        for fault in (
+            Fault.echo_auth(502, after_accepting=True, encoding=encoding),  # type: ignore[arg-type]
+            Fault.echo_auth(code="4000", encoding=encoding),  # type: ignore[arg-type]
+        ):
+            sim.inject("submit", fault, times=None)
+            result = dag_runner.run(
+                "topview_test_bad_input", conf={"first": sim.add_file("png"), "count": "1"}
+            )
+            assert result.state == "failed"
+            artefacts.append((f"submit run ({fault.http_status})", result.log))
+            sim.clear_faults()
+        sim.inject("query", Fault.echo_auth(code="4000", encoding=encoding), times=None)  # type: ignore[arg-type]
+        result = dag_runner.run("topview_hostile_deferred", conf={"first": sim.add_file("png")})
+        artefacts.append(("deferred run", result.log))
+        artefacts.extend(("deferred xcom", json.dumps(v, default=str)) for v in result.xcoms.values())
+        with pytest.raises(TopviewError) as raised:
+            TopviewHook(retry_limit=1).get_credit() if False else TopviewHook(
+                retry_limit=1
+            ).get_image_to_video_task("0" * 32)
+        artefacts.append(("query exception", f"{raised.value!r} {raised.value}"))
+        sim.clear_faults()
+    artefacts += [
+        (f"log file {path.name}", path.read_text(errors="replace")) for path in airflow_home.rglob("*.log")
+    ]
+    hits = [where for where, text in artefacts if leaked in text or SPECIAL_KEY in text]
+    hardening_report.note(
+        f"secret scan #12 {encoding}",
+        f"secrets #12: the key echoed {encoding}-encoded by the server: {len(hits)} hits in "
+        f"{len(artefacts)} artefacts",
+    )
+    assert hits == []
