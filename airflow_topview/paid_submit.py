@@ -14,6 +14,7 @@ from airflow_topview import metrics
 from airflow_topview.events import WaitEvent, WaitStatus, make_event
 from airflow_topview.exceptions import TopviewAPIError, TopviewError, TopviewSubmitUncertainError
 from airflow_topview.outcome import event_for, permanent_errors_fail_task
+from airflow_topview.redaction import without_query
 from airflow_topview.submit_journal import SubmitJournal, SubmitRecord, fingerprint
 
 if TYPE_CHECKING:
@@ -258,10 +259,10 @@ class PaidSubmit:
         with permanent_errors_fail_task():
             if request.notice_url:
                 self.hook.check_notice_url(request.notice_url)
-                self.log.info("TopView accepted the callback URL %s", request.notice_url)
+                self.log.info("TopView accepted the callback URL %s", without_query(request.notice_url))
             self.hook.prepare()  # local setup that can fail (connection, extras) fails before the journal
             record = self.journal.intent(body_fingerprint, self.max_tries)
-            self.log.info("Submitting TopView Image-to-Video task: %s", request.to_body())
+            self.log.info("Submitting TopView Image-to-Video task: %s", shown_body(request.to_body()))
             try:
                 result = self.hook.submit_image_to_video(request, wait_when_busy=self.wait_when_busy)
             except TopviewSubmitUncertainError as exc:
@@ -276,3 +277,10 @@ class PaidSubmit:
         metrics.count(metrics.SUBMITS, model=request.model)
         self.notice_uuid = result.notice_uuid
         return result.task_id
+
+
+def shown_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The submit body for the log: a callback URL without its query (tokens) or user:password."""
+    if isinstance(body.get("noticeUrl"), str):
+        return {**body, "noticeUrl": without_query(body["noticeUrl"])}
+    return body

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -75,3 +76,29 @@ class Redactor:
 
 #: For texts read before any credentials are known.
 NO_SECRETS = Redactor()
+
+
+_QUERY = re.compile(r"\?[^\s'\")<]*")
+_USERINFO = re.compile(r"(?<=://)[^/@\s'\"]+@")
+# What S3-like services quote back in error bodies: the signed request and the signature they expected.
+_SIGNED_ELEMENTS = re.compile(
+    r"<(StringToSign|StringToSignBytes|SignatureProvided|CanonicalRequest|CanonicalRequestBytes|"
+    r"AWSAccessKeyId|Credential|SecurityToken)>.*?</\1>",
+    re.S,
+)
+_SIGNED_PARAMS = re.compile(
+    r"\b(X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|Policy|Key-Pair-Id|sig|token)"
+    r"=[^&\s'\"<]+",
+    re.I,
+)
+
+
+def without_query(text: str) -> str:
+    """Drop query strings (presigned signatures) and user:password parts from URLs in a text."""
+    return _USERINFO.sub("***@", _QUERY.sub("", text))
+
+
+def without_signatures(text: str) -> str:
+    """A storage error body without what could sign a request again (signatures, tokens, credentials)."""
+    text = _SIGNED_ELEMENTS.sub(lambda match: f"<{match.group(1)}>***</{match.group(1)}>", text)
+    return without_query(_SIGNED_PARAMS.sub(lambda match: f"{match.group(1)}=***", text))

@@ -17,7 +17,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from airflow_topview import api, transfer
 from airflow_topview.exceptions import TopviewAPIError, TopviewError
-from airflow_topview.hooks.storage import fsspec_view, open_storage, without_query
+from airflow_topview.hooks.storage import fsspec_view, open_storage
+from airflow_topview.redaction import without_query
 from airflow_topview.results import UploadCredential
 
 if TYPE_CHECKING:

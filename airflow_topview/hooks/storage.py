@@ -10,7 +10,6 @@ session factory that sets them).
 from __future__ import annotations
 
 import math
-import re
 import secrets
 import socket
 import time
@@ -25,6 +24,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_topview.api import parse_retry_after, split_timeout
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
+from airflow_topview.redaction import without_query, without_signatures
 from airflow_topview.retries import CallAttempts, RetryPolicy
 
 if TYPE_CHECKING:
@@ -331,17 +331,9 @@ def open_storage(path: ObjectStoragePath, mode: str) -> IO[bytes]:
     return fsspec_view(path).open(mode)  # type: ignore[no-any-return]
 
 
-_QUERY = re.compile(r"\?[^\s'\")]*")
-
-
-def without_query(text: str) -> str:
-    """Drop query strings (presigned signatures) from a URL or an error message that quotes one."""
-    return _QUERY.sub("", text)
-
-
 def storage_error(method: str, where: str, response: requests.Response) -> TopviewAPIError:
     """An HTTP error from the storage side (S3-like, XML bodies): code ``HTTP <status>``."""
-    body = " ".join(response.text.split())[:300] if response.text else "no body"
+    body = " ".join(without_signatures(response.text).split())[:300] if response.text else "no body"
     return TopviewAPIError(
         f"HTTP {response.status_code}",
         body,

@@ -362,7 +362,9 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         from airflow_topview import metrics
         from airflow_topview.provenance import REQUEST_XCOM_KEY, sent_request
 
-        context["ti"].xcom_push(key=REQUEST_XCOM_KEY, value=sent_request(request, topview_task_id))
+        # A key templated into the prompt is masked in rendered fields by Airflow; here by the hook.
+        shown = self.hook.redactor.data(sent_request(request, topview_task_id))
+        context["ti"].xcom_push(key=REQUEST_XCOM_KEY, value=shown)
         self.record_lineage(*lineage.submit_datasets(self.hook.base_url, request, topview_task_id))
         if submitted and estimate is not None:
             metrics.count(metrics.CREDITS_ESTIMATED, estimate.credits, model=request.model)
