@@ -1,6 +1,6 @@
 """DAG files of the deployment benchmarks, as text written into a temporary dags folder.
 
-``SCALE_DAG``: three DAGs of N mapped submit-and-wait tasks, one per variant of ``benchmarks/scale.py``.
+``SCALE_DAG``: DAGs of N mapped submit-and-wait tasks, one per variant of ``benchmarks/scale.py`` and size.
 ``TRIGGERER_DAG``: DAGs of N tasks in all that start in the triggerer (``start_from_trigger``) on an
 ``ImageToVideoTrigger`` each, for simulator tasks created beforehand (``benchmarks/triggerer_load.py``);
 ``TRIGGERER_WORKERS_DAG``: the same waits reached the ordinary way, N mapped tasks that defer at once.
@@ -12,49 +12,54 @@ SCALE_DAG = '''"""DAGs of the scale benchmark (written by benchmarks/scale.py)."
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Any
 
 from airflow.sdk import DAG
 
 from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
 
-N = {n}
 TUNING: dict[str, Any] = {tuning!r}
+# (DAG id suffix, N): the main runs and the runs with longer generations (same DAGs, fewer tasks).
+SIZES = {sizes!r}
 
 
-class InWorkerBusySubmit(SubmitImageToVideoOperator):
-    """The behaviour before a deferrable submit learnt to defer on 4007 (issue 15 item 1): the hook's
-    own retry loop sleeps in the worker until TopView has a free slot, as PaidSubmit's call
-    ``hook.submit_image_to_video(request)`` did then. Waiting for the video still defers."""
+class ResumeOnWorkerSubmit(SubmitImageToVideoOperator):
+    """The baseline: the wait's success resumes the task on a worker (``execute_complete`` in a second
+    workload), as every deferrable submit-and-wait did before success was ended in the triggerer. The
+    same call as the operator's own ``_defer_until_done``, without ``end_task``."""
 
-    @cached_property
-    def hook(self) -> Any:
-        from airflow_topview.hooks.topview import TopviewHook
+    def _defer_until_done(self, topview_task_id: str, model: str, estimate: Any) -> None:
+        from airflow_topview.triggers.image_to_video import defer_until_finished
 
-        class InWorkerBusyHook(TopviewHook):
-            def submit_image_to_video(self, request: Any, *, wait_when_busy: bool = True) -> Any:
-                return super().submit_image_to_video(request, wait_when_busy=True)
-
-        return InWorkerBusyHook(self.topview_conn_id, **self.hook_params)
+        defer_until_finished(
+            self,
+            topview_task_id,
+            timeout=self.timeout,
+            topview_conn_id=self.topview_conn_id,
+            poll_interval=self.poll_interval,
+            hook_params=self.hook_params,
+            end_task=None,
+        )
 
 
 for variant, operator, pool in (
-    ("inworker", InWorkerBusySubmit, None),
-    ("defer", SubmitImageToVideoOperator, None),
     ("pool", SubmitImageToVideoOperator, "{pool}"),
+    ("pool_resume", ResumeOnWorkerSubmit, "{pool}"),
+    ("defer", SubmitImageToVideoOperator, None),
+    ("pool_plus1", SubmitImageToVideoOperator, "{pool_plus1}"),
 ):
-    with DAG(f"topview_scale_{{variant}}", schedule=None, catchup=False):
-        operator.partial(
-            task_id="submit_and_wait",
-            first_frame_file_id="{{{{ dag_run.conf['file_id'] }}}}",
-            topview_conn_id=f"topview_scale_{{variant}}",
-            wait_for_completion=True,
-            deferrable=True,
-            timeout=900,
-            **({{"pool": pool}} if pool else {{}}),
-            **TUNING,
-        ).expand(prompt=[f"scale benchmark video {{index}}" for index in range(N)])
+    for suffix, n in SIZES:
+        with DAG(f"topview_scale_{{variant}}{{suffix}}", schedule=None, catchup=False):
+            operator.partial(
+                task_id="submit_and_wait",
+                first_frame_file_id="{{{{ dag_run.conf['file_id'] }}}}",
+                topview_conn_id=f"topview_scale_{{variant}}{{suffix}}",
+                wait_for_completion=True,
+                deferrable=True,
+                timeout=900,
+                **({{"pool": pool}} if pool else {{}}),
+                **TUNING,
+            ).expand(prompt=[f"scale benchmark video {{index}}" for index in range(n)])
 '''
 
 TRIGGERER_DAG = '''"""DAG of the triggerer benchmark (written by benchmarks/triggerer_load.py)."""
