@@ -42,6 +42,7 @@ class FileTransfers:
     """Uploads and downloads for a hook that has ``call``, ``storage`` and ``get_image_to_video_task``."""
 
     log: Logger
+    base_url: str
 
     if TYPE_CHECKING:
 
@@ -173,8 +174,12 @@ class FileTransfers:
         """
         from airflow.providers.common.compat.sdk import ObjectStoragePath
 
+        from airflow_topview.hooks.targets import check_video_url
+
+        storage = self.storage  # reads the connection: its host decides which video hosts are allowed
+        check_video_url(url, self.base_url)
         path = target if isinstance(target, ObjectStoragePath) else ObjectStoragePath(target)
-        return self.storage.download(url, path)
+        return storage.download(url, path)
 
     def download_videos(
         self,
