@@ -24,6 +24,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_topview.api import parse_retry_after, split_timeout
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
+from airflow_topview.hooks.deadline import exchange_deadline
 from airflow_topview.redaction import without_query, without_signatures
 from airflow_topview.retries import CallAttempts, RetryPolicy
 
@@ -196,26 +197,55 @@ class StorageClient:
 
         def attempt() -> int:
             cancel.check(what)
-            with (
-                self._new_session() as session,
-                session.get(url, stream=True, timeout=self._timeouts()) as response,
-            ):
-                if missing and response.status_code in (404, 410):
-                    raise FileNotFoundError(f"{missing} {where} answered HTTP {response.status_code}")
-                if response.status_code >= 300:
-                    raise storage_error("GET", where, response)
-                part = final.parent / f".{final.name}.{secrets.token_hex(4)}.part"
-                try:
-                    with part.open("wb") as out:
-                        size = self._receive(response, out, what, cancel)
-                    part.rename(final)
-                except BaseException:
-                    with suppress(Exception):  # best effort: the error that got us here matters more
-                        part.unlink(missing_ok=True)
-                    raise
-            return size
+            with self._new_session() as session:
+                response = self._headers(session, url, what)
+                return self._save(response, final, what, cancel, missing=missing)
 
         return self.with_retries("GET", where, attempt)
+
+    def _headers(self, session: requests.Session, url: str, what: str) -> requests.Response:
+        """The answer's status and headers, within the stall window (a server may drip them)."""
+        late = TopviewConnectionError(
+            f"{what}: no answer within the stall window of {self.stall_timeout:g} s"
+        )
+        with exchange_deadline(self.stall_timeout) as cut:
+            try:
+                response = session.get(url, stream=True, timeout=self._timeouts())
+            except (requests.RequestException, OSError):
+                if not cut.is_set():
+                    raise
+                raise late from None
+        if cut.is_set():  # cut mid-headers: what arrived may even parse as an answer
+            response.close()
+            raise late
+        return response
+
+    def _save(
+        self,
+        response: requests.Response,
+        final: Any,
+        what: str,
+        cancel: TransferCancel,
+        *,
+        missing: str | None,
+    ) -> int:
+        """The body into a temporary file beside ``final``, renamed to it once complete."""
+        where = what.removeprefix("GET ")
+        with response:
+            if missing and response.status_code in (404, 410):
+                raise FileNotFoundError(f"{missing} {where} answered HTTP {response.status_code}")
+            if response.status_code >= 300:
+                raise storage_error("GET", where, response)
+            part = final.parent / f".{final.name}.{secrets.token_hex(4)}.part"
+            try:
+                with part.open("wb") as out:
+                    size = self._receive(response, out, what, cancel)
+                part.rename(final)
+            except BaseException:
+                with suppress(Exception):  # best effort: the error that got us here matters more
+                    part.unlink(missing_ok=True)
+                raise
+        return size
 
     def _receive(self, response: requests.Response, out: IO[bytes], what: str, cancel: TransferCancel) -> int:
         """Copy the body to ``out`` read by read, checking cancel and the stall rule in between."""

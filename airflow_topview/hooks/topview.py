@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from airflow_topview import api
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
 from airflow_topview.hooks.base import TopviewHookBase
+from airflow_topview.hooks.deadline import exchange_deadline, with_deadlines
 from airflow_topview.hooks.delivery import never_sent
 from airflow_topview.hooks.files import FileTransfers
 from airflow_topview.hooks.storage import StorageClient
@@ -93,7 +94,7 @@ class TopviewHook(FileTransfers, TopviewHookBase):
                 self.topview_conn_id,
                 list(self.options.ignored),
             )
-        session = self._apply_request_options(requests.Session())
+        session = self._apply_request_options(with_deadlines(requests.Session()))
         session.headers.update(api.auth_headers(uid, api_key))
         self._session = session
         return session
@@ -107,7 +108,7 @@ class TopviewHook(FileTransfers, TopviewHookBase):
     def _storage_session(self) -> requests.Session:
         """A session for signed storage URLs: the connection's proxies/verify/cert, but no TopView headers."""
         self.get_conn()  # reads the connection's request options
-        return self._apply_request_options(requests.Session())
+        return self._apply_request_options(with_deadlines(requests.Session()))
 
     @property
     def storage(self) -> StorageClient:
@@ -188,9 +189,13 @@ class TopviewHook(FileTransfers, TopviewHookBase):
         answered = False  # once headers are back, the request certainly reached the server
         try:
             # No redirects: a 307/308 would make requests send a paid POST again, outside the retry rules.
-            with session.request(
-                method, url, params=params, json=json, timeout=timeout, stream=True, allow_redirects=False
-            ) as response:
+            # The exchange deadline cuts a server that drips its headers (a read timeout alone does not).
+            with (
+                exchange_deadline(timeout[1]) as cut,
+                session.request(
+                    method, url, params=params, json=json, timeout=timeout, stream=True, allow_redirects=False
+                ) as response,
+            ):
                 answered = True
                 chunks = []
                 while chunk := response.raw.read1(_ANSWER_READ_SIZE, decode_content=True):
@@ -205,9 +210,13 @@ class TopviewHook(FileTransfers, TopviewHookBase):
             if isinstance(exc, ValueError) and answered:
                 raise
             detail = self._redactor.text(f"{type(exc).__name__}: {exc}")
+            if cut.is_set():
+                detail = f"no complete answer within {timeout[1]:g} s ({detail})"
             raise TopviewConnectionError(
                 f"{method} {endpoint} failed: {detail}", sent=answered or not never_sent(exc)
             ) from None
+        if cut.is_set() and not _complete(response.raw, chunks):  # cut mid-answer: may still parse
+            raise TopviewConnectionError(f"{method} {endpoint}: no complete answer within {timeout[1]:g} s")
         text = api.decode_text(b"".join(chunks), response.encoding)
         return api.read_envelope(
             response.status_code,

@@ -66,12 +66,12 @@ def test_a_complete_submit_answer_read_just_past_the_deadline_is_used(
 ) -> None:
     """The task id came back; throwing the answer away would orphan a paid task and fail as uncertain.
 
-    The answer's last byte arrives 0.4 s past the 2 s attempt deadline (and well within the socket's
-    own read timeout, which counts from the previous bytes at 1 s).
+    The answer's last byte arrives 0.5 s past the 4 s attempt deadline: inside the grace before the
+    exchange is cut (1 s) and the socket's own read timeout (counted from the previous bytes at 2 s).
     """
     sim = topview_connection
-    sim.inject("submit", Fault.split(first_after=1.0, last_after=2.4))
-    hook = TopviewHook(retry_limit=1, timeout=2.0, call_timeout=30)
+    sim.inject("submit", Fault.split(first_after=2.0, last_after=4.5))
+    hook = TopviewHook(retry_limit=1, timeout=4.0, call_timeout=30)
     result = hook.submit_image_to_video(build_request({"first_frame_file_id": sim.add_file("png")}))
     [created] = sim.tasks
     assert result.task_id == created
@@ -83,7 +83,7 @@ def test_an_incomplete_answer_at_the_deadline_still_ends_the_attempt(
 ) -> None:
     sim = topview_connection
     task_id = submitted(sim)
-    sim.inject("query", Fault.split(first_after=1.0, last_after=6.0))
-    hook = TopviewHook(retry_limit=1, timeout=2.0, call_timeout=30)
+    sim.inject("query", Fault.split(first_after=2.0, last_after=12.0))
+    hook = TopviewHook(retry_limit=1, timeout=4.0, call_timeout=30)
     with pytest.raises(TopviewConnectionError, match=r"no complete answer|timed out|Timeout"):
         hook.get_image_to_video_task(task_id)
