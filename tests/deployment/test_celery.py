@@ -283,8 +283,8 @@ def test_a_killed_worker_mid_submit_leaves_one_topview_task(
     # TopView got exactly one submit for this image: the held one. The retry sent nothing.
     assert len(submits_since(simulator, journal_start)) == 1
     assert len(tasks_for(simulator, image)) == 1
-    journal = airflow.task_state_store(POLLING, run_id, "submit")["topview_submit"]
-    assert journal["topview_task_id"] is None
+    [record] = airflow.task_state_store(POLLING, run_id, "submit")["topview_submit"]["submits"]
+    assert record["topview_task_id"] is None
     retry_log = airflow.task_log(POLLING, run_id, "submit", 2)
     assert "never recorded TopView's answer" in retry_log
     assert "topview_task_id unknown" in retry_log

@@ -123,9 +123,9 @@ def test_task_killed_while_its_submit_answer_is_held_fails_as_uncertain(
     assert len(tasks_for(simulator, image)) == 1
     assert len(submits_for(simulator, image)) <= 1  # the held entry gets its body once answered
     # The journal in task_state_store kept the intent without a task id, read back through the REST API.
-    journal = deployment.task_state_store(dag_id, run_id, "submit")["topview_submit"]
-    assert journal["topview_task_id"] is None
-    assert journal["fingerprint"]
+    [record] = deployment.task_state_store(dag_id, run_id, "submit")["topview_submit"]["submits"]
+    assert record["topview_task_id"] is None
+    assert record["fingerprint"]
     retry_log = deployment.task_log(dag_id, run_id, "submit", 2)
     assert "never recorded TopView's answer" in retry_log
     assert "topview_task_id unknown" in retry_log
@@ -253,8 +253,9 @@ def test_cleared_task_reuses_the_same_request_and_submits_a_changed_one(
     changed_log = deployment.task_log(dag_id, run_id, "submit", 3)
     assert "for a different request" in changed_log
     assert deployment.xcoms(dag_id, run_id, "submit")["task_id"] == second_task_id
-    journal = deployment.task_state_store(dag_id, run_id, "submit")["topview_submit"]
-    assert journal["topview_task_id"] == second_task_id
+    records = deployment.task_state_store(dag_id, run_id, "submit")["topview_submit"]["submits"]
+    assert [record["topview_task_id"] for record in records] == [first_task_id, second_task_id]
+    assert records[1]["max_tries"] > records[0]["max_tries"]  # each clear raised max_tries
     hardening_report.note(
         "deployment clear",
         f"deployment: cleared task reused the same request and resubmitted a changed one "
