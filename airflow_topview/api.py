@@ -7,16 +7,21 @@ live here once, so both transports send and read the same way (retry decisions: 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+# Connection reading lives in connection_fields; the hooks reach it through this module.
+from airflow_topview.connection_fields import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+from airflow_topview.connection_fields import REQUEST_OPTION_EXTRAS as REQUEST_OPTION_EXTRAS
+from airflow_topview.connection_fields import RequestOptions as RequestOptions
+from airflow_topview.connection_fields import credentials as credentials
+from airflow_topview.connection_fields import normalize_base_url as normalize_base_url
+from airflow_topview.connection_fields import request_options as request_options
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewCredentialsError
 from airflow_topview.redaction import NO_SECRETS, Redactor
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-DEFAULT_BASE_URL = "https://api.topview.ai"
 
 SUBMIT_IMAGE_TO_VIDEO = "/v2/common_task/image2video/task/submit"
 QUERY_IMAGE_TO_VIDEO = "/v2/common_task/image2video/task/query"
@@ -35,17 +40,6 @@ SUCCESS_CODE = "200"
 _MAX_MESSAGE_CHARS = 300
 
 
-def normalize_base_url(host: str | None, port: int | None = None) -> str:
-    """Connection host -> base URL: empty means TopView's API, a host without a scheme gets https."""
-    host = (host or "").strip().rstrip("/")
-    if not host:
-        return DEFAULT_BASE_URL
-    base = host if "://" in host else f"https://{host}"
-    if port and base.count(":") < 2:
-        base = f"{base}:{port}"
-    return base
-
-
 def auth_headers(uid: str, api_key: str) -> dict[str, str]:
     """The two headers every API call carries (never the presigned upload PUT)."""
     return {"Topview-Uid": uid, "Authorization": f"Bearer {api_key}"}
@@ -54,28 +48,6 @@ def auth_headers(uid: str, api_key: str) -> dict[str, str]:
 def query_params(topview_task_id: str, cloudfront_url: bool = True) -> dict[str, str]:
     """Query string of the Image-to-Video status call."""
     return {"taskId": topview_task_id, "needCloudFrontUrl": str(cloudfront_url).lower()}
-
-
-def credentials(login: str | None, password: str | None, conn_id: str) -> tuple[str, str]:
-    """(Topview UID, API key) of a connection, stripped of surrounding whitespace (copied from a web page).
-
-    Raises TopviewCredentialsError, naming the connection and the field but never the value, when one is
-    missing or holds characters no HTTP header can carry (HTTP libraries would quote the value).
-    """
-    fields = (
-        ("login (Topview UID)", (login or "").strip()),
-        ("password (API key)", (password or "").strip()),
-    )
-    missing = [name for name, value in fields if not value]
-    if missing:
-        raise TopviewCredentialsError(f"Connection {conn_id!r} has no {' and '.join(missing)}.")
-    unsendable = [name for name, value in fields if not _header_safe(value)]
-    if unsendable:
-        raise TopviewCredentialsError(
-            f"Connection {conn_id!r}: the {' and '.join(unsendable)} contains control or non-ASCII "
-            "characters, which cannot be sent in an HTTP header; copy it again from TopView's API settings."
-        )
-    return fields[0][1], fields[1][1]
 
 
 def missing_connection(conn_id: str) -> TopviewCredentialsError:
@@ -91,51 +63,6 @@ def auth_hint(conn_id: str) -> str:
     return (
         f"check connection {conn_id!r}: login must be your Topview UID and password your API key "
         "(TopView web app, API Settings); plans without API access are refused too"
-    )
-
-
-def _header_safe(value: str) -> bool:
-    return all(" " <= char <= "~" for char in value)
-
-
-#: Connection extras read as request options (the names providers-http uses); anything else is ignored.
-REQUEST_OPTION_EXTRAS = frozenset({"timeout", "proxies", "proxy", "verify", "verify_ssl", "cert"})
-
-
-@dataclass(frozen=True)
-class RequestOptions:
-    """Request options from a connection's extras, read the same way by the sync and the async hook."""
-
-    timeout: float | tuple[float, float] | None = None
-    proxies: dict[str, str] = field(default_factory=dict)
-    verify: bool | str = True
-    cert: str | tuple[str, str] | None = None
-    ignored: tuple[str, ...] = ()
-
-
-def request_options(extra: Mapping[str, Any]) -> RequestOptions:
-    """``timeout``, ``proxies`` (or ``proxy``), ``verify`` (or ``verify_ssl``) and ``cert`` from extras.
-
-    Extras are never sent as HTTP headers; unknown ones are listed in ``ignored`` (names only).
-    """
-    proxies = extra.get("proxies", extra.get("proxy")) or {}
-    if isinstance(proxies, str):
-        proxies = {"http": proxies, "https": proxies}
-    if not isinstance(proxies, dict):
-        raise TopviewCredentialsError(
-            f"Connection extra 'proxies' must be a URL or a dict of URLs, got {type(proxies).__name__}"
-        )
-    verify = extra.get("verify", extra.get("verify_ssl", True))
-    if isinstance(verify, str) and verify.strip().lower() in ("true", "false"):
-        verify = verify.strip().lower() == "true"
-    timeout = extra.get("timeout")
-    cert = extra.get("cert")
-    return RequestOptions(
-        timeout=tuple(timeout) if isinstance(timeout, list) else timeout,  # type: ignore[arg-type]
-        proxies={str(scheme): str(url) for scheme, url in dict(proxies).items()},
-        verify=verify,
-        cert=tuple(cert) if isinstance(cert, list) else cert,  # type: ignore[arg-type]
-        ignored=tuple(sorted(str(name) for name in extra if name not in REQUEST_OPTION_EXTRAS)),
     )
 
 

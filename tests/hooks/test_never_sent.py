@@ -42,13 +42,8 @@ def connect_to(monkeypatch: pytest.MonkeyPatch, host: str, **extra: object) -> N
 NEVER_SENT = {
     "refused": (lambda: f"http://127.0.0.1:{closed_port()}", {}, "NewConnectionError|ConnectionError"),
     "unknown host": (lambda: "http://no-such-host.invalid", {}, "resolve|Name|ConnectionError"),
-    "ftp scheme": (lambda: f"ftp://127.0.0.1:{closed_port()}", {}, "InvalidSchema|No connection adapters"),
-    "missing cert file": (
-        lambda: f"https://127.0.0.1:{closed_port()}",
-        {"cert": "/nonexistent/client.pem"},
-        "certificate|cert",
-    ),
-    "negative timeout": (lambda: f"http://127.0.0.1:{closed_port()}", {"timeout": -1}, "ValueError|timeout"),
+    # An ftp host, a missing cert file and a negative timeout are refused when the connection is read,
+    # before any request and without retries: tests/hardening/test_bad_connection.py.
 }
 
 
