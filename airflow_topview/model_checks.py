@@ -80,6 +80,8 @@ def budget_from(value: Any) -> float | None:
     """The budget: a Python None means none; a template rendered to nothing is an error (fail closed)."""
     if value is None:
         return None
+    if isinstance(value, bool):
+        raise AirflowFailException(f"max_credits: must be a number of credits, got {value!r}")
     if isinstance(value, str) and value.strip() in ("", "None", "null"):
         raise AirflowFailException(
             f"max_credits: rendered to {value!r}, not a number. A budget fails closed: give a number, "

@@ -7,7 +7,6 @@ locations name the operator parameter) and serializes camelCase. What TopView an
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -24,7 +23,9 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from airflow_topview import input_rules as rules
 from airflow_topview.exceptions import RequestValidationError
+from airflow_topview.input_rules import describe_validation_error
 
 # The result models live in results.py; they are importable from here too.
 from airflow_topview.results import (
@@ -38,7 +39,10 @@ from airflow_topview.results import (
 
 # A guard against runaway lists (a template rendering a whole table, say); no model takes more.
 MAX_REFERENCE_IMAGES = 10
-_ASPECT_RATIO = re.compile(r"\d{1,2}:\d{1,2}")
+_ASPECT_RATIO = re.compile(r"[1-9]\d?:[1-9]\d?")
+#: Runaway guards (a template rendering a timestamp, say): above any video TopView makes.
+MAX_RESOLUTION = 8640
+MAX_DURATION = 600
 _HTTP_URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
 
 _REQUEST_FIELDS_WITH_STRINGS = (
@@ -50,21 +54,6 @@ _REQUEST_FIELDS_WITH_STRINGS = (
     "board_id",
     "notice_url",
 )
-
-
-def _parse_list_literal(value: str) -> Any:
-    """Read a list that a template rendered to text: JSON (``["a","b"]``) or Python repr (``['a', 'b']``)."""
-    text = value.strip()
-    if not text.startswith("["):
-        raise ValueError(f"must be a list of file ids, got the text {value!r}")
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        raise ValueError(f"must be a list of file ids, got text that is not a list: {value!r}") from None
 
 
 class ImageToVideoRequest(BaseModel):
@@ -86,8 +75,8 @@ class ImageToVideoRequest(BaseModel):
     reference_image_file_ids: list[str] | None = None
     prompt: str | None = None
     aspect_ratio: str | None = None
-    resolution: int | None = Field(default=None, gt=0)
-    duration: int | None = Field(default=None, gt=0)
+    resolution: int | None = Field(default=None, gt=0, le=MAX_RESOLUTION)
+    duration: int | None = Field(default=None, gt=0, le=MAX_DURATION)
     sound: Literal["on", "off"] | None = None
     generating_count: int | None = Field(default=None, ge=1, le=4)
     board_id: str | None = None
@@ -106,7 +95,17 @@ class ImageToVideoRequest(BaseModel):
     def _model_named(cls, value: str) -> str:
         if value.strip() == "None":
             raise ValueError("must be a model name, got the text 'None' (a template of a missing value?)")
-        return value
+        return rules.check_line(value, "a model name")
+
+    @field_validator("first_frame_file_id", "end_frame_file_id", "board_id")
+    @classmethod
+    def _token(cls, value: str | None) -> str | None:
+        return None if value is None else rules.check_token(value, "one id")
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_text(cls, value: str | None) -> str | None:
+        return None if value is None else rules.check_text(value, "a prompt")
 
     @field_validator("aspect_ratio")
     @classmethod
@@ -118,8 +117,11 @@ class ImageToVideoRequest(BaseModel):
     @field_validator("notice_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not _HTTP_URL.fullmatch(value):
-            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        if value is not None and (len(value) > rules.MAX_URL_CHARS or not _HTTP_URL.fullmatch(value)):
+            raise ValueError(
+                f"must be an http(s) URL of at most {rules.MAX_URL_CHARS} characters, "
+                f"got {rules.shown(value)}"
+            )
         return value
 
     @field_validator("resolution", "duration", "generating_count", mode="before")
@@ -157,7 +159,7 @@ class ImageToVideoRequest(BaseModel):
     def _one_id(cls, value: Any) -> Any:
         """A list holding exactly one id (a mapped upload of one image, or its text rendering) is that id."""
         if isinstance(value, str) and value.strip().startswith("["):
-            value = _parse_list_literal(value)
+            value = rules.parse_list_literal(value)
         if not isinstance(value, (str, Mapping)) and isinstance(value, Iterable):
             items = list(value)
             if len(items) != 1:
@@ -171,7 +173,7 @@ class ImageToVideoRequest(BaseModel):
         if value is None or isinstance(value, list):
             return value
         if isinstance(value, str):
-            return _parse_list_literal(value)
+            return rules.parse_list_literal(value)
         if isinstance(value, Mapping):
             raise ValueError("must be a list of file ids, not a mapping")
         if isinstance(value, Iterable):  # tuples, XCom lazy sequences from mapped tasks
@@ -185,6 +187,8 @@ class ImageToVideoRequest(BaseModel):
             return None
         if any(not item.strip() for item in value):
             raise ValueError("must not contain empty file ids")
+        for item in value:
+            rules.check_token(item, "a list of file ids")
         if len(value) < 2:
             raise ValueError(f"needs at least 2 reference images, got {len(value)}")
         if len(value) > MAX_REFERENCE_IMAGES:
@@ -211,6 +215,7 @@ class ImageToVideoRequest(BaseModel):
         for key in value:
             if not isinstance(key, str) or not key.strip():
                 raise ValueError(f"keys must be non-empty field names, got {key!r}")
+            rules.check_line(key, "a field name (keys)")
         try:
             json.dumps(value, allow_nan=False)
         except (TypeError, ValueError) as exc:
@@ -272,25 +277,6 @@ def build_request(params: Mapping[str, Any]) -> ImageToVideoRequest:
         return ImageToVideoRequest.model_validate(given)
     except ValidationError as exc:
         raise RequestValidationError(describe_validation_error(exc)) from None
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line per problem, each naming the parameter, the rule and (trimmed) the value received."""
-    lines = []
-    for error in exc.errors(include_url=False):
-        where = ".".join(str(part) for part in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "is not a parameter of the Image-to-Video V2 submit call"
-        elif "got " not in message and where and error.get("input") is not None:
-            message = f"{message}, got {_trimmed(error['input'])}"
-        lines.append(f"{where}: {message}" if where else message)
-    return "Invalid Image-to-Video request: " + "; ".join(lines)
-
-
-def _trimmed(value: Any, limit: int = 80) -> str:
-    shown = repr(value)
-    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
 __all__ = [

@@ -47,12 +47,21 @@ def fail_on_bad_input() -> Iterator[None]:
         raise AirflowFailException(str(exc)) from None
 
 
-def _number(name: str, value: Any, *, minimum: float, inclusive: bool = True) -> float:
+#: Runaway guards of hook settings: a day per wait, a hundred attempts per call.
+MAX_HOOK_SECONDS = 24 * 60 * 60.0
+MAX_RETRY_LIMIT = 100
+
+
+def _number(
+    name: str, value: Any, *, minimum: float, inclusive: bool = True, maximum: float = math.inf
+) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"{name}: must be a number of seconds, got {value!r}")
     if value < minimum or (not inclusive and value == minimum):
         rule = f"at least {minimum:g}" if inclusive else f"more than {minimum:g}"
         raise ValueError(f"{name}: must be {rule}, got {value!r}")
+    if value > maximum:
+        raise ValueError(f"{name}: must be at most {maximum:g}, got {value!r}")
     return float(value)
 
 
@@ -73,21 +82,23 @@ def check_hook_params(hook_params: Any) -> dict[str, Any]:
         raise ValueError(f"hook_params: unknown key(s) {', '.join(unknown)}; known: {', '.join(HOOK_PARAMS)}")
     for name, value in hook_params.items():
         if name == "retry_limit":
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RETRY_LIMIT:
                 raise ValueError(
-                    f"hook_params.retry_limit: must be a whole number of at least 1, got {value!r}"
+                    f"hook_params.retry_limit: must be a whole number of at least 1 and at most "
+                    f"{MAX_RETRY_LIMIT}, got {value!r}"
                 )
         elif name == "timeout":
             parts = value if isinstance(value, (list, tuple)) else [value]
             if len(parts) not in (1, 2):
                 raise ValueError(f"hook_params.timeout: must be seconds or (connect, answer), got {value!r}")
             for part in parts:
-                _number("hook_params.timeout", part, minimum=0, inclusive=False)
+                _number("hook_params.timeout", part, minimum=0, inclusive=False, maximum=MAX_HOOK_SECONDS)
         else:
             _number(
                 f"hook_params.{name}",
                 value,
                 minimum=0,
                 inclusive=name not in ("call_timeout", "stall_timeout"),
+                maximum=MAX_HOOK_SECONDS,
             )
     return {name: list(value) if isinstance(value, tuple) else value for name, value in hook_params.items()}
