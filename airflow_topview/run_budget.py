@@ -11,7 +11,7 @@ XCom of :class:`~airflow_topview.operators.budget.RunBudgetOperator`) is then ha
 from __future__ import annotations
 
 import math
-from collections.abc import Sized
+from collections.abc import Iterable, Sized
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException
@@ -66,9 +66,18 @@ def price_one(settings: dict[str, Any], *, models_file: str | None) -> CreditEst
 
 
 def approve(
-    count: int, one: CreditEstimate, *, max_credits: float, remaining: float | None
+    count: int,
+    one: CreditEstimate,
+    *,
+    max_credits: float,
+    remaining: float | None,
+    approved_by: str,
 ) -> dict[str, Any]:
-    """The approval of ``count`` submits priced ``one`` each, or a failure naming the figures."""
+    """The approval of ``count`` submits priced ``one`` each, or a failure naming the figures.
+
+    ``approved_by`` (the budget task's id) lets a submit check that the approval came to it straight
+    from that task: one passed on by another task or a template could reach a second submit task.
+    """
     total = round(count * one.credits, 6)
     if total > max_credits:
         raise AirflowFailException(
@@ -86,15 +95,30 @@ def approve(
         "estimated_credits": total,
         "max_credits": max_credits,
         "remaining_credits": remaining,
+        "approved_by": approved_by,
     }
 
 
-def check_covered(approval: Any, estimate: CreditEstimate | None, map_index: int) -> None:
-    """A submit's own check against the run's approval, before it pays: fail closed on anything odd."""
+def check_covered(
+    approval: Any, estimate: CreditEstimate | None, map_index: int, upstream_task_ids: Iterable[str]
+) -> None:
+    """A submit's own check against the run's approval, before it pays: fail closed on anything odd.
+
+    The approval counts the videos of one submit task, which the budget task checks among its direct
+    downstream tasks; so it must reach this submit straight from the budget task (``budget.output``):
+    relayed by another task, or pulled by a template, it could also reach a second submit task.
+    """
     if not _is_approval(approval):
         raise AirflowFailException(
             "run_budget: expected the approval pushed by RunBudgetOperator (is the budget task's XCom "
             f"missing, e.g. marked success by hand?), got {str(approval)[:200]!r}"
+        )
+    approved_by = approval.get("approved_by")
+    if not isinstance(approved_by, str) or approved_by not in set(upstream_task_ids):
+        raise AirflowFailException(
+            f"run_budget: the approval of budget task {approved_by!r} did not come straight from it: pass "
+            "run_budget=budget.output, not through another task or a template (an approval passed on "
+            "could reach a second submit task and pay for its videos twice)"
         )
     position = max(map_index, 0)
     if position >= approval["videos"]:

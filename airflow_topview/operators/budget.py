@@ -92,7 +92,7 @@ class RunBudgetOperator(BaseOperator):
         count = video_count(self.videos)
         one = price_one({name: getattr(self, name) for name in PRICED_SETTINGS}, models_file=self.models_file)
         remaining = self._remaining_credits() if self.check_balance else None
-        approval = approve(count, one, max_credits=budget, remaining=remaining)
+        approval = approve(count, one, max_credits=budget, remaining=remaining, approved_by=self.task_id)
         self.log.info(
             "Run budget: %d video(s) x %g credits = %g credits estimated, within %g%s",
             count,
@@ -107,10 +107,14 @@ class RunBudgetOperator(BaseOperator):
         """The approval counts the videos of ONE mapped submit task: two sharing it could spend twice."""
         from airflow_topview.provenance import is_submit
 
+        # Any direct downstream submit holding a run_budget may be handed this approval, however it is
+        # written (budget.output, a template); submits further down are refused by check_covered.
+        direct = {task.task_id for task in self.get_direct_relatives(upstream=False)}
         users = sorted(
             task.task_id
             for task in self.get_flat_relatives(upstream=False)
-            if is_submit(task) and _budget_task_of(task) == self.task_id
+            if is_submit(task)
+            and (_budget_task_of(task) == self.task_id or (task.task_id in direct and _has_run_budget(task)))
         )
         if len(users) > 1:
             raise AirflowFailException(
@@ -263,6 +267,13 @@ def _budget_task_of(task: Any) -> str | None:
     value = getattr(task, "partial_kwargs", {}).get("run_budget", getattr(task, "run_budget", None))
     operator = getattr(value, "operator", None)
     return getattr(operator, "task_id", None)
+
+
+def _has_run_budget(task: Any) -> bool:
+    """Whether a submit (mapped or not) was given any ``run_budget`` at all."""
+    return (
+        getattr(task, "partial_kwargs", {}).get("run_budget", getattr(task, "run_budget", None)) is not None
+    )
 
 
 def _pulled(ti: Any, task_ids: list[str], key: str) -> list[Any]:

@@ -245,7 +245,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
             log=self.log,
         )
         if self._run_budget_given or self.run_budget is not None:
-            check_covered(self.run_budget, estimate, map_index)
+            check_covered(self.run_budget, estimate, map_index, self.upstream_task_ids)
         return estimate
 
     def execute(self, context: Context) -> str:

@@ -47,3 +47,28 @@ with DAG("topview_test_run_budget_missing", schedule=None):
     SubmitImageToVideoOperator.partial(task_id="generate", run_budget=silent.output).expand(
         first_frame_file_id=["f1", "f2"]
     )
+
+# The approval of 2 videos travels another way than budget.output, to two mapped submit tasks of 2 each.
+with DAG("topview_test_run_budget_relayed", schedule=None, render_template_as_native_obj=True):
+    approved = RunBudgetOperator(task_id="budget", max_credits=100, videos=2, duration=5, resolution=720)
+
+    @task
+    def relay(approval: Any) -> Any:
+        return approval
+
+    relayed = relay(approved.output)
+    for name in ("first", "second"):
+        SubmitImageToVideoOperator.partial(
+            task_id=name, duration=5, resolution=720, run_budget=relayed
+        ).expand(first_frame_file_id=["f1", "f2"])
+
+with DAG("topview_test_run_budget_templated", schedule=None, render_template_as_native_obj=True):
+    approved = RunBudgetOperator(task_id="budget", max_credits=100, videos=2, duration=5, resolution=720)
+    for name in ("first", "second"):
+        submits = SubmitImageToVideoOperator.partial(
+            task_id=name,
+            duration=5,
+            resolution=720,
+            run_budget="{{ ti.xcom_pull(task_ids='budget') }}",
+        ).expand(first_frame_file_id=["f1", "f2"])
+        approved >> submits

@@ -43,6 +43,7 @@ def test_example_prices_the_fan_out_first_and_reports_the_charge(
         "estimated_credits": pytest.approx(3 * PER_VIDEO),
         "max_credits": 10.0,
         "remaining_credits": 10000.0,
+        "approved_by": "budget",
     }
     report = result.xcom("cost_report")
     assert report["tasks"] == {task_id: task.cost for task_id, task in sim.tasks.items()}
@@ -179,7 +180,7 @@ def test_a_malformed_approval_fails_closed(approval: object) -> None:
     request = build_request({"model": "seedance-1.5-pro", "first_frame_file_id": "f", "duration": 5})
     estimate = estimate_cost(request, get_catalog(None).find(request.model))
     with pytest.raises(AirflowFailException, match="run_budget: expected the approval"):
-        check_covered(approval, estimate, 0)
+        check_covered(approval, estimate, 0, ["budget"])
 
 
 @pytest.mark.parametrize("budget", ["inf", float("inf"), float("nan"), -1])
@@ -200,3 +201,23 @@ def test_failed_submits_are_told_from_task_state_names(name: str, expected: bool
     from airflow_topview.operators.budget import names_one_of
 
     assert names_one_of(name, ["generate", "step_2"]) is expected
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "refused_by"),
+    [("topview_test_run_budget_relayed", "submit"), ("topview_test_run_budget_templated", "budget")],
+)
+def test_an_approval_that_travels_another_way_is_refused_before_anything_is_paid(
+    dag_runner: DagRunner, topview_connection: TopviewSimulator, dag_id: str, refused_by: str
+) -> None:
+    """An approval of 2 reaching two mapped submit tasks of 2 (through a @task, or a template)."""
+    sim = topview_connection
+    sim.add_file("png")
+    result = dag_runner.run(dag_id)
+    assert sim.requests_to("submit") == []  # not 4 paid submits under an approval of 2: none at all
+    if refused_by == "budget":
+        assert result.task_state("budget") == "failed"
+        assert "submit tasks first, second share this budget" in result.log
+    else:
+        assert result.task_state("first", 0) == "failed"
+        assert "did not come straight from it" in result.log
