@@ -58,8 +58,16 @@ class _CancellableTransfers(BaseOperator, ReportsLineage):
             self._transfers = None
 
 
+#: Key in the upload task's ``task_state_store``: SHA-256 of uploaded bytes -> TopView file id.
+UPLOADS_KEY = "topview_uploads"
+
+
 class UploadFileOperator(_CancellableTransfers):
     """Upload one file to TopView and push its TopView file id (str) as ``return_value``.
+
+    On Airflow 3.3+ the task remembers what it uploaded (``task_state_store``): a retry or a clear with
+    the same bytes gets the earlier file id back while TopView still has the file, so a cleared pipeline
+    sends its submit the same request, which then reuses the task it already paid for.
 
     ``source`` is a local path, an http(s) URL, or an object-storage path (an ``ObjectStoragePath`` or its
     URL, e.g. ``file:///data/cat.png`` or ``s3://aws_default@bucket/cat.png`` with the Amazon provider).
@@ -113,14 +121,22 @@ class UploadFileOperator(_CancellableTransfers):
             fmt = transfer.upload_format(str(source), self.file_format)
         except ValueError as exc:
             raise AirflowFailException(str(exc)) from None
+        from airflow_topview.submit_journal import task_state_store
+
+        store = task_state_store(context)
+        earlier = store.get(UPLOADS_KEY) if store is not None else None
+        uploads = {str(k): str(v) for k, v in earlier.items()} if isinstance(earlier, dict) else {}
         with self._cancellable(), _hook_failing_permanently(self.topview_conn_id, self.hook_params) as hook:
             file_id = hook.upload_file(
                 source,
                 file_format=fmt,
                 check_timeout=self.upload_check_timeout,
                 check_interval=self.upload_check_interval,
+                uploads=uploads if store is not None else None,
             )
             api = lineage.api_namespace(hook.base_url)
+        if store is not None:  # a clear or retry with the same bytes gets this file id back
+            store.set(UPLOADS_KEY, dict(list(uploads.items())[-20:]))
         self.log.info("TopView file id: %s", file_id)
         self.record_lineage([lineage.location(source)], [lineage.uploaded_file(api, file_id)])
         return file_id

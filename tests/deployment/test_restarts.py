@@ -13,6 +13,7 @@ REST API. All tests share one deployment and one simulator.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,7 +77,12 @@ def deployment(
     for component in COMPONENTS:
         airflow.start(component)
     try:
-        for dag_id in ("topview_deploy_deferrable", "topview_deploy_polling", "topview_deploy_prompt"):
+        for dag_id in (
+            "topview_deploy_deferrable",
+            "topview_deploy_polling",
+            "topview_deploy_prompt",
+            "topview_deploy_pipeline",
+        ):
             wait_until(lambda dag_id=dag_id: airflow.dag_ready(dag_id), timeout=240, what=f"{dag_id} parsed")
         yield airflow
     finally:
@@ -325,3 +331,32 @@ def test_key_quoted_by_the_server_reaches_the_deferred_task_masked_and_nowhere_e
         f"deployment: key quoted by the server reached the deferred task masked; {len(log_files)} log "
         f"files and {len(xcoms)} XComs without it, with {len(submits_for(simulator, image))} submit(s)",
     )
+
+
+def test_clearing_the_whole_pipeline_mid_generation_pays_once(
+    deployment: AirflowDeployment, simulator: TopviewSimulator, tmp_path: Path
+) -> None:
+    """upload -> submit-and-wait; the DAG run is cleared while TopView renders: the upload gets its file
+    id back for the same bytes, so the submit sees the same request and waits for the task it paid for."""
+    dag_id = "topview_deploy_pipeline"
+    image = tmp_path / "frame.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(256))
+    credentials_before = len(simulator.requests_to("credential"))
+    files_before = {task.body.get("firstFrameFileId") for task in simulator.tasks.values()}
+    run_id = deployment.trigger(dag_id, {"image": str(image)})
+    wait_until(
+        lambda: (ti := deployment.task_instance(dag_id, run_id, "submit")) and ti["state"] == "deferred",
+        timeout=120,
+        what="the submit to wait in the triggerer",
+    )
+    [file_id] = {task.body.get("firstFrameFileId") for task in simulator.tasks.values()} - files_before
+    deployment.send("POST", f"/dags/{dag_id}/dagRuns/{run_id}/clear", {"dry_run": False})
+    assert deployment.wait_for_run_end(dag_id, run_id, timeout=300) == "success", deployment.logs()
+    assert len(submits_for(simulator, file_id)) == 1
+    assert len(tasks_for(simulator, file_id)) == 1
+    assert len(simulator.requests_to("credential")) - credentials_before == 1  # the bytes went up once
+    upload = deployment.task_instance(dag_id, run_id, "upload")
+    assert upload is not None
+    assert upload["try_number"] == 2  # the clear ran the upload again
+    assert "Reusing TopView file" in deployment.task_log(dag_id, run_id, "upload", 2)
+    assert "still running, waiting for it" in deployment.task_log(dag_id, run_id, "submit", 2)

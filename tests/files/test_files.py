@@ -397,3 +397,35 @@ def test_transient_download_failure_is_retried(topview_connection: TopviewSimula
     paths = hook.download_videos(task, str(tmp_path))
     assert_mp4s(paths, [f"{task.task_id}_0.mp4"])
     assert [entry.status for entry in journal_after_submit(sim)] == [502, None, 200]
+
+
+def test_the_same_bytes_again_reuse_the_earlier_file_id_while_topview_has_it(
+    topview_connection: TopviewSimulator, tmp_path: Path
+) -> None:
+    """A cleared upload (same task, same bytes) gets its file id back: the submit's request is unchanged."""
+    sim, hook = topview_connection, fast_hook()
+    image = tmp_path / "frame.png"
+    image.write_bytes(PNG)
+    uploads: dict[str, str] = {}
+    first = upload(hook, str(image), uploads=uploads)
+    again = upload(hook, str(image), uploads=uploads)
+    assert again == first
+    assert [entry.endpoint for entry in sim.journal].count("credential") == 1
+    image.write_bytes(PNG + b"\0")  # other bytes under the same name: a new file
+    other = upload(hook, str(image), uploads=uploads)
+    assert other != first
+    assert len(uploads) == 2
+
+
+def test_an_earlier_file_topview_no_longer_has_is_uploaded_anew(
+    topview_connection: TopviewSimulator, tmp_path: Path
+) -> None:
+    sim, hook = topview_connection, fast_hook()
+    image = tmp_path / "frame.png"
+    image.write_bytes(PNG)
+    uploads: dict[str, str] = {}
+    first = upload(hook, str(image), uploads=uploads)
+    uploads = dict.fromkeys(uploads, "f" * 32)  # an id TopView does not know (expired, another account)
+    again = upload(hook, str(image), uploads=uploads)
+    assert again not in (first, "f" * 32)
+    assert [entry.endpoint for entry in sim.journal].count("credential") == 2

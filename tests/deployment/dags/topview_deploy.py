@@ -37,3 +37,18 @@ with DAG("topview_deploy_prompt", schedule=None, default_args={"retries": 0}):
         timeout=600,
         hook_params={"retry_limit": 3, "retry_delay": 0.2},
     )
+
+# The demo's pipeline shape: upload -> submit and wait (deferred), for a whole-run clear mid-generation.
+with DAG("topview_deploy_pipeline", schedule=None, default_args={"retries": 0}):
+    from airflow_topview.operators.files import UploadFileOperator
+
+    upload = UploadFileOperator(task_id="upload", source="{{ dag_run.conf['image'] }}")
+    SubmitImageToVideoOperator(
+        task_id="submit",
+        first_frame_file_id=upload.output,
+        wait_for_completion=True,
+        deferrable=True,
+        poll_interval=1,
+        timeout=600,
+        hook_params={"retry_limit": 3, "retry_delay": 0.2},
+    )
