@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 #: Seconds between a deferral and the earliest event that resumes the task on a worker.
 MIN_DEFERRAL = 10.0
+#: Seconds the trigger gives its XCom writes before it lets a worker finish the task instead.
+XCOM_PUSH_TIMEOUT = 60.0
 #: XCom key under which Airflow stores the "TopView video" extra link (``BaseOperatorLink.xcom_key``).
 EXTRA_LINK_XCOM_KEY = "_link_TopviewVideoLink"
 
@@ -148,4 +150,5 @@ async def push_xcoms(task_instance: Any, xcoms: dict[str, Any]) -> None:
         for key, value in xcoms.items():
             XCom.set(key, value, **where)
 
-    await asyncio.to_thread(push_all)
+    # Bounded: a triggerer that never answers must not hold the wait; the worker then finishes the task.
+    await asyncio.wait_for(asyncio.to_thread(push_all), timeout=XCOM_PUSH_TIMEOUT)
