@@ -12,6 +12,7 @@ import pytest
 from airflow_topview.exceptions import TopviewError
 from airflow_topview.hooks.targets import check_video_url, is_local
 from airflow_topview.testing import TopviewSimulator
+from tests.conftest import HardeningReport
 from tests.files.test_files import fast_hook, finished_task
 
 
@@ -42,7 +43,10 @@ def test_a_local_api_may_serve_local_videos() -> None:
 
 
 def test_the_download_refuses_a_metadata_service_url_before_any_request(
-    topview_simulator: TopviewSimulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    topview_simulator: TopviewSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    hardening_report: HardeningReport,
 ) -> None:
     """The connection points at a public-looking host; the task's video points at 169.254.169.254."""
     sim = topview_simulator
@@ -55,6 +59,11 @@ def test_the_download_refuses_a_metadata_service_url_before_any_request(
     with pytest.raises(TopviewError, match=r"refusing to download a video from 169\.254\.169\.254"):
         hook.download_videos(task.model_copy(update={"videos": [metadata]}), str(tmp_path))
     assert list(tmp_path.iterdir()) == []
+    hardening_report.note(
+        "secrets #14 video hosts",
+        "secrets round 3 #14: a video URL on 169.254.169.254 refused before any request; no TopView "
+        "headers on downloads",
+    )
 
 
 def test_video_downloads_never_carry_topview_headers(

@@ -19,6 +19,7 @@ import pytest
 from airflow_topview.exceptions import TopviewConnectionError, TopviewSubmitUncertainError
 from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.models import ImageToVideoTask, build_request
+from tests.conftest import HardeningReport
 
 HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + b"X-Padding: " + b"a" * 400 + b"\r\n"
 
@@ -85,7 +86,7 @@ def test_dripped_headers_to_a_submit_end_it_as_uncertain(
 
 
 def test_dripped_headers_end_a_download_within_the_stall_window(
-    dripping_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    dripping_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, hardening_report: HardeningReport
 ) -> None:
     connect_to(monkeypatch, dripping_server)
     hook = TopviewHook(retry_limit=1, stall_timeout=1.5, timeout=30)
@@ -99,5 +100,11 @@ def test_dripped_headers_end_a_download_within_the_stall_window(
     started = time.monotonic()
     with pytest.raises(TopviewConnectionError, match="stall window"):
         hook.download_videos(task, str(tmp_path))
-    assert time.monotonic() - started < 1.5 + 2.0
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.5 + 2.0
     assert list(tmp_path.iterdir()) == []
+    hardening_report.note(
+        "deadlines #8 headers",
+        f"deadlines round 3 #8: headers dripped at 10 B/s: query, submit and download cut (download after "
+        f"{elapsed:.1f} s, stall window 1.5 s)",
+    )

@@ -18,6 +18,7 @@ from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.models import build_request
 from airflow_topview.retries import classify_submit_failure
 from airflow_topview.testing import Fault, TopviewSimulator
+from tests.conftest import HardeningReport
 
 FAST = {"retry_limit": 2, "retry_delay": 0.01, "retry_max_delay": 0.02}
 
@@ -49,7 +50,7 @@ NEVER_SENT = {
 
 @pytest.mark.parametrize("case", sorted(NEVER_SENT))
 def test_a_submit_that_never_left_is_a_plain_retryable_error(
-    case: str, monkeypatch: pytest.MonkeyPatch
+    case: str, monkeypatch: pytest.MonkeyPatch, hardening_report: HardeningReport
 ) -> None:
     host, extra, cause = NEVER_SENT[case]
     connect_to(monkeypatch, host(), **extra)
@@ -61,6 +62,7 @@ def test_a_submit_that_never_left_is_a_plain_retryable_error(
     assert error.sent is False
     assert classify_submit_failure(error) == "not_created"
     assert "sk-never-sent-key" not in str(error)
+    hardening_report.record("pay once #7 never-sent requests retryable", True)
 
 
 def test_http_500_with_a_busy_body_is_uncertain_and_never_repeated(

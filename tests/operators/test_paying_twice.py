@@ -19,7 +19,7 @@ from airflow_topview.paid_submit import PaidSubmit
 from airflow_topview.submit_journal import JOURNAL_KEY
 from airflow_topview.testing import Fault, TopviewSimulator
 from airflow_topview.testing.dag_runner import DagRunner
-from tests.conftest import needs_task_state_store
+from tests.conftest import HardeningReport, needs_task_state_store
 from tests.unit.test_submit_journal import DictStore
 
 LOG = logging.getLogger("tests.paying_twice")
@@ -100,7 +100,9 @@ def test_a_clear_with_a_really_changed_request_submits_anew(topview_connection: 
     assert len(sim.requests_to("submit")) == 2
 
 
-def test_a_then_b_then_a_pays_for_a_once(topview_connection: TopviewSimulator) -> None:
+def test_a_then_b_then_a_pays_for_a_once(
+    topview_connection: TopviewSimulator, hardening_report: HardeningReport
+) -> None:
     sim = topview_connection
     sim.polls_to_finish = 10**6
     store, image = DictStore(), sim.add_file("png")
@@ -111,6 +113,9 @@ def test_a_then_b_then_a_pays_for_a_once(topview_connection: TopviewSimulator) -
     assert b != a_first
     assert len(sim.requests_to("submit")) == 2
     assert len(store.values[JOURNAL_KEY]["submits"]) == 2
+    hardening_report.note(
+        "pay once #3 round 3", "pay once round 3 #3: A -> B -> A clears: 2 submits, A reused"
+    )
 
 
 def test_the_earlier_releases_single_record_is_still_reused(topview_connection: TopviewSimulator) -> None:
@@ -156,7 +161,11 @@ def test_with_clear_on_success_an_empty_journal_on_a_later_try_is_not_trusted(
 @needs_task_state_store
 @pytest.mark.parametrize(("dag_id", "submits"), [("reuse", 1), ("resubmit", 3), ("fail", 1)])
 def test_retries_of_a_template_that_changes_per_try(
-    topview_connection: TopviewSimulator, dag_runner: DagRunner, dag_id: str, submits: int
+    topview_connection: TopviewSimulator,
+    dag_runner: DagRunner,
+    hardening_report: HardeningReport,
+    dag_id: str,
+    submits: int,
 ) -> None:
     """``retries=2``, a wait that times out while TopView still renders, a prompt with the try number."""
     sim = topview_connection
@@ -167,3 +176,7 @@ def test_retries_of_a_template_that_changes_per_try(
     assert result.tries[("submit", -1)] == (2 if dag_id == "fail" else 3)
     if dag_id == "reuse":
         assert result.log.count("reusing (on_changed_request='reuse')") == 2
+        hardening_report.note(
+            "pay once #1 round 3",
+            "pay once round 3 #1: 3 tries whose prompt re-renders (try number, uuid): 1 submit, reused twice",
+        )
