@@ -62,7 +62,11 @@ def test_a_submit_that_never_left_is_a_plain_retryable_error(
     assert error.sent is False
     assert classify_submit_failure(error) == "not_created"
     assert "sk-never-sent-key" not in str(error)
-    hardening_report.record("pay once #7 never-sent requests retryable", True)
+    hardening_report.note(
+        "pay once #7 round 3",
+        "pay once round 3 #7: submits never sent (refused, unknown host, ftp://, missing certificate "
+        "file, negative timeout) are plain retryable errors, decided by exception type",
+    )
 
 
 def test_http_500_with_a_busy_body_is_uncertain_and_never_repeated(
