@@ -75,3 +75,24 @@ def _current_task_instance() -> Any:
         return get_current_context().get("ti")
     except Exception:  # "no context": not inside a task
         return None
+
+
+#: Airflow's own names for a durable operator's resume decisions (``ResumableJobMixin``, Airflow 3.3):
+#: a dashboard that charts them sees TopView's reconnects like any other durable operator's.
+RESUMABLE_EVENTS = (
+    "reconnect_attempt",
+    "reconnect_success",
+    "already_succeeded",
+    "terminal_resubmit",
+    "fresh_submit",
+)
+
+
+def resumable(event: str, operator: str = "SubmitImageToVideoOperator") -> None:
+    """Count one resume decision under Airflow's ``resumable_job.<event>`` name, tagged ``operator``."""
+    try:
+        from airflow.providers.common.compat.sdk import Stats
+
+        Stats.incr(f"resumable_job.{event}", tags={"operator": operator})
+    except Exception:  # a metrics backend never fails a paid task
+        log.debug("could not send metric resumable_job.%s", event, exc_info=True)

@@ -93,6 +93,8 @@ class PaidSubmit:
         if unanswered:
             self._uncertain_earlier_submit(unanswered[-1])
         answered = [record for record in records if record.topview_task_id is not None]
+        if not answered:
+            metrics.resumable("fresh_submit")
         for record in reversed(answered):
             if record.fingerprint in (None, body_fingerprint):
                 found = self._reuse(record, self._earlier_task_event(record), "An earlier try submitted")
@@ -124,14 +126,32 @@ class PaidSubmit:
         task_id = record.topview_task_id
         assert task_id is not None
         self.notice_uuid = record.notice_uuid
+        metrics.resumable("reconnect_attempt")
         if earlier is None:
-            self.log.info("%s TopView task %s; still running, waiting for it", what, task_id)
+            metrics.resumable("reconnect_success")
+            self.log.info(
+                "%s TopView task %s; still running, waiting for it (reconnecting to existing job)",
+                what,
+                task_id,
+            )
             return task_id, None
         if earlier["status"] == WaitStatus.SUCCESS:
-            self.log.info("%s TopView task %s and it succeeded; not resubmitting", what, task_id)
+            metrics.resumable("already_succeeded")
+            self.log.info(
+                "%s TopView task %s and it succeeded; not resubmitting (job already completed "
+                "successfully, skipping resubmission)",
+                what,
+                task_id,
+            )
             return task_id, earlier
+        metrics.resumable("terminal_resubmit")
         self.notice_uuid = None
-        self.log.warning("TopView task %s of an earlier try ended (%s); submitting anew", task_id, earlier)
+        self.log.warning(
+            "TopView task %s of an earlier try ended (%s); submitting anew (prior job in terminal state, "
+            "resubmitting fresh)",
+            task_id,
+            earlier,
+        )
         return None
 
     def _changed_on_retry(self, record: SubmitRecord) -> tuple[str, WaitEvent | None] | None:

@@ -72,10 +72,12 @@ class StatsdListener:
         self.sock.close()
 
     def topview(self) -> list[tuple[str, dict[str, str], float]]:
-        """(name, tags, value) of every ``airflow.topview.*`` counter received."""
+        """(name, tags, value) of every ``airflow.topview.*`` and ``airflow.resumable_job.*`` counter."""
         found = []
         for line in self.lines:
-            match = re.fullmatch(r"airflow\.(topview\.[^,:]+)((?:,[^,:=]+=[^,:]*)*):([0-9.eE+-]+)\|c", line)
+            match = re.fullmatch(
+                r"airflow\.((?:topview|resumable_job)\.[^,:]+)((?:,[^,:=]+=[^,:]*)*):([0-9.eE+-]+)\|c", line
+            )
             if match:
                 tags = dict(pair.split("=", 1) for pair in match.group(2).split(",")[1:])
                 found.append((match.group(1), tags, float(match.group(3))))
@@ -174,6 +176,8 @@ def test_metrics_show_submits_busy_answers_and_credits_per_dag(
     assert sent("topview.credits_charged") == [(charged_tags, pytest.approx(task.cost))]
     assert sent(f"topview.credits_charged.{DAG_ID}") == [(charged_tags, pytest.approx(task.cost))]
     assert sent("topview.submits_uncertain") == []
+    # The resume decision under Airflow's own durable-operator name (ResumableJobMixin's metrics).
+    assert sent("resumable_job.fresh_submit") == [({"operator": "SubmitImageToVideoOperator"}, 1.0)]
     assert not any(API_KEY in line for line in statsd.lines)
     assert API_KEY not in output
 
