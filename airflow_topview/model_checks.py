@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from airflow_topview.catalog import UnknownCostError, check_request, estimate_cost, get_catalog
+from airflow_topview.catalog import CatalogError, UnknownCostError, check_request, estimate_cost, get_catalog
 
 if TYPE_CHECKING:
     from airflow.sdk.types import Logger
 
-    from airflow_topview.catalog import CreditEstimate
+    from airflow_topview.catalog import Catalog, CreditEstimate
     from airflow_topview.models import ImageToVideoRequest
 
 
@@ -27,8 +27,16 @@ def submit_spelling(request: ImageToVideoRequest, models_file: str | None) -> Im
     TopView's own client sends display names ("Seedance 1.5 Pro"), not code names; an unknown model
     goes out exactly as written.
     """
-    submit_name = get_catalog(models_file).submit_name(request.model)
+    submit_name = catalog_for(models_file).submit_name(request.model)
     return request if submit_name == request.model else request.model_copy(update={"model": submit_name})
+
+
+def catalog_for(models_file: str | None) -> Catalog:
+    """The model table with ``models_file``; a broken file fails the task without retries, naming it."""
+    try:
+        return get_catalog(models_file)
+    except CatalogError as exc:
+        raise AirflowFailException(f"models_file: {exc}") from None
 
 
 def check_model_and_budget(
@@ -41,9 +49,14 @@ def check_model_and_budget(
 ) -> CreditEstimate | None:
     """Capability checks for known models and the ``max_credits`` guard; returns the credit estimate.
 
-    The estimate is None for a model whose cost is unknown (then ``max_credits`` must be unset).
+    The estimate is None for a model whose cost is unknown (then ``max_credits`` must be unset). The
+    ``[topview]`` options and the models file are checked here too: this runs before anything is paid.
     """
-    catalog = get_catalog(models_file)
+    from airflow_topview.params import check_config, fail_on_bad_input
+
+    with fail_on_bad_input():
+        check_config()
+    catalog = catalog_for(models_file)
     spec = catalog.find(request.model)
     if spec is None and (likely := catalog.suggest(request.model)) is not None:
         log.warning(

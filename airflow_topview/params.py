@@ -20,10 +20,50 @@ if TYPE_CHECKING:
 MIN_POLL_INTERVAL = 1.0
 
 
-def min_poll_interval() -> float:
+def _option(key: str, fallback: float, *, positive: bool) -> float:
+    """A ``[topview]`` number of seconds: finite, > 0 (``positive``) or >= 0; else ValueError."""
     from airflow.providers.common.compat.sdk import conf
 
-    return float(conf.getfloat("topview", "min_poll_interval", fallback=MIN_POLL_INTERVAL))
+    raw = conf.get("topview", key, fallback=None)
+    if raw is None or not str(raw).strip():
+        return fallback
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        rule = "more than 0" if positive else "0 or more"
+        raise ValueError(f"[topview] {key}: must be a finite number of seconds, {rule}, got {raw!r}")
+    return value
+
+
+def min_poll_interval() -> float:
+    """``[topview] min_poll_interval``; a value that is not a positive number raises ValueError."""
+    return _option("min_poll_interval", MIN_POLL_INTERVAL, positive=True)
+
+
+def check_config() -> None:
+    """The ``[topview]`` options a TopView task depends on, checked before it sends anything.
+
+    ``min_poll_interval`` (> 0), ``min_deferral`` (>= 0, finite) and ``task_link_template`` (formats with
+    ``{topview_task_id}`` alone, into an http(s) URL). A broken one raises ValueError naming the option
+    and the value: the task would otherwise find it only after TopView accepted (and billed) the task.
+    """
+    min_poll_interval()
+    _option("min_deferral", 10.0, positive=False)
+    from airflow.providers.common.compat.sdk import conf
+
+    template = conf.get("topview", "task_link_template", fallback=None)
+    if template is None or not template.strip():
+        return
+    try:
+        link = template.format(topview_task_id="0" * 32)
+    except (ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise ValueError(
+            f"[topview] task_link_template: must use only {{topview_task_id}}, got {template!r} ({exc!r})"
+        ) from None
+    if not link.lower().startswith(("https://", "http://")):
+        raise ValueError(f"[topview] task_link_template: must give an http(s) URL, got {template!r}")
 
 
 #: The keyword arguments the hooks take through ``hook_params`` (same meaning on worker and triggerer).
@@ -63,6 +103,11 @@ def _number(
     if value > maximum:
         raise ValueError(f"{name}: must be at most {maximum:g}, got {value!r}")
     return float(value)
+
+
+def check_seconds(name: str, value: Any) -> float:
+    """A wait in seconds given to an operator: a finite number more than 0 (at most a day)."""
+    return _number(name, value, minimum=0, inclusive=False, maximum=MAX_HOOK_SECONDS)
 
 
 def check_waiting(*, poll_interval: Any, timeout: Any, max_poll_interval: Any = None) -> None:

@@ -40,7 +40,10 @@ def _parse(text: str, source: str) -> list[_RawEntry]:
     except ValueError as exc:
         raise CatalogError(f"{source}: not valid JSON: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get("models"), list):
-        raise CatalogError(f'{source}: expected an object {{"models": [...]}} at the top level')
+        raise CatalogError(
+            f'{source}: expected an object {{"models": [...]}} at the top level, '
+            f"got {type(document).__name__}"
+        )
     defaults = _file_defaults(document, source)
     entries: list[_RawEntry] = []
     for index, entry in enumerate(document["models"]):
@@ -109,9 +112,9 @@ def _read_file(path: PathLike, origin: str = "") -> list[_RawEntry]:
     try:
         text = resolved.read_text("utf-8")
     except FileNotFoundError:
-        raise CatalogError(f"models file {source} not found{origin}") from None
+        raise CatalogError(f"models file {source!r} not found{origin}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"models file {source} cannot be read{origin}: {exc}") from None
+        raise CatalogError(f"models file {source!r} cannot be read{origin}: {exc}") from None
     return _parse(text, source)
 
 
@@ -123,27 +126,43 @@ def _merge(base: list[_RawEntry], overrides: list[_RawEntry]) -> list[_RawEntry]
     override names its own ``source``, an amended entry cites both: ``m.json (durations) over <old source>``;
     its ``as_of`` is the override's when given, else the old one.
     """
-    merged = list(base)
+    # Linear in the entries: each lookup key owns one slot, instead of a scan of the table per override.
+    slots: dict[int, _RawEntry] = {}
+    owner: dict[str, int] = {}
+
+    def put(pos: int, raw: _RawEntry) -> None:
+        slots[pos] = raw
+        for key in _identity(raw[2]):
+            owner.setdefault(key, pos)
+
+    def drop(pos: int) -> None:
+        for key in _identity(slots.pop(pos)[2]):
+            if owner.get(key) == pos:
+                del owner[key]
+
+    for pos, raw in enumerate(base):
+        put(pos, raw)
+    next_pos = len(base)
     for raw in overrides:
         label, index, entry, defaults = raw
-        keys = set(_identity(entry))
-        hits = [pos for pos, old in enumerate(merged) if keys.intersection(_identity(old[2]))]
+        hits = sorted({owner[key] for key in _identity(entry) if key in owner})
         if not hits:
-            merged.append(raw)
+            put(next_pos, raw)
+            next_pos += 1
             continue
         combined: dict[str, Any] = {}
         for pos in hits:
-            combined.update(_resolved(merged[pos]))
+            combined.update(_resolved(slots[pos]))
         old_source = combined["source"]
         combined.update(_resolved(raw))
         if "source" not in entry and not entry.keys() >= _CAPABILITIES:
             changed = [key for key in entry if key not in ("id", "name", "as_of")]
             what = f" ({', '.join(changed)})" if changed else ""
             combined["source"] = f"{defaults.get('source', label)}{what} over {old_source}"
-        merged[hits[0]] = (label, index, combined, {})
-        for pos in reversed(hits[1:]):
-            del merged[pos]
-    return merged
+        for pos in hits:
+            drop(pos)
+        put(hits[0], (label, index, combined, {}))
+    return [slots[pos] for pos in sorted(slots)]
 
 
 def _build(entries: list[_RawEntry], sources: list[str]) -> Catalog:
@@ -211,9 +230,9 @@ def _stamp(path: PathLike, origin: str) -> tuple[str, int, int, str]:
     try:
         stat = resolved.stat()
     except FileNotFoundError:
-        raise CatalogError(f"models file {resolved} not found{origin}") from None
+        raise CatalogError(f"models file {str(resolved)!r} not found{origin}") from None
     except OSError as exc:
-        raise CatalogError(f"models file {resolved} cannot be read{origin}: {exc}") from None
+        raise CatalogError(f"models file {str(resolved)!r} cannot be read{origin}: {exc}") from None
     return (str(resolved), stat.st_mtime_ns, stat.st_size, origin)
 
 

@@ -12,6 +12,7 @@ from pydantic import (
     Discriminator,
     Field,
     StrictBool,
+    StrictFloat,
     StrictInt,
     Tag,
     ValidationError,
@@ -71,7 +72,18 @@ class _RateEntry(BaseModel):
 
     resolution: StrictInt | None = Field(gt=0)
     sound: Literal["on", "off"] | None
-    credits_per_second: float = Field(ge=0, allow_inf_nan=False)
+    # Strict: "5" is a typo, not a rate; 0 would make every max_credits budget pass (refused below).
+    credits_per_second: StrictFloat = Field(allow_inf_nan=False)
+
+    @field_validator("credits_per_second")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError(
+                f"must be more than 0 credits per second, got {value!r} (a free model would pass every "
+                "max_credits budget; leave rates null when the price is unknown)"
+            )
+        return value
 
 
 class _ModelEntry(BaseModel):
@@ -196,12 +208,14 @@ def build_spec(entry: dict[str, Any], file: str) -> ModelSpec:
         return _ModelEntry.model_validate(entry).to_spec(file)
     except ValidationError as exc:
         problems = []
-        for error in exc.errors(include_url=False, include_input=False):
+        for error in exc.errors(include_url=False):
             where = ".".join(
                 str(part) for part in error["loc"] if not str(part).startswith(("_", "function-"))
             )
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = "is not a model-table key"
+            elif "got " not in message and where and not isinstance(error.get("input"), (dict, list)):
+                message = f"{message}, got {error.get('input')!r}"
             problems.append(f"{where}: {message}" if where else message)
         raise ValueError("; ".join(dict.fromkeys(problems))) from None

@@ -131,9 +131,11 @@ class ImageToVideoSensor(BaseSensorOperator):
         return require_task_id(self.topview_task_id)
 
     def execute(self, context: Context) -> Any:
-        from airflow_topview.params import check_hook_params, check_waiting, fail_on_bad_input
+        from airflow_topview.params import check_config, check_hook_params, check_waiting, fail_on_bad_input
 
         topview_task_id = self._checked_task_id()
+        with fail_on_bad_input():
+            check_config()
         push_link(context["ti"], task_link(topview_task_id))
         with fail_on_bad_input():
             check_waiting(

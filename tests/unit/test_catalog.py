@@ -453,7 +453,7 @@ def test_explicit_path_is_laid_over_the_config_file(tmp_path: Path, monkeypatch:
 
 def test_missing_config_file_says_where_it_came_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV, str(tmp_path / "gone.json"))
-    with pytest.raises(CatalogError, match=r"gone.json not found \(from \[topview\] models_file"):
+    with pytest.raises(CatalogError, match=r"gone.json' not found \(from \[topview\] models_file"):
         get_catalog()
 
 
