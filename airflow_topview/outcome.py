@@ -6,6 +6,7 @@ event dict, and :func:`result_from_event` turns that event into the XCom value o
 
 from __future__ import annotations
 
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow_topview import metrics
 from airflow_topview.events import WaitEvent, WaitStatus, make_event, read_event
 from airflow_topview.exceptions import TopviewError, TopviewWaitTimeout
+from airflow_topview.input_rules import MISSING_VALUE_TEXTS, shown
 from airflow_topview.retries import is_retryable
 
 if TYPE_CHECKING:
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 
     from airflow_topview.hooks.topview import TopviewHook
     from airflow_topview.models import ImageToVideoTask
+
+_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,255}")
 
 
 @contextmanager
@@ -43,11 +47,22 @@ def permanent_errors_fail_task() -> Iterator[None]:
         raise AirflowFailException(str(exc)) from None
 
 
-def require_task_id(value: Any) -> str:
-    """The rendered ``topview_task_id``, or a failure naming what was given instead."""
-    if not isinstance(value, str) or not value.strip():
-        raise AirflowFailException(f"topview_task_id must be a TopView task id (text), got {value!r}")
-    return value.strip()
+def require_task_id(value: Any, parameter: str = "topview_task_id") -> str:
+    """The rendered task id (surrounding whitespace dropped), or a failure naming what was given instead.
+
+    TopView's ids are 32 hex characters; taken are letters, digits and ``- _ . :``, up to 256 of them.
+    Refused: anything but text, line breaks or spaces inside, and the ``None``/``null`` a template of a
+    missing XCom renders, which would otherwise be queried (and waited for) as a task.
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise AirflowFailException(f"{parameter} must be a TopView task id (text), got {shown(value)}")
+    if text in MISSING_VALUE_TEXTS or not _TASK_ID.fullmatch(text):
+        raise AirflowFailException(
+            f"{parameter} must be a TopView task id (letters, digits, - _ . : and at most 256 of them; a "
+            f"template of a missing XCom renders 'None'), got {shown(value)}"
+        )
+    return text
 
 
 def event_for(task: ImageToVideoTask) -> WaitEvent | None:

@@ -67,6 +67,33 @@ def upload_format(source: str, file_format: str | None = None) -> str:
     return fmt
 
 
+#: Schemes that are not storage: refused as upload sources before anything is fetched.
+_NOT_STORAGE_SCHEMES = frozenset({"ftp", "ftps", "gopher", "data", "javascript", "mailto", "telnet", "ldap"})
+#: Longest file name a downloaded video may get (most file systems stop at 255 bytes per name).
+MAX_FILENAME_BYTES = 255
+
+
+def check_source(source: str) -> None:
+    """Refuse an upload source no request should be made for: a NUL byte, a scheme that is not storage.
+
+    http(s) URLs are fetched; other ``scheme://`` sources must be object storage that fsspec knows
+    (``file``, ``s3``, ``gs``, ...), never ``ftp``, ``data`` or an unknown scheme.
+    """
+    if "\x00" in source:
+        raise ValueError(f"source {source!r}: a path cannot contain a NUL byte")
+    if "://" not in source or is_http_url(source):
+        return
+    scheme = source.split("://", 1)[0].strip().lower()
+    from fsspec.registry import known_implementations, registry
+
+    if scheme in _NOT_STORAGE_SCHEMES or (scheme not in known_implementations and scheme not in registry):
+        shown = source.split("?", 1)[0]
+        raise ValueError(
+            f"source {shown!r}: the scheme {scheme!r} is not an http(s) URL or an object storage this "
+            "provider reads (file://, s3://, gs://, ... with their Airflow provider)"
+        )
+
+
 def video_filename(
     template: str, *, topview_task_id: str, index: int, width: int | None = None, height: int | None = None
 ) -> str:
@@ -75,6 +102,10 @@ def video_filename(
     Placeholders: ``{topview_task_id}``, ``{index}`` (position in the task's ``videos``, from 0), ``{width}``,
     ``{height}``. The result must stay inside the destination: no absolute path, no ``..``.
     """
+    if not isinstance(template, str):
+        raise ValueError(f"filename_template must be text, got {template!r}")
+    if any(ord(char) < 32 for char in template):
+        raise ValueError(f"filename_template {template!r} contains control characters")
     try:
         fields = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
     except ValueError as exc:
@@ -93,6 +124,11 @@ def video_filename(
     if not name.strip() or name.startswith("/") or normalized == "." or normalized.startswith(".."):
         raise ValueError(
             f"filename_template {template!r} gives {name!r}: it must name a file inside the destination"
+        )
+    if any(len(part.encode()) > MAX_FILENAME_BYTES for part in normalized.split("/")):
+        raise ValueError(
+            f"filename_template {template!r} gives a name longer than {MAX_FILENAME_BYTES} bytes: "
+            f"{name[:60]!r}..."
         )
     return normalized
 

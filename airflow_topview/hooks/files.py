@@ -140,6 +140,7 @@ class FileTransfers:
         also before any request to TopView.
         """
         text = str(source)
+        transfer.check_source(text)
         fmt = transfer.upload_format(text, file_format)
         shown = without_query(text)
         with self._readable_source(source) as (path, size):
@@ -179,7 +180,12 @@ class FileTransfers:
             raise FileNotFoundError(
                 f"upload source {without_query(str(source))!r} does not exist or is not a file"
             )
-        yield path, int(view.stat().st_size)
+        size = int(view.stat().st_size)
+        if size == 0:
+            raise ValueError(
+                f"upload source {without_query(str(source))!r} is empty (0 bytes): nothing to upload"
+            )
+        yield path, size
 
     def _fetch_to_file(self, url: str, local_path: str) -> int:
         """Download ``url`` to ``local_path`` in chunks (no TopView headers); transient errors are retried."""

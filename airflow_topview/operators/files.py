@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -114,13 +115,17 @@ class UploadFileOperator(_CancellableTransfers):
         self.hook_params = hook_params or {}
 
     def execute(self, context: Context) -> str:
+        from airflow_topview.params import check_hook_params, check_seconds, fail_on_bad_input
+
         source = self.source.strip() if isinstance(self.source, str) else self.source
         if source is None or (isinstance(source, str) and not source):
             raise AirflowFailException("source: nothing to upload (empty); give a path, URL or storage path")
-        try:
+        with fail_on_bad_input():
+            transfer.check_source(str(source))
             fmt = transfer.upload_format(str(source), self.file_format)
-        except ValueError as exc:
-            raise AirflowFailException(str(exc)) from None
+            check_seconds("upload_check_timeout", self.upload_check_timeout)
+            check_seconds("upload_check_interval", self.upload_check_interval)
+            check_hook_params(self.hook_params)
         from airflow_topview.submit_journal import task_state_store
 
         store = task_state_store(context)
@@ -200,11 +205,12 @@ class DownloadVideosOperator(_CancellableTransfers):
         self.hook_params = hook_params or {}
 
     def execute(self, context: Context) -> list[str]:
+        from airflow_topview.params import check_hook_params, fail_on_bad_input
+
         destination = self._checked_destination()
-        try:
+        with fail_on_bad_input():
             transfer.check_filename_template(self.filename_template)
-        except ValueError as exc:
-            raise AirflowFailException(str(exc)) from None
+            check_hook_params(self.hook_params)
         given = _given(self.task_result)
         if given == _given(self.topview_task_id):
             raise AirflowFailException("give task_result or topview_task_id (one of them)")
@@ -236,6 +242,14 @@ class DownloadVideosOperator(_CancellableTransfers):
             destination = destination.strip()
         if destination is None or destination == "":
             raise AirflowFailException("destination: give a folder or object-storage prefix to write to")
+        local = destination[len("file://") :] if str(destination).startswith("file://") else destination
+        if (
+            isinstance(local, str)
+            and "://" not in local
+            and os.path.exists(local)
+            and not os.path.isdir(local)
+        ):
+            raise AirflowFailException(f"destination: must be a folder, got the file {destination!r}")
         return destination
 
     def _checked_task_id(self) -> str:
@@ -270,8 +284,10 @@ def _hook_failing_permanently(topview_conn_id: str, hook_params: dict[str, Any])
 
 def _task_id_given_as_result(value: Any) -> str | None:
     """A TopView task id passed as ``task_result`` (``submit.output`` is the id): it is then queried."""
+    from airflow_topview.outcome import require_task_id
+
     if isinstance(value, str) and value.strip() and value.strip()[0] not in "{[":
-        return value.strip()
+        return require_task_id(value, "task_result")
     return None
 
 
