@@ -54,8 +54,9 @@ def test_callback_tokens_and_a_prompt_holding_the_key_stay_out_of_logs_and_xcom(
             "duration": 5,
             "sound": "on",
             "count": 1,
-            "board": f"b {sim.api_key}",
+            "board": "b7",
             "notice": notice,
+            "prompt": f"a fox, key {sim.api_key}",  # conf overrides the DAG's params.prompt
         },
     )
     assert result.state == "success", result.log[-3000:]
@@ -63,4 +64,4 @@ def test_callback_tokens_and_a_prompt_holding_the_key_stay_out_of_logs_and_xcom(
     assert "hook-pass-77" not in result.log
     stored = json.dumps(result.xcom("submit", key="request"))
     assert sim.api_key not in stored
-    assert "***" in stored  # the board id named the key: masked, not dropped
+    assert "***" in stored  # the prompt named the key: masked, not dropped

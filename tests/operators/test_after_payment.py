@@ -11,17 +11,22 @@ from airflow_topview.testing import TopviewSimulator
 from airflow_topview.testing.dag_runner import DagRunner
 
 
-def test_a_broken_task_link_template_never_fails_a_paid_task(
-    topview_connection: TopviewSimulator, dag_runner: DagRunner, monkeypatch: pytest.MonkeyPatch
+def test_a_broken_task_link_template_fails_before_paying_and_never_after(
+    topview_connection: TopviewSimulator,
+    dag_runner: DagRunner,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Checked before the submit (nothing paid); and the link code itself never raises once paid."""
+    from airflow_topview.links import task_link
+
     sim = topview_connection
     monkeypatch.setenv("AIRFLOW__TOPVIEW__TASK_LINK_TEMPLATE", "https://app.example/{topview_taskid}/{")
     result = dag_runner.run("topview_test_wait_polling", conf={"first": sim.add_file("png")})
-    assert result.state == "success", result.log[-3000:]
-    assert len(sim.requests_to("submit")) == 1
+    assert result.state == "failed"
     assert "task_link_template" in result.log
-    [topview_task_id] = sim.tasks
-    assert result.xcom("submit") == topview_task_id
+    assert sim.requests_to("submit") == []
+    # Changed while a paid task waits (the config is read again when the link is made): a warning.
+    assert task_link("abc") == "https://www.topview.ai/?taskId=abc"
 
 
 def test_a_models_file_broken_during_the_wait_never_fails_the_resumed_try(
