@@ -269,9 +269,17 @@ def test_cleared_task_reuses_the_same_request_and_submits_a_changed_one(
     )
 
 
+@pytest.mark.parametrize("encoding", ["plain", "base64"])
 def test_key_quoted_by_the_server_reaches_the_deferred_task_masked_and_nowhere_else(
-    deployment: AirflowDeployment, simulator: TopviewSimulator, hardening_report: HardeningReport
+    deployment: AirflowDeployment,
+    simulator: TopviewSimulator,
+    hardening_report: HardeningReport,
+    encoding: str,
 ) -> None:
+    """The server quotes the key as it is, or base64-encoded with its header (as a debug page might)."""
+    import base64
+
+    leaked = API_KEY if encoding == "plain" else base64.b64encode(f"Bearer {API_KEY}".encode()).decode()
     dag_id = "topview_deploy_deferrable"
     image = simulator.add_file("png")
     journal_start = len(simulator.journal)
@@ -290,7 +298,7 @@ def test_key_quoted_by_the_server_reaches_the_deferred_task_masked_and_nowhere_e
         what="the scheduler to process the deferring worker's exit",
     )
     # From now on every status query is answered with an error quoting the request's Authorization header.
-    simulator.inject("query", Fault.echo_auth(code="4000"), times=None)
+    simulator.inject("query", Fault.echo_auth(code="4000", encoding=encoding), times=None)  # type: ignore[arg-type]
     try:
         state = deployment.wait_for_run_end(dag_id, run_id)
     finally:
@@ -312,17 +320,23 @@ def test_key_quoted_by_the_server_reaches_the_deferred_task_masked_and_nowhere_e
     task_log = deployment.task_log(dag_id, run_id, "submit", 1)
     # The trigger's error event reached the resumed worker, which failed the task with TopView's error.
     assert f"Waiting for TopView task {topview_task_id} failed: TopView error 4000" in task_log
-    assert "Bearer ***" in task_log
+    assert "***" in task_log
     assert API_KEY not in task_log
+    assert leaked not in task_log
 
     log_files = deployment.log_files()
     names = {path.name for path in log_files}
     assert {f"{component}.log" for component in COMPONENTS} <= names
     assert any(f"run_id={run_id}" in str(path) for path in log_files), names  # this run's task logs
-    leaks = [str(path) for path in log_files if API_KEY.encode() in path.read_bytes()]
+    leaks = [
+        str(path)
+        for path in log_files
+        if API_KEY.encode() in path.read_bytes() or leaked.encode() in path.read_bytes()
+    ]
     assert leaks == []
     # The trigger's event (with the server's text) is stored in the metadata DB too: masked there as well.
     assert API_KEY.encode() not in (deployment.home / "airflow.db").read_bytes()
+    assert leaked.encode() not in (deployment.home / "airflow.db").read_bytes()
     xcoms = deployment.xcoms(dag_id, run_id, "submit")
     assert xcoms["task_id"] == topview_task_id
     assert API_KEY not in json.dumps(xcoms)
