@@ -40,10 +40,11 @@ EXTRA_LINK_XCOM_KEY = "_link_TopviewVideoLink"
 
 
 def min_deferral() -> float:
-    """``[topview] min_deferral`` in seconds (negative values count as 0)."""
-    from airflow.providers.common.compat.sdk import conf
+    """``[topview] min_deferral`` in seconds; a value that is not a finite number >= 0 fails the task."""
+    from airflow_topview.params import config_seconds, fail_on_bad_input
 
-    return max(0.0, float(conf.getfloat("topview", "min_deferral", fallback=MIN_DEFERRAL)))
+    with fail_on_bad_input():
+        return config_seconds("min_deferral", MIN_DEFERRAL, positive=False)
 
 
 def not_before() -> float:

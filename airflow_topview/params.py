@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 MIN_POLL_INTERVAL = 1.0
 
 
-def _option(key: str, fallback: float, *, positive: bool) -> float:
+def config_seconds(key: str, fallback: float, *, positive: bool) -> float:
     """A ``[topview]`` number of seconds: finite, > 0 (``positive``) or >= 0; else ValueError."""
     from airflow.providers.common.compat.sdk import conf
 
@@ -39,7 +39,7 @@ def _option(key: str, fallback: float, *, positive: bool) -> float:
 
 def min_poll_interval() -> float:
     """``[topview] min_poll_interval``; a value that is not a positive number raises ValueError."""
-    return _option("min_poll_interval", MIN_POLL_INTERVAL, positive=True)
+    return config_seconds("min_poll_interval", MIN_POLL_INTERVAL, positive=True)
 
 
 def check_config() -> None:
@@ -50,7 +50,7 @@ def check_config() -> None:
     and the value: the task would otherwise find it only after TopView accepted (and billed) the task.
     """
     min_poll_interval()
-    _option("min_deferral", 10.0, positive=False)
+    config_seconds("min_deferral", 10.0, positive=False)
     from airflow.providers.common.compat.sdk import conf
 
     template = conf.get("topview", "task_link_template", fallback=None)

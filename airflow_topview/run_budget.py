@@ -45,15 +45,16 @@ def video_count(videos: Any) -> int:
 
 def price_one(settings: dict[str, Any], *, models_file: str | None) -> CreditEstimate:
     """The catalog estimate of one submit with these settings; fails when its rate is unknown."""
-    from airflow_topview.catalog import UnknownCostError, check_request, estimate_cost, get_catalog
+    from airflow_topview.catalog import UnknownCostError, check_request, estimate_cost
     from airflow_topview.exceptions import RequestValidationError
+    from airflow_topview.model_checks import catalog_for
     from airflow_topview.models import build_request
 
     try:
         request = build_request({**settings, "first_frame_file_id": _PRICING_FRAME})
     except RequestValidationError as exc:
         raise AirflowFailException(str(exc)) from None
-    spec = get_catalog(models_file).find(request.model)
+    spec = catalog_for(models_file).find(request.model)
     if spec is not None and (problems := check_request(request, spec)):
         raise AirflowFailException("Invalid Image-to-Video settings: " + "; ".join(problems))
     try:

@@ -27,7 +27,7 @@ from airflow_topview.deferral import (
 from airflow_topview.events import WaitEvent, WaitStatus, make_event
 from airflow_topview.exceptions import TopviewError
 from airflow_topview.hooks.topview_async import TopviewAsyncHook
-from airflow_topview.outcome import StatusWatch, judge_success, report_success
+from airflow_topview.outcome import StatusWatch, judge_success, report_success, require_task_id
 from airflow_topview.redaction import NO_SECRETS
 
 if TYPE_CHECKING:
@@ -156,10 +156,11 @@ class ImageToVideoTrigger(BaseTrigger):
         watch = StatusWatch(self.topview_task_id, self.log)
         hook: TopviewAsyncHook | None = None
         end_time = self.end_time if self.end_time is not None else time.time() + (self.timeout or 0.0)
-        if not isinstance(self.topview_task_id, str) or not self.topview_task_id.strip():
-            message = f"topview_task_id must be a TopView task id (text), got {self.topview_task_id!r:.200}"
-            self.log.error(message)
-            return make_event(WaitStatus.ERROR, "(none)", message=message)
+        try:  # rendered in the triggerer when the task starts there: the sensor's own rule, no query
+            require_task_id(self.topview_task_id)
+        except Exception as exc:
+            self.log.error("%s", exc)
+            return make_event(WaitStatus.ERROR, "(none)", message=str(exc))
         try:
             hook = TopviewAsyncHook(self.topview_conn_id, **self.hook_params)
             interval = self.poll_interval

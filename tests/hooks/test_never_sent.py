@@ -64,8 +64,8 @@ def test_a_submit_that_never_left_is_a_plain_retryable_error(
     assert "sk-never-sent-key" not in str(error)
     hardening_report.note(
         "pay once #7 round 3",
-        "pay once round 3 #7: submits never sent (refused, unknown host, ftp://, missing certificate "
-        "file, negative timeout) are plain retryable errors, decided by exception type",
+        "pay once round 3 #7: submits never sent (a refused connection, an unknown host) are plain "
+        "retryable errors, decided by exception type; unusable hosts and extras are refused first",
     )
 
 
