@@ -22,7 +22,7 @@ import requests
 import urllib3
 from airflow.providers.common.compat.sdk import AirflowException
 
-from airflow_topview.api import parse_retry_after, split_timeout
+from airflow_topview.api import decode_text, parse_retry_after, split_timeout
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
 from airflow_topview.hooks.deadline import exchange_deadline
 from airflow_topview.redaction import without_query, without_signatures
@@ -362,8 +362,12 @@ def open_storage(path: ObjectStoragePath, mode: str) -> IO[bytes]:
 
 
 def storage_error(method: str, where: str, response: requests.Response) -> TopviewAPIError:
-    """An HTTP error from the storage side (S3-like, XML bodies): code ``HTTP <status>``."""
-    body = " ".join(without_signatures(response.text).split())[:300] if response.text else "no body"
+    """An HTTP error from the storage side (S3-like, XML bodies): code ``HTTP <status>``.
+
+    At most ``ERROR_BODY_LIMIT`` bytes of the body are read: an error page of any size costs no memory.
+    """
+    text = _error_text(response)
+    body = " ".join(without_signatures(text).split())[:300] if text.strip() else "no body"
     return TopviewAPIError(
         f"HTTP {response.status_code}",
         body,
@@ -371,6 +375,19 @@ def storage_error(method: str, where: str, response: requests.Response) -> Topvi
         retry_after=parse_retry_after(response.headers),
         endpoint=f"{method} {where}",
     )
+
+
+#: How much of a storage error body is read to explain the error.
+ERROR_BODY_LIMIT = 64 * 1024
+
+
+def _error_text(response: requests.Response) -> str:
+    """The start of an error body (streamed or already read), decoded whatever its bytes."""
+    try:
+        raw = next(response.iter_content(ERROR_BODY_LIMIT), b"")
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+        raw = b""
+    return decode_text(raw if isinstance(raw, bytes) else b"", response.encoding)
 
 
 #: Content types of pages and documents (an error page, a JSON error), never of an image or a video.
