@@ -1,7 +1,8 @@
 """Run a DAG for real (``dag.test()``, the code path behind ``airflow dags test``) and read what it left.
 
-Task instances, XComs and rendered template fields are read back from the metadata DB; the task logs
-are what the run printed. Used by this project's suite and by the ``topview_airflow`` pytest fixture.
+Task instances, XComs and rendered template fields are read back through Airflow's public REST API
+(:mod:`.run_reader`, in process), so a change of Airflow's tables cannot break a user's tests; the task
+logs are what the run printed. Used by this project's suite and by the ``topview_airflow`` pytest fixture.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     import pytest
@@ -23,7 +25,7 @@ class DagRunResult:
     run_id: str
     state: str
     task_states: dict[tuple[str, int], str]
-    xcoms: dict[tuple[str, str, int], Any]
+    xcoms: Mapping[tuple[str, str, int], Any]
     rendered_fields: dict[tuple[str, int], dict[str, Any]]
     log: str
     tries: dict[tuple[str, int], int] = field(default_factory=dict)
@@ -73,22 +75,18 @@ class DagRunner:
         return self._collect(dag_id, dag_run.run_id, str(dag_run.state), captured.out + captured.err)
 
     def _collect(self, dag_id: str, run_id: str, state: str, log: str) -> DagRunResult:
-        from airflow.models.renderedtifields import RenderedTaskInstanceFields
-        from airflow.models.taskinstance import TaskInstance
-        from airflow.models.xcom import XComModel
-        from airflow.utils.session import create_session
+        from airflow_topview.testing.run_reader import RunXComs, task_instances
 
-        with create_session() as session:
-            tis = session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=run_id).all()
-            xcoms = session.query(XComModel).filter_by(dag_id=dag_id, run_id=run_id).all()
-            rendered = session.query(RenderedTaskInstanceFields).filter_by(dag_id=dag_id, run_id=run_id).all()
-            return DagRunResult(
-                dag_id=dag_id,
-                run_id=run_id,
-                state=state,
-                task_states={(ti.task_id, ti.map_index): str(ti.state) for ti in tis},
-                tries={(ti.task_id, ti.map_index): ti.try_number for ti in tis},
-                xcoms={(x.task_id, x.key, x.map_index): XComModel.deserialize_value(x) for x in xcoms},
-                rendered_fields={(r.task_id, r.map_index): dict(r.rendered_fields) for r in rendered},
-                log=log,
-            )
+        tis = task_instances(dag_id, run_id)
+        return DagRunResult(
+            dag_id=dag_id,
+            run_id=run_id,
+            state=state,
+            task_states={(ti["task_id"], ti["map_index"]): str(ti["state"]) for ti in tis},
+            tries={(ti["task_id"], ti["map_index"]): ti["try_number"] for ti in tis},
+            xcoms=RunXComs(dag_id, run_id),
+            rendered_fields={
+                (ti["task_id"], ti["map_index"]): dict(ti["rendered_fields"] or {}) for ti in tis
+            },
+            log=log,
+        )
