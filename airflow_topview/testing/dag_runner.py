@@ -26,7 +26,7 @@ class DagRunResult:
     state: str
     task_states: dict[tuple[str, int], str]
     xcoms: Mapping[tuple[str, str, int], Any]
-    rendered_fields: dict[tuple[str, int], dict[str, Any]]
+    rendered_fields: Mapping[tuple[str, int], dict[str, Any]]
     log: str
     tries: dict[tuple[str, int], int] = field(default_factory=dict)
 
@@ -75,7 +75,7 @@ class DagRunner:
         return self._collect(dag_id, dag_run.run_id, str(dag_run.state), captured.out + captured.err)
 
     def _collect(self, dag_id: str, run_id: str, state: str, log: str) -> DagRunResult:
-        from airflow_topview.testing.run_reader import RunXComs, task_instances
+        from airflow_topview.testing.run_reader import RunRenderedFields, RunXComs, task_instances
 
         tis = task_instances(dag_id, run_id)
         return DagRunResult(
@@ -85,8 +85,6 @@ class DagRunner:
             task_states={(ti["task_id"], ti["map_index"]): str(ti["state"]) for ti in tis},
             tries={(ti["task_id"], ti["map_index"]): ti["try_number"] for ti in tis},
             xcoms=RunXComs(dag_id, run_id),
-            rendered_fields={
-                (ti["task_id"], ti["map_index"]): dict(ti["rendered_fields"] or {}) for ti in tis
-            },
+            rendered_fields=RunRenderedFields(dag_id, run_id, tis),
             log=log,
         )

@@ -75,3 +75,30 @@ class RunXComs(Mapping[tuple[str, str, int], Any]):
 
     def __len__(self) -> int:
         return len(self._keys)
+
+
+class RunRenderedFields(Mapping[tuple[str, int], dict[str, Any]]):
+    """Rendered template fields by ``(task_id, map_index)``, read per task instance when first read.
+
+    From the single task instance endpoint: Airflow 3.1's list endpoint leaves them empty.
+    """
+
+    def __init__(self, dag_id: str, run_id: str, instances: list[dict[str, Any]]) -> None:
+        self._base = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances"
+        self._keys = [(ti["task_id"], ti["map_index"]) for ti in instances]
+        self._values: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def __getitem__(self, item: tuple[str, int]) -> dict[str, Any]:
+        if item not in self._values:
+            if item not in self._keys:
+                raise KeyError(item)
+            task_id, map_index = item
+            path = f"{self._base}/{task_id}" + (f"/{map_index}" if map_index >= 0 else "")
+            self._values[item] = dict(_get(path).get("rendered_fields") or {})
+        return self._values[item]
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
