@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from airflow.providers.common.compat.sdk import XCom
 from airflow.triggers.base import TaskSuccessEvent, TriggerEvent
 
-from airflow_topview.links import LINK_XCOM_KEY, video_link
+from airflow_topview.links import LINK_XCOM_KEY, TopviewVideoLink, video_link
 
 if TYPE_CHECKING:
     from airflow_topview.events import WaitEvent
@@ -36,7 +36,7 @@ MIN_DEFERRAL = 10.0
 #: Seconds the trigger gives its XCom writes before it lets a worker finish the task instead.
 XCOM_PUSH_TIMEOUT = 60.0
 #: XCom key under which Airflow stores the "TopView video" extra link (``BaseOperatorLink.xcom_key``).
-EXTRA_LINK_XCOM_KEY = "_link_TopviewVideoLink"
+EXTRA_LINK_XCOM_KEY = TopviewVideoLink().xcom_key
 
 
 def min_deferral() -> float:

@@ -23,19 +23,26 @@ if TYPE_CHECKING:
 
     import requests
 
-#: The connection each thread is using (thread id -> connection): what an armed timer cuts.
+#: The connection each thread with an armed deadline is using (thread id -> connection, None before
+#: the first): what its timer cuts. Threads without a deadline (an upload's PUT) are not recorded.
 _in_use: dict[int, Any] = {}
+
+
+def _record(connection: Any) -> None:
+    thread = threading.get_ident()
+    if thread in _in_use:
+        _in_use[thread] = connection
 
 
 class _Watched:
     """Records the connection in use by this thread (the one an armed timer may cut)."""
 
     def connect(self) -> None:
-        _in_use[threading.get_ident()] = self
+        _record(self)
         super().connect()  # type: ignore[misc]
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
-        _in_use[threading.get_ident()] = self  # a pooled connection is reused without connect()
+        _record(self)  # a pooled connection is reused without connect()
         return super().request(*args, **kwargs)  # type: ignore[misc]
 
 
@@ -92,7 +99,7 @@ def exchange_deadline(seconds: float) -> Iterator[threading.Event]:
     ``GRACE_MAX`` seconds.
     """
     owner = threading.get_ident()
-    _in_use.pop(owner, None)
+    _in_use[owner] = None  # armed: this thread's connections are recorded until the block ends
     fired = threading.Event()
 
     def cut() -> None:
