@@ -17,4 +17,4 @@ matrix: $(STAMP)
 
 # Re-resolve the matrix's lock files (requirements/matrix-*.txt; run by hand, like `make lock`).
 matrix-lock: $(STAMP)
-	$(BIN)/python scripts/matrix.py lock
+	$(BIN)/python scripts/matrix.py lock --rows "$(ROWS)"

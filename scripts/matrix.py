@@ -74,6 +74,12 @@ ROWS = (
         pins=REQUIREMENTS / "matrix-3.2.2.in",
     ),
     Row("3.3.2", REQUIREMENTS / "constraints.txt", "highest (make lock), main .venv", main_venv=True),
+    Row(
+        "3.4.0b2",
+        REQUIREMENTS / "matrix-3.4.0b2.txt",
+        "pre-release, highest",
+        pins=REQUIREMENTS / "matrix-3.4.0b2.in",
+    ),
 )
 
 
@@ -101,9 +107,9 @@ def uv(*args: str) -> None:
     subprocess.run([str(UV), *args], check=True, cwd=ROOT)
 
 
-def compile_locks() -> None:
+def compile_locks(rows: list[Row]) -> None:
     """Writes each row's lock file afresh (uv would otherwise keep the pins of an existing output file)."""
-    for row in ROWS:
+    for row in rows:
         if row.main_venv:
             continue
         common = ["pip", "compile", "--quiet", "--python-version", "3.11"]
@@ -241,14 +247,14 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="pytest workers in all, across parallel rows")
     parser.add_argument("--reuse-after", type=float, help="latest row: reuse a junit report newer than this")
     args = parser.parse_args()
-    if args.command == "lock":
-        compile_locks()
-        return 0
     wanted = {version for version in args.rows.split(",") if version}
     unknown = wanted - {row.version for row in ROWS}
     if unknown:
         parser.error(f"unknown rows {sorted(unknown)}; rows: {[row.version for row in ROWS]}")
     rows = [row for row in ROWS if not wanted or row.version in wanted]
+    if args.command == "lock":
+        compile_locks(rows)
+        return 0
     for row in rows:
         locked = pins_of(row.lock).split(",")[0]
         if locked != f"apache-airflow {row.version}":

@@ -199,9 +199,10 @@ def test_sigterm_to_a_running_task_cancels_its_download(
         if child.poll() is None:
             child.kill()
             child.communicate()
-    assert json.loads(log.rsplit("RESULT ", 1)[1]) == {"run": "failed", "tasks": {"download": "failed"}}, log[
-        -4000:
-    ]
+    assert json.loads(log.rsplit("RESULT ", 1)[1].splitlines()[0]) == {
+        "run": "failed",
+        "tasks": {"download": "failed"},
+    }, log[-4000:]
     assert "Task is being stopped: cancelling its file transfers" in log
     assert "TransferCancelledError" in log
     assert "cancelled: the task is being stopped" in log
