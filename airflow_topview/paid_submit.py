@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from airflow.sdk.types import Logger
 
     from airflow_topview.hooks.topview import TopviewHook
+    from airflow_topview.journal_copy import JournalCopy
     from airflow_topview.models import ImageToVideoRequest
 
 #: The log line naming the TopView task a submit created: where to find the id when nothing else kept it.
@@ -40,6 +41,9 @@ class PaidSubmit:
         earlier try's task runs or succeeded: ``"reuse"`` that task, ``"resubmit"``, or ``"fail"``.
     :param journal_cleared_on_success: Airflow deletes the task's state when it succeeds
         (``[state_store] clear_on_success``): an empty journal on a later try proves nothing.
+    :param copy: the journal's copy where a clear does not reach (:mod:`.journal_copy`).
+    :param durable: False sends a new submit on every try, without a journal (Airflow's
+        ``ResumableJobMixin(durable=False)``): each try may pay.
     """
 
     def __init__(
@@ -54,10 +58,13 @@ class PaidSubmit:
         max_tries: int | None = None,
         on_changed_request: Literal["reuse", "resubmit", "fail"] = "reuse",
         journal_cleared_on_success: bool = False,
+        copy: JournalCopy | None = None,
+        durable: bool = True,
     ) -> None:
         self.hook = hook
         self.log = log
-        self.journal = SubmitJournal(store)
+        self.durable = durable
+        self.journal = SubmitJournal(store if durable else None, copy)
         self.try_number = try_number
         self.on_uncertain_submit = on_uncertain_submit
         self.wait_when_busy = wait_when_busy
@@ -84,9 +91,23 @@ class PaidSubmit:
         # ``identity``: the request as the user gave it (before catalog spellings), so that an upgrade or a
         # models file that changes how a model is spelled does not make the same request look new.
         body_fingerprint = fingerprint((identity or request).to_body())
+        if not self.durable:
+            self.log.warning(
+                "durable=False: submitting a new TopView task without reading or writing the submit journal; "
+                "every try of this task pays for its own task"
+            )
+            return self._submit(request, body_fingerprint), None
         if not self.journal.available:
             self._without_journal()
-        records = self.journal.read()
+        records = self.journal.read(from_copy=self.try_number > 1)
+        if self.journal.restored_from_copy:
+            self.log.warning(
+                "This task's state store has no submit journal, but its copy in Variable %s has %d "
+                "submit(s): a clear discarded the task's state (Airflow 3.4+ does unless 'keep task state' "
+                "is ticked). Reading the copy, so the same request is not paid for twice",
+                self.journal.copy_key,
+                len(records),
+            )
         if not records and self.journal_cleared_on_success and self.try_number > 1:
             self._journal_cleared_on_success()
         unanswered = [record for record in records if record.topview_task_id is None]

@@ -4,12 +4,16 @@ A record is written before the request goes out and completed when the task id c
 is kept (A, then B after a clear, then A again finds A's task), with the ``max_tries`` of the try that
 sent it: Airflow raises ``max_tries`` on a clear and keeps it on a retry, which tells the two apart.
 A retry (after a killed worker, an ``execution_timeout`` or a clear) reads it first (:mod:`.paid_submit`).
+Every write is also copied to a Variable (:mod:`.journal_copy`), which a later try reads when a clear
+discarded the store (Airflow 3.4).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +21,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from airflow_topview.journal_copy import JournalCopy
+
+log = logging.getLogger(__name__)
 
 #: Key of the journal in ``task_state_store``.
 JOURNAL_KEY = "topview_submit"
@@ -64,11 +72,17 @@ def _now() -> str:
 
 
 class SubmitJournal:
-    """The :class:`SubmitRecord` list in a task's ``task_state_store`` (a no-op without one)."""
+    """The :class:`SubmitRecord` list in a task's ``task_state_store`` (a no-op without one).
 
-    def __init__(self, store: Any | None) -> None:
+    :param copy: the journal's copy where a clear does not reach (:mod:`.journal_copy`), or None.
+    """
+
+    def __init__(self, store: Any | None, copy: JournalCopy | None = None) -> None:
         self._store = store
+        self._copy = copy if store is not None else None
         self._records: list[SubmitRecord] = []
+        #: Whether :meth:`read` found the store empty and took the records from the copy.
+        self.restored_from_copy = False
         # Whether an earlier release's bare task id may still be stored (None: not read yet, so maybe).
         # Each store call is a round trip to Airflow's API server: the key is deleted only when present.
         self._legacy_stored: bool | None = None
@@ -77,8 +91,17 @@ class SubmitJournal:
     def available(self) -> bool:
         return self._store is not None
 
-    def read(self) -> list[SubmitRecord]:
-        """Every remembered submit, oldest first; an unreadable entry counts as an unanswered submit."""
+    @property
+    def copy_key(self) -> str | None:
+        """The Variable the journal is copied to, if any."""
+        return self._copy.key if self._copy is not None else None
+
+    def read(self, *, from_copy: bool = True) -> list[SubmitRecord]:
+        """Every remembered submit, oldest first; an unreadable entry counts as an unanswered submit.
+
+        :param from_copy: read the copy when the store has no journal (False on a task's first try, which
+            has nothing to resume: a copy then can only be a deleted run's).
+        """
         if self._store is None:
             return []
         raw = self._store.get(JOURNAL_KEY)
@@ -87,6 +110,11 @@ class SubmitJournal:
             legacy = self._store.get(LEGACY_KEY)
             self._legacy_stored = legacy is not None
             self._records = [SubmitRecord(topview_task_id=str(legacy))] if legacy else []
+            if not self._records and from_copy and self._copy is not None:
+                self._records = [_record(entry) for entry in self._copy.read()]
+                if self._records:  # a clear discarded the store: put the journal back where it belongs
+                    self.restored_from_copy = True
+                    self._store.set(JOURNAL_KEY, self._payload())
             return list(self._records)
         entries = raw.get("submits") if isinstance(raw, dict) and "submits" in raw else [raw]
         self._records = [_record(entry) for entry in (entries if isinstance(entries, list) else [entries])]
@@ -95,8 +123,16 @@ class SubmitJournal:
     def intent(self, body_fingerprint: str, max_tries: int | None = None) -> SubmitRecord:
         """Record that a submit is about to be sent (before any byte goes out)."""
         record = SubmitRecord(fingerprint=body_fingerprint, attempted_at=_now(), max_tries=max_tries)
-        self._records = [*self._records, record][-MAX_RECORDS:]
-        self._write()
+        before = self._records
+        self._records = [*before, record][-MAX_RECORDS:]
+        try:
+            self._write()
+        except Exception:
+            # Nothing was sent: an intent left half-written would make the next try fail as uncertain.
+            self._records = before
+            with suppress(Exception):
+                self._write()
+            raise
         return record
 
     def answered(
@@ -104,24 +140,42 @@ class SubmitJournal:
     ) -> SubmitRecord:
         answered = record.model_copy(update={"topview_task_id": topview_task_id, "notice_uuid": notice_uuid})
         self._records = [answered if entry is record else entry for entry in self._records]
-        self._write()
+        # The task was created: a copy that cannot be updated keeps the intent (a later try after a
+        # discarding clear fails as uncertain), which is no reason to fail a paid task now.
+        self._write(copy_failure_fails=False)
         return answered
 
     def forget(self, record: SubmitRecord) -> None:
         """Drop a record: its submit provably created nothing (refused, busy, never sent)."""
         self._records = [entry for entry in self._records if entry is not record]
-        self._write()
+        self._write(copy_failure_fails=False)  # a stale intent in the copy errs on the safe side
 
-    def _write(self) -> None:
+    def _payload(self) -> dict[str, Any]:
+        return {"submits": [entry.model_dump() for entry in self._records]}
+
+    def _write(self, *, copy_failure_fails: bool = True) -> None:
         if self._store is None:
             return
         if self._records:
-            self._store.set(JOURNAL_KEY, {"submits": [entry.model_dump() for entry in self._records]})
+            self._store.set(JOURNAL_KEY, self._payload())
         else:
             self._store.delete(JOURNAL_KEY)
         if self._legacy_stored is not False:  # the journal supersedes an earlier release's bare task id
             self._store.delete(LEGACY_KEY)
             self._legacy_stored = False
+        if self._copy is None:
+            return
+        try:
+            self._copy.write(self._payload()["submits"])
+        except Exception as exc:
+            if copy_failure_fails:
+                raise
+            log.warning(
+                "Could not update the submit journal's copy in Variable %s (%s): a clear that discards "
+                "this task's state would make its next try fail as uncertain instead of reusing the task",
+                self._copy.key,
+                type(exc).__name__,
+            )
 
 
 def _record(entry: Any) -> SubmitRecord:

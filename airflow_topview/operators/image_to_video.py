@@ -108,6 +108,9 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         running or succeeded: ``"reuse"`` (default) waits for or reuses that task, saying so in the log;
         ``"resubmit"`` pays for the new request; ``"fail"`` fails the task. A clear with a changed request
         always submits anew (a video made for other input is never reused).
+    :param durable: as in Airflow's ``ResumableJobMixin``: True (default) journals the submit so that a
+        retry or clear reconnects to the earlier try's TopView task; False submits a new, paid task on
+        every try.
     """
 
     template_fields: Sequence[str] = (*BODY_PARAMETERS, "max_credits", "run_budget")
@@ -150,6 +153,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         hook_params: dict[str, Any] | None = None,
         on_uncertain_submit: Literal["fail", "resubmit"] = "fail",
         on_changed_request: Literal["reuse", "resubmit", "fail"] = "reuse",
+        durable: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -181,6 +185,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         self.hook_params = hook_params or {}
         self.on_uncertain_submit = on_uncertain_submit
         self.on_changed_request = on_changed_request
+        self.durable = durable
 
     @cached_property
     def hook(self) -> TopviewHook:
@@ -251,6 +256,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
     def execute(self, context: Context) -> str:
         from airflow_topview.busy_wait import clear_busy, defer_while_busy
         from airflow_topview.exceptions import TopviewAPIError
+        from airflow_topview.journal_copy import JournalCopy
         from airflow_topview.outcome import StatusWatch, poll_once, poll_until_done
         from airflow_topview.paid_submit import PaidSubmit
         from airflow_topview.retries import is_busy
@@ -277,6 +283,8 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
                 max_tries=getattr(ti, "max_tries", None),
                 on_changed_request=self.on_changed_request,
                 journal_cleared_on_success=conf.getboolean("state_store", "clear_on_success", fallback=False),
+                copy=JournalCopy.of(context),
+                durable=self.durable,
             )
             try:
                 topview_task_id, finished = submitter.resume_or_submit(request, identity=given)

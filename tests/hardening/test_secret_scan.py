@@ -217,11 +217,13 @@ def test_key_with_a_control_character_fails_at_once_without_quoting_it(
     assert result.state == "failed"
     assert result.tries[("submit", -1)] == 1
     assert "Connection 'topview_default': the password (API key) contains control or non-ASCII" in result.log
-    assert "qzkw" not in result.log and "vxjy" not in result.log
+    assert "qzkw" not in result.log
+    assert "vxjy" not in result.log
     sensor = dag_runner.run("topview_hostile_poke", conf={"task": "0" * 32})
     assert sensor.state == "failed"
     assert sensor.tries[("wait", -1)] == 1
-    assert "qzkw" not in sensor.log and "vxjy" not in sensor.log
+    assert "qzkw" not in sensor.log
+    assert "vxjy" not in sensor.log
     assert sim.journal == []
     hardening_report.note(
         "secrets #6 control characters in the key",

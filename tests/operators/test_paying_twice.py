@@ -180,3 +180,34 @@ def test_retries_of_a_template_that_changes_per_try(
             "pay once #1 round 3",
             "pay once round 3 #1: 3 tries whose prompt re-renders (try number, uuid): 1 submit, reused twice",
         )
+
+
+@needs_task_state_store
+def test_a_discarded_task_state_is_read_back_from_the_journal_copy(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, hardening_report: HardeningReport
+) -> None:
+    """Airflow 3.4's default clear discards task_state_store: the copy in a Variable still knows the task."""
+    sim = topview_connection
+    sim.polls_to_finish = 10**6
+    result = dag_runner.run("topview_pay_discarded", conf={"first": sim.add_file("png")})
+    assert result.tries[("submit", -1)] == 3
+    assert len(sim.requests_to("submit")) == 1
+    assert result.log.count("This task's state store has no submit journal, but its copy in Variable") == 2
+    assert result.log.count("An earlier try submitted TopView task") == 2
+    hardening_report.note(
+        "pay once #4 round 4",
+        "pay once round 4 #4: task state discarded before each of 3 tries (a 3.4 clear): 1 submit, "
+        "the journal read back from its Variable copy",
+    )
+
+
+def test_durable_false_submits_on_every_try(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    """Airflow's ``durable=False``: no journal, a new (paid) task per try, said in the log."""
+    sim = topview_connection
+    sim.polls_to_finish = 10**6
+    result = dag_runner.run("topview_pay_not_durable", conf={"first": sim.add_file("png")})
+    assert result.tries[("submit", -1)] == 3
+    assert len(sim.requests_to("submit")) == 3
+    assert result.log.count("durable=False: submitting a new TopView task") == 3
