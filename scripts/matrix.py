@@ -49,6 +49,7 @@ class Row:
     pins: Path | None = None  # extra constraints for the compile (what Airflow's own constraints pin)
     lowest: bool = False  # resolve our direct dependencies to their declared floors
     main_venv: bool = False  # the main .venv (make's $(STAMP)), not one built here
+    deploy: tuple[str, ...] = ()  # deployment tests this row also runs (make deploy runs them all on 3.3)
 
     @property
     def venv(self) -> Path:
@@ -79,6 +80,8 @@ ROWS = (
         REQUIREMENTS / "matrix-3.4.0b2.txt",
         "pre-release, highest",
         pins=REQUIREMENTS / "matrix-3.4.0b2.in",
+        # 3.4 discards a cleared task's task_state_store: the clear tests run in a 3.4 deployment too.
+        deploy=("tests/deployment/test_clear_discards.py",),
     ),
 )
 
@@ -151,8 +154,8 @@ def row_env(row: Row) -> dict[str, str]:
     return env
 
 
-def read_junit(result: Result) -> None:
-    for case in ET.parse(result.row.junit).getroot().iter("testcase"):
+def read_junit(result: Result, report: Path) -> None:
+    for case in ET.parse(report).getroot().iter("testcase"):
         kinds = {child.tag for child in case}
         if "error" in kinds:
             result.outcomes["errors"] += 1
@@ -208,11 +211,34 @@ def run_row(row: Row, workers: int, reuse_after: float | None) -> Result:
         if result.suite_rc:
             result.note = f"pytest exit code {result.suite_rc}, see {log.relative_to(ROOT)}"
     if row.junit.is_file():
-        read_junit(result)
+        read_junit(result, row.junit)
     else:
         result.note = "no junit report"
+    if row.deploy:
+        run_deploy_tests(row, result)
     result.seconds = time.monotonic() - started
     return result
+
+
+def run_deploy_tests(row: Row, result: Result) -> None:
+    """The row's deployment tests (``-m deploy``), one at a time: each starts a whole Airflow deployment."""
+    report = row.junit.with_name("deploy-junit.xml")
+    report.unlink(missing_ok=True)
+    log = row.junit.with_name("deploy.log")
+    print(f"[{row.version}] pytest -m deploy {' '.join(row.deploy)} > {log.relative_to(ROOT)}", flush=True)
+    with log.open("w") as out:
+        code = subprocess.run(
+            [str(row.venv / "bin" / "python"), "-m", "pytest", "-m", "deploy", "-p", "no:cacheprovider",
+             f"--junitxml={report}", *row.deploy],
+            stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=row_env(row), check=False,
+        ).returncode  # fmt: skip
+    tail = log.read_text(errors="replace").splitlines()[-1:]
+    print(f"[{row.version}] deploy: {tail[0] if tail else 'no output'}", flush=True)
+    if report.is_file():
+        read_junit(result, report)
+    if code or not report.is_file():
+        result.suite_rc = result.suite_rc or code or 1
+        result.note += f"; deploy tests: exit code {code}, see {log.relative_to(ROOT)}"
 
 
 def pins_of(lock: Path) -> str:
