@@ -87,7 +87,16 @@ def deferred_and_reported(deployment: AirflowDeployment, run_id: str, try_number
 
 
 def clear_with_the_default_body(deployment: AirflowDeployment, run_id: str) -> None:
-    """What the UI's Clear sends by default: no ``keep_task_state`` (false on Airflow 3.4)."""
+    """What the UI's Clear sends by default: no ``keep_task_state`` (false on Airflow 3.4).
+
+    A run that is still being finished by the scheduler could overwrite the clear's reset of the run with
+    its own end: a task is cleared once its run has ended (a deferred one once the scheduler took its
+    worker's exit).
+    """
+    ti = deployment.task_instance(DAG_ID, run_id, "submit")
+    assert ti is not None
+    if ti["state"] != "deferred":
+        deployment.wait_for_run_end(DAG_ID, run_id)
     deployment.clear_task(DAG_ID, run_id, "submit")
 
 
