@@ -19,8 +19,10 @@ from airflow.sdk import DAG, Asset, Param, task
 from airflow_topview.operators.files import DownloadVideosOperator, UploadFileOperator
 from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
 
+# [START howto_topview_asset]
 #: The campaign's new videos, as an asset other DAGs can be scheduled on.
 CAMPAIGN_VIDEOS = Asset(name="topview_campaign_videos")
+# [END howto_topview_asset]
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 SAMPLES = [str(ASSETS / name) for name in ("lighthouse_day.png", "paper_boat.png")]
@@ -53,12 +55,15 @@ with DAG(
         deferrable=True,
         poll_interval=5,
     ).expand(first_frame_file_id=uploads.output)
+    # [START howto_topview_download_asset_events]
     # One asset event per download; model and prompt come from the submit that made the task.
     DownloadVideosOperator.partial(
         task_id="download", destination="{{ params.output_dir }}", outlets=[CAMPAIGN_VIDEOS]
     ).expand(topview_task_id=generations.output)
+    # [END howto_topview_download_asset_events]
 
 
+# [START howto_topview_publish_on_asset]
 with DAG(
     dag_id="example_topview_publish",
     schedule=[CAMPAIGN_VIDEOS],
@@ -79,3 +84,4 @@ with DAG(
         return published
 
     publish()
+# [END howto_topview_publish_on_asset]

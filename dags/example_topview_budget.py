@@ -42,6 +42,7 @@ with DAG(
     def list_images(**context: Any) -> list[str]:
         return [str(image) for image in context["params"]["images"]]
 
+    # [START howto_topview_budget]
     images = list_images()
     budget = RunBudgetOperator(
         task_id="budget",
@@ -67,3 +68,4 @@ with DAG(
     ).expand(first_frame_file_id=uploads.output)
     report = RunCostReportOperator(task_id="cost_report", budget_task_id="budget", trigger_rule="all_done")
     generations >> report
+    # [END howto_topview_budget]

@@ -53,6 +53,7 @@ with DAG(
         ),
     },
 ) as dag:
+    # [START howto_topview_image_to_video]
     upload = UploadFileOperator(task_id="upload_image", source="{{ params.image }}")
     submit = SubmitImageToVideoOperator(
         task_id="submit",
@@ -75,3 +76,4 @@ with DAG(
         task_result=wait.output,
         destination="{{ params.output_dir }}",
     )
+    # [END howto_topview_image_to_video]

@@ -60,6 +60,7 @@ with DAG(
         return [str(image) for image in params["images"]]
 
     uploads = UploadFileOperator.partial(task_id="upload").expand(source=list_images())
+    # [START howto_topview_pool]
     # One pool slot per TopView task, held from the submit until the video is finished.
     generations = SubmitImageToVideoOperator.partial(
         task_id="generate",
@@ -74,6 +75,7 @@ with DAG(
         resolution=720,
         duration=5,
     ).expand(first_frame_file_id=uploads.output)
+    # [END howto_topview_pool]
     # The submit-and-wait task returns the TopView task id; the download fetches that task's videos.
     DownloadVideosOperator.partial(task_id="download", destination="{{ params.output_dir }}").expand(
         topview_task_id=generations.output

@@ -74,6 +74,7 @@ with DAG(
         deferrable=True,
         poll_interval=10,
     )
+    # [START howto_topview_review]
     review = HITLOperator(
         task_id="review",
         subject="Which videos of '{{ params.prompt }}' should we keep?",
@@ -100,3 +101,4 @@ with DAG(
         destination="{{ params.output_dir }}",
         filename_template="{topview_task_id}_kept_{index}.mp4",  # numbered among the kept videos
     )
+    # [END howto_topview_review]

@@ -36,6 +36,7 @@ with DAG(
         duration="{{ params.duration }}",
         sound="{{ params.sound }}",
     )
+    # [START howto_topview_sensor_reschedule]
     ImageToVideoSensor(
         task_id="wait_for_video",
         topview_task_id=submit.output,
@@ -43,3 +44,4 @@ with DAG(
         poke_interval=5,
         timeout=30 * 60,
     )
+    # [END howto_topview_sensor_reschedule]
