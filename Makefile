@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	# Bytecode is compiled at install: Airflow spawns many Python processes, and compiling Airflow's
 	# sources in each of them (when PYTHONDONTWRITEBYTECODE is set) costs seconds per process.
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c requirements/constraints.txt -e '.[dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c requirements/constraints.txt -e '.[dev,docs]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -21,7 +21,7 @@ demo: $(STAMP)
 
 # Each slow part has its own target (deploy, celery, matrix; the last two in mk/), so one part can be
 # iterated on alone; `make test` runs them all.
-test: $(STAMP) lint typecheck unit deploy celery matrix
+test: $(STAMP) lint typecheck docs unit deploy celery matrix
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -43,7 +43,7 @@ bench: $(STAMP)
 
 # Re-resolve the pinned versions (run by hand when changing dependencies).
 lock:
-	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev pyproject.toml -o requirements/constraints.txt
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --extra docs pyproject.toml -o requirements/constraints.txt
 
 include mk/*.mk
 
