@@ -290,7 +290,9 @@ def main() -> int:
         if not row.main_venv:
             build(row, sys.executable)
     suites = max(1, sum(not reusable(row, args.reuse_after) for row in rows))
-    parallel = min(suites, max(1, args.workers))
+    # Every row's suite at once, one pytest worker each when there are more rows than workers: much of a
+    # suite waits on Airflow subprocesses and the simulator, so the rows share the cores well.
+    parallel = suites
     per_row = max(1, args.workers // parallel)
     with ThreadPoolExecutor(parallel) as pool:
         results = list(pool.map(lambda row: run_row(row, per_row, args.reuse_after), rows))
