@@ -25,7 +25,7 @@ from tests.deployment.airflow_processes import AIRFLOW, AirflowDeployment, examp
 pytestmark = pytest.mark.deploy
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "dags" / "example_topview_pool.py"
-README = EXAMPLE.parents[1] / "README.md"
+POOL_DOC = EXAMPLE.parents[1] / "docs" / "waiting-at-scale.md"
 DAG_ID = "example_topview_pool"
 UID, API_KEY = "pool-uid", "sk-pool-secret"
 LIMIT, IMAGES = 2, 6
@@ -37,7 +37,7 @@ def pool_command(slots: int) -> list[str]:
         r"^\s+(airflow pools set topview \d+ \"[^\"]+\" --include-deferred)$", EXAMPLE.read_text(), re.M
     )
     assert match, "the example DAG's docstring no longer shows how to create its pool"
-    assert f"\n{match.group(1)}\n" in README.read_text(), "README and the example create the pool differently"
+    assert f"\n{match.group(1)}\n" in POOL_DOC.read_text(), "docs and the example create the pool differently"
     words = re.findall(r'"[^"]+"|\S+', match.group(1))
     words[4] = str(slots)
     return [AIRFLOW, *(word.strip('"') for word in words[1:])]

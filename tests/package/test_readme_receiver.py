@@ -1,4 +1,4 @@
-"""The README's callback receiver is the one tested: TopView's simulator calls it and accepts its reply."""
+"""The callback receiver docs/submit.md prints is the one tested: the simulator calls it, takes its reply."""
 
 from __future__ import annotations
 
@@ -14,19 +14,22 @@ import pytest
 from airflow_topview.testing import TopviewSimulator
 from airflow_topview.testing.dag_runner import DagRunner
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOC_PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
-def readme_snippet(name: str) -> str:
-    match = re.search(rf"<!-- snippet: {name} -->\n```python\n(.*?)```", README.read_text(), re.DOTALL)
-    assert match, f"README has no snippet {name!r}"
-    return match.group(1)
+def doc_snippet(name: str) -> str:
+    """The Python block after ``<!-- snippet: NAME -->`` in README.md or a page under docs/."""
+    pattern = rf"<!-- snippet: {re.escape(name)} -->\n```python\n(.*?)```"
+    found = [m.group(1) for page in DOC_PAGES for m in re.finditer(pattern, page.read_text(), re.DOTALL)]
+    assert len(found) == 1, f"snippet {name!r} appears {len(found)} times in README.md and docs/ (want once)"
+    return found[0]
 
 
 @pytest.fixture
 def receiver() -> Iterator[str]:
     namespace: dict[str, Any] = {"__name__": "readme_snippet"}  # not __main__: the snippet does not serve
-    exec(compile(readme_snippet("notice-receiver"), "README.md", "exec"), namespace)
+    exec(compile(doc_snippet("notice-receiver"), "docs/submit.md", "exec"), namespace)
     server = HTTPServer(("127.0.0.1", 0), namespace["TopviewNotice"])
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

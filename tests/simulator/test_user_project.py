@@ -1,4 +1,4 @@
-"""A user's fresh project: its own DAG folder, the README's test, ``pytest`` run as a subprocess.
+"""A user's fresh project: its own DAG folder, the documented test, ``pytest`` run as a subprocess.
 
 Nothing of this repository's test setup is used: the plugin alone must give an Airflow home with a
 migrated database and a DAG runner (the ``topview_airflow`` fixture).
@@ -11,8 +11,6 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-
-README = Path(__file__).resolve().parents[2] / "README.md"
 
 USER_DAG = """
 from airflow.sdk import DAG
@@ -27,10 +25,16 @@ with DAG("my_video", schedule=None):
 """
 
 
-def readme_snippet(name: str) -> str:
-    match = re.search(rf"<!-- snippet: {name} -->\n```python\n(.*?)```", README.read_text(), re.DOTALL)
-    assert match, f"README has no snippet {name!r}"
-    return match.group(1)
+ROOT = Path(__file__).resolve().parents[2]
+DOC_PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def doc_snippet(name: str) -> str:
+    """The Python block after ``<!-- snippet: NAME -->`` in README.md or a page under docs/."""
+    pattern = rf"<!-- snippet: {re.escape(name)} -->\n```python\n(.*?)```"
+    found = [m.group(1) for page in DOC_PAGES for m in re.finditer(pattern, page.read_text(), re.DOTALL)]
+    assert len(found) == 1, f"snippet {name!r} appears {len(found)} times in README.md and docs/ (want once)"
+    return found[0]
 
 
 def run_pytest(project: Path, test_file: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -51,7 +55,7 @@ def test_readme_dag_test_runs_in_a_fresh_project(tmp_path: Path) -> None:
     (tmp_path / "dags").mkdir()
     (tmp_path / "dags" / "my_video.py").write_text(USER_DAG)
     (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\ntopview_dags = "dags"\n')
-    (tmp_path / "test_my_video.py").write_text(readme_snippet("user-dag-test"))
+    (tmp_path / "test_my_video.py").write_text(doc_snippet("user-dag-test"))
     run = run_pytest(tmp_path, "test_my_video.py", timeout=300)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     assert "1 passed" in run.stdout
@@ -112,13 +116,13 @@ def free_port() -> int:
 
 
 def test_readme_dag_snippets_run_in_a_fresh_project(tmp_path: Path) -> None:
-    """The README's two DAGs, as printed; only their example paths and URL point at local files."""
-    assets = Path(__file__).resolve().parents[2] / "dags" / "assets"
+    """The DAGs of README.md and docs/files.md, as printed; only their paths and URL point at local files."""
+    assets = ROOT / "dags" / "assets"
     port, videos = free_port(), tmp_path / "videos"
     dags = tmp_path / "dags"
     dags.mkdir()
-    (dags / "make_a_video.py").write_text(readme_snippet("make-a-video"))
-    references = readme_snippet("references-to-video")
+    (dags / "make_a_video.py").write_text(doc_snippet("make-a-video"))
+    references = doc_snippet("references-to-video")
     for printed, local in (
         ("/data/a.png", str(assets / "fox.png")),
         ("https://example.com/b.jpg", f"http://127.0.0.1:{port}/meadow.jpg"),
