@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from airflow.providers.openlineage.extractors import OperatorLineage
 
-    from airflow_topview.models import ImageToVideoRequest
+    from airflow_topview.client.request import ImageToVideoRequest
 
 #: (namespace, name) of one OpenLineage dataset.
 Dataset = tuple[str, str]

@@ -15,18 +15,18 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_topview import metrics
+from airflow_topview.client.input_rules import MISSING_VALUE_TEXTS, shown
+from airflow_topview.client.retries import is_retryable
 from airflow_topview.events import WaitEvent, WaitStatus, make_event, read_event
 from airflow_topview.exceptions import TopviewError, TopviewWaitTimeout
-from airflow_topview.input_rules import MISSING_VALUE_TEXTS, shown
-from airflow_topview.retries import is_retryable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from airflow.sdk.types import Logger
 
+    from airflow_topview.client.request import ImageToVideoTask
     from airflow_topview.hooks.topview import TopviewHook
-    from airflow_topview.models import ImageToVideoTask
 
 _TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,255}")
 
@@ -135,7 +135,7 @@ def poll_once(hook: TopviewHook, watch: StatusWatch) -> WaitEvent | None:
 
 
 def timeout_message(topview_task_id: str, last_status: str | None = None) -> str:
-    from airflow_topview.models import ImageToVideoTask
+    from airflow_topview.client.request import ImageToVideoTask
 
     still = "running"
     if last_status is not None:
@@ -189,7 +189,7 @@ class SuccessVerdict:
 
 def judge_success(result: dict[str, Any], *, fail_on_partial: bool) -> SuccessVerdict:
     """The one rule for a succeeded task, wherever the wait ends (worker or triggerer)."""
-    from airflow_topview.models import ImageToVideoTask
+    from airflow_topview.client.request import ImageToVideoTask
 
     task = ImageToVideoTask.model_validate(result)
     failed = [

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_topview.models import ImageToVideoRequest, ImageToVideoTask
+    from airflow_topview.client.request import ImageToVideoRequest, ImageToVideoTask
 
 #: XCom key of the request a submit sent (the documented body fields that say what was made).
 REQUEST_XCOM_KEY = "request"

@@ -60,7 +60,7 @@ class _Silent:
 def _topview_pollers(ids: list[str], interval: float, *, quiet: bool = False) -> list[Any]:
     # Warm-up: what run() imports on the first trigger of a triggerer's life (the hook, HTTP clients,
     # models) is imported here, outside the window, as in a triggerer that ran this trigger type before.
-    import airflow_topview.api
+    import airflow_topview.client.protocol
     import airflow_topview.hooks.topview
     import airflow_topview.outcome  # noqa: F401
     from airflow_topview.triggers.image_to_video import ImageToVideoTrigger

@@ -22,7 +22,7 @@ from airflow_topview.catalog._loader import CONFIG_ENV, CONFIG_KEY, CONFIG_SECTI
 
 if TYPE_CHECKING:
     from airflow_topview.catalog._spec import ModelSpec, Rate
-    from airflow_topview.models import ImageToVideoRequest
+    from airflow_topview.client.request import ImageToVideoRequest
 
 DEFAULT_SOUND = "off"
 DEFAULT_GENERATING_COUNT = 1

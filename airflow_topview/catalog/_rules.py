@@ -8,7 +8,7 @@ from airflow_topview.catalog._spec import join_or
 
 if TYPE_CHECKING:
     from airflow_topview.catalog._spec import ModelSpec
-    from airflow_topview.models import ImageToVideoRequest
+    from airflow_topview.client.request import ImageToVideoRequest
 
 _MODE_WORDS = {
     "single": "single-image mode",

@@ -1,9 +1,9 @@
 """Reading a ``topview`` connection: its host, credentials and request-option extras, each checked once.
 
 The sync hook and the async (triggerer) hook both read their connection through these functions (via
-:mod:`airflow_topview.api`), so a bad field is refused the same way on the worker and in the triggerer:
-before any request, with TopviewCredentialsError (never retried), naming the field and the value it
-got (the API key only by its length).
+:mod:`airflow_topview.client.protocol`), so a bad field is refused the same way on the worker and in the
+triggerer: before any request, with TopviewCredentialsError (never retried), naming the field and the
+value it got (the API key only by its length).
 """
 
 from __future__ import annotations

@@ -10,14 +10,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 # Connection reading lives in connection_fields; the hooks reach it through this module.
-from airflow_topview.connection_fields import DEFAULT_BASE_URL as DEFAULT_BASE_URL
-from airflow_topview.connection_fields import REQUEST_OPTION_EXTRAS as REQUEST_OPTION_EXTRAS
-from airflow_topview.connection_fields import RequestOptions as RequestOptions
-from airflow_topview.connection_fields import credentials as credentials
-from airflow_topview.connection_fields import normalize_base_url as normalize_base_url
-from airflow_topview.connection_fields import request_options as request_options
+from airflow_topview.client.connection import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+from airflow_topview.client.connection import REQUEST_OPTION_EXTRAS as REQUEST_OPTION_EXTRAS
+from airflow_topview.client.connection import RequestOptions as RequestOptions
+from airflow_topview.client.connection import credentials as credentials
+from airflow_topview.client.connection import normalize_base_url as normalize_base_url
+from airflow_topview.client.connection import request_options as request_options
+from airflow_topview.client.redaction import NO_SECRETS, Redactor
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewCredentialsError
-from airflow_topview.redaction import NO_SECRETS, Redactor
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

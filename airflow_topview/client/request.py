@@ -2,7 +2,7 @@
 
 Python code speaks snake_case; TopView speaks camelCase. The request validates snake_case input (so error
 locations name the operator parameter) and serializes camelCase. What TopView answers is modelled in
-:mod:`airflow_topview.results`.
+:mod:`airflow_topview.client.responses`.
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from airflow_topview import input_rules as rules
-from airflow_topview.exceptions import RequestValidationError
-from airflow_topview.input_rules import describe_validation_error
+from airflow_topview.client import input_rules as rules
+from airflow_topview.client.input_rules import describe_validation_error
 
 # The result models live in results.py; they are importable from here too.
-from airflow_topview.results import (
+from airflow_topview.client.responses import (
     CreditDetail,
     ImageToVideoTask,
     SubmitResult,
@@ -36,6 +35,7 @@ from airflow_topview.results import (
     Video,
     task_from_answer,
 )
+from airflow_topview.exceptions import RequestValidationError
 
 # A guard against runaway lists (a template rendering a whole table, say); no model takes more.
 MAX_REFERENCE_IMAGES = 10

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from airflow.providers.common.compat.sdk import BaseHook
 
-from airflow_topview import api
-from airflow_topview.redaction import NO_SECRETS, Redactor
-from airflow_topview.retries import RetryPolicy
+from airflow_topview.client import protocol
+from airflow_topview.client.redaction import NO_SECRETS, Redactor
+from airflow_topview.client.retries import RetryPolicy
 
 DEFAULT_STALL_TIMEOUT = 60.0
 
@@ -46,7 +46,7 @@ class TopviewHookBase(BaseHook):
         retry_max_delay: float = 30.0,
         busy_timeout: float = 600.0,
         timeout: float | tuple[float, float] | None = None,
-        call_timeout: float = api.DEFAULT_CALL_TIMEOUT,
+        call_timeout: float = protocol.DEFAULT_CALL_TIMEOUT,
         stall_timeout: float = DEFAULT_STALL_TIMEOUT,
     ) -> None:
         super().__init__()
@@ -55,7 +55,7 @@ class TopviewHookBase(BaseHook):
         self.timeout = timeout
         self.call_timeout = call_timeout
         self.stall_timeout = stall_timeout
-        self.options = api.RequestOptions()
+        self.options = protocol.RequestOptions()
         self._redactor: Redactor = NO_SECRETS
 
     @property
@@ -65,4 +65,4 @@ class TopviewHookBase(BaseHook):
 
     def _attempt_timeout(self) -> float | tuple[float, float]:
         """The hook's ``timeout`` when given, else the connection's ``timeout`` extra, else the default."""
-        return self.timeout or self.options.timeout or api.DEFAULT_TIMEOUT
+        return self.timeout or self.options.timeout or protocol.DEFAULT_TIMEOUT

@@ -16,11 +16,12 @@ import time
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
-from airflow_topview import api, transfer
+from airflow_topview import file_rules
+from airflow_topview.client import protocol
+from airflow_topview.client.redaction import without_query
+from airflow_topview.client.responses import UploadCredential
 from airflow_topview.exceptions import TopviewAPIError, TopviewError
 from airflow_topview.hooks.storage import fsspec_view, open_storage
-from airflow_topview.redaction import without_query
-from airflow_topview.results import UploadCredential
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import ObjectStoragePath
     from airflow.sdk.types import Logger
 
+    from airflow_topview.client.responses import ImageToVideoTask
     from airflow_topview.hooks.storage import StorageClient
-    from airflow_topview.results import ImageToVideoTask
 
     #: What an upload source may be: a local path, an http(s) URL, or an object-storage path.
     UploadSource = str | os.PathLike[str] | ObjectStoragePath
@@ -59,10 +60,10 @@ class FileTransfers:
     def get_upload_credential(self, file_format: str) -> UploadCredential:
         """Ask TopView for a new file id and the presigned URL to PUT its bytes to."""
         if not file_format or not str(file_format).strip():
-            raise ValueError(f"file_format is required, one of: {', '.join(transfer.UPLOAD_FORMATS)}")
-        fmt = transfer.upload_format("", file_format)
+            raise ValueError(f"file_format is required, one of: {', '.join(file_rules.UPLOAD_FORMATS)}")
+        fmt = file_rules.upload_format("", file_format)
         return UploadCredential.model_validate(
-            self.call("GET", api.UPLOAD_CREDENTIAL, params={"format": fmt})
+            self.call("GET", protocol.UPLOAD_CREDENTIAL, params={"format": fmt})
         )
 
     def put_upload(
@@ -80,7 +81,7 @@ class FileTransfers:
 
     def check_upload(self, file_id: str) -> bool:
         """Whether TopView has the file in place (``GET /v1/upload/check``); it lags behind the PUT."""
-        result = self.call("GET", api.UPLOAD_CHECK, params={"fileId": file_id})
+        result = self.call("GET", protocol.UPLOAD_CHECK, params={"fileId": file_id})
         return result is True or str(result).lower() == "true"
 
     def _still_there(self, file_id: str) -> bool:
@@ -140,8 +141,8 @@ class FileTransfers:
         also before any request to TopView.
         """
         text = str(source)
-        transfer.check_source(text)
-        fmt = transfer.upload_format(text, file_format)
+        file_rules.check_source(text)
+        fmt = file_rules.upload_format(text, file_format)
         shown = without_query(text)
         with self._readable_source(source) as (path, size):
             digest = _sha256(path) if uploads is not None else ""
@@ -168,7 +169,7 @@ class FileTransfers:
         """The source as a path that can be reopened (a URL is fetched to a temp file first), and its size."""
         from airflow.providers.common.compat.sdk import ObjectStoragePath
 
-        if isinstance(source, str) and transfer.is_http_url(source):
+        if isinstance(source, str) and file_rules.is_http_url(source):
             with tempfile.TemporaryDirectory(prefix="topview-upload-") as folder:
                 local = os.path.join(folder, "source")
                 size = self._fetch_to_file(source.strip(), local)
@@ -217,7 +218,7 @@ class FileTransfers:
         task: ImageToVideoTask,
         destination: ObjectStoragePath | str,
         *,
-        filename_template: str = transfer.DEFAULT_FILENAME_TEMPLATE,
+        filename_template: str = file_rules.DEFAULT_FILENAME_TEMPLATE,
         refresh_expired_urls: bool = True,
     ) -> list[str]:
         """Download every successful video of a finished task into ``destination``; returns the paths written.
@@ -231,7 +232,7 @@ class FileTransfers:
 
         folder = destination if isinstance(destination, ObjectStoragePath) else ObjectStoragePath(destination)
         names = {
-            index: transfer.video_filename(
+            index: file_rules.video_filename(
                 filename_template,
                 topview_task_id=task.task_id,
                 index=index,

@@ -22,11 +22,11 @@ import requests
 import urllib3
 from airflow.providers.common.compat.sdk import AirflowException
 
-from airflow_topview.api import decode_text, parse_retry_after, split_timeout
+from airflow_topview.client.protocol import decode_text, parse_retry_after, split_timeout
+from airflow_topview.client.redaction import without_query, without_signatures
+from airflow_topview.client.retries import CallAttempts, RetryPolicy
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
 from airflow_topview.hooks.deadline import exchange_deadline
-from airflow_topview.redaction import without_query, without_signatures
-from airflow_topview.retries import CallAttempts, RetryPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -13,22 +13,22 @@ import requests
 import urllib3
 from pydantic import ValidationError
 
-from airflow_topview import api
-from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
-from airflow_topview.hooks.base import TopviewHookBase
-from airflow_topview.hooks.deadline import exchange_deadline, with_deadlines
-from airflow_topview.hooks.delivery import never_sent
-from airflow_topview.hooks.files import FileTransfers
-from airflow_topview.hooks.storage import StorageClient
-from airflow_topview.models import (
+from airflow_topview.client import protocol
+from airflow_topview.client.redaction import Redactor
+from airflow_topview.client.request import (
     CreditDetail,
     ImageToVideoRequest,
     ImageToVideoTask,
     SubmitResult,
     task_from_answer,
 )
-from airflow_topview.redaction import Redactor
-from airflow_topview.retries import CallAttempts, uncertain_submit
+from airflow_topview.client.retries import CallAttempts, uncertain_submit
+from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
+from airflow_topview.hooks.base import TopviewHookBase
+from airflow_topview.hooks.deadline import exchange_deadline, with_deadlines
+from airflow_topview.hooks.delivery import never_sent
+from airflow_topview.hooks.files import FileTransfers
+from airflow_topview.hooks.storage import StorageClient
 
 # Bytes read at a time from an API answer (small JSON): the deadline is checked between reads.
 _ANSWER_READ_SIZE = 64 * 1024
@@ -53,7 +53,7 @@ class TopviewHook(FileTransfers, TopviewHookBase):
 
     def __init__(self, topview_conn_id: str = TopviewHookBase.default_conn_name, **settings: Any) -> None:
         super().__init__(topview_conn_id, **settings)
-        self.base_url = api.DEFAULT_BASE_URL
+        self.base_url = protocol.DEFAULT_BASE_URL
         self._session: requests.Session | None = None
 
     # --- connection handling ------------------------------------------------------------------
@@ -81,13 +81,13 @@ class TopviewHook(FileTransfers, TopviewHookBase):
         try:
             connection = self.get_connection(self.topview_conn_id)
         except AirflowNotFoundException:
-            raise api.missing_connection(self.topview_conn_id) from None
-        uid, api_key = api.credentials(connection.login, connection.password, self.topview_conn_id)
+            raise protocol.missing_connection(self.topview_conn_id) from None
+        uid, api_key = protocol.credentials(connection.login, connection.password, self.topview_conn_id)
         self._redactor = Redactor(api_key, connection.password)
         for form in self._redactor.forms:  # the task log masks the encoded forms too
             mask_secret(form)
-        self.base_url = api.normalize_base_url(connection.host, connection.port)
-        self.options = api.request_options(connection.extra_dejson)
+        self.base_url = protocol.normalize_base_url(connection.host, connection.port)
+        self.options = protocol.request_options(connection.extra_dejson)
         if self.options.ignored:
             self.log.warning(
                 "Ignoring extras of connection %s that are not request options: %s",
@@ -95,7 +95,7 @@ class TopviewHook(FileTransfers, TopviewHookBase):
                 list(self.options.ignored),
             )
         session = self._apply_request_options(with_deadlines(requests.Session()))
-        session.headers.update(api.auth_headers(uid, api_key))
+        session.headers.update(protocol.auth_headers(uid, api_key))
         self._session = session
         return session
 
@@ -125,7 +125,7 @@ class TopviewHook(FileTransfers, TopviewHookBase):
     def prepare(self) -> None:
         """Read the connection and resolve the timeouts now: errors in them surface before any request."""
         self.get_conn()
-        api.split_timeout(self._attempt_timeout())
+        protocol.split_timeout(self._attempt_timeout())
 
     def close(self) -> None:
         """Release the pooled HTTP connections."""
@@ -153,7 +153,7 @@ class TopviewHook(FileTransfers, TopviewHookBase):
         """
         session = self.get_conn()
         url = self.base_url + endpoint
-        connect, total = api.split_timeout(self._attempt_timeout())
+        connect, total = protocol.split_timeout(self._attempt_timeout())
         attempts = CallAttempts(
             self.retry_policy,
             total,
@@ -217,14 +217,14 @@ class TopviewHook(FileTransfers, TopviewHookBase):
             ) from None
         if cut.is_set() and not _complete(response.raw, chunks):  # cut mid-answer: may still parse
             raise TopviewConnectionError(f"{method} {endpoint}: no complete answer within {timeout[1]:g} s")
-        text = api.decode_text(b"".join(chunks), response.encoding)
-        return api.read_envelope(
+        text = protocol.decode_text(b"".join(chunks), response.encoding)
+        return protocol.read_envelope(
             response.status_code,
             response.headers,
             text,
             endpoint,
             self._redactor,
-            refused_hint=api.auth_hint(self.topview_conn_id),
+            refused_hint=protocol.auth_hint(self.topview_conn_id),
         )
 
     # --- API calls ------------------------------------------------------------------------------
@@ -241,7 +241,7 @@ class TopviewHook(FileTransfers, TopviewHookBase):
         """
         result = self.call(
             "POST",
-            api.SUBMIT_IMAGE_TO_VIDEO,
+            protocol.SUBMIT_IMAGE_TO_VIDEO,
             json=request.to_body(),
             paid=True,
             wait_when_busy=wait_when_busy,
@@ -249,9 +249,9 @@ class TopviewHook(FileTransfers, TopviewHookBase):
         try:
             return SubmitResult.model_validate(result)
         except ValidationError:
-            shown = api.short(repr(result))
+            shown = protocol.short(repr(result))
             raise uncertain_submit(
-                f"POST {api.SUBMIT_IMAGE_TO_VIDEO}",
+                f"POST {protocol.SUBMIT_IMAGE_TO_VIDEO}",
                 TopviewConnectionError(f"HTTP 200 whose result has no readable task id: {shown}"),
             ) from None
 
@@ -259,8 +259,8 @@ class TopviewHook(FileTransfers, TopviewHookBase):
         self, topview_task_id: str, *, cloudfront_url: bool = True
     ) -> ImageToVideoTask:
         """Query a task's status and, once finished, its videos (signed URLs that expire)."""
-        params = api.query_params(topview_task_id, cloudfront_url)
-        return task_from_answer(self.call("GET", api.QUERY_IMAGE_TO_VIDEO, params=params))
+        params = protocol.query_params(topview_task_id, cloudfront_url)
+        return task_from_answer(self.call("GET", protocol.QUERY_IMAGE_TO_VIDEO, params=params))
 
     def check_notice_url(self, notice_url: str) -> None:
         """Ask TopView to validate a callback URL before a submit names it; a refusal raises TopviewAPIError.
@@ -269,15 +269,15 @@ class TopviewHook(FileTransfers, TopviewHookBase):
         is sent in both.
         """
         body = {"noticeUrl": notice_url}
-        result = self.call("POST", api.NOTICE_URL_CHECK, params=body, json=body)
+        result = self.call("POST", protocol.NOTICE_URL_CHECK, params=body, json=body)
         if result is False or (isinstance(result, str) and result.strip().lower() == "false"):
             raise TopviewAPIError(
-                "4000", f"TopView refused the callback URL {notice_url!r}", endpoint=api.NOTICE_URL_CHECK
+                "4000", f"TopView refused the callback URL {notice_url!r}", endpoint=protocol.NOTICE_URL_CHECK
             )
 
     def get_credit(self) -> CreditDetail:
         """The account's remaining credits."""
-        return CreditDetail.model_validate(self.call("GET", api.CREDIT_DETAIL))
+        return CreditDetail.model_validate(self.call("GET", protocol.CREDIT_DETAIL))
 
     def test_connection(self) -> tuple[bool, str]:
         """Read the credit balance: cheap, read-only, and proves the UID and key are accepted."""

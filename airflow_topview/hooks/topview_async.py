@@ -1,8 +1,9 @@
 """TopviewAsyncHook: the read-only API calls a trigger makes, over aiohttp, in the triggerer's event loop.
 
 Same connection reading, credentials rules, timeouts, retry engine and redaction as the sync hook
-(:mod:`airflow_topview.api`, :mod:`airflow_topview.retries`); only the transport differs. Everything is
-imported with the module: an import inside a coroutine would block the triggerer's event loop.
+(:mod:`airflow_topview.client.protocol`, :mod:`airflow_topview.client.retries`); only the transport
+differs. Everything is imported with the module: an import inside a coroutine would block the
+triggerer's event loop.
 """
 
 from __future__ import annotations
@@ -16,18 +17,18 @@ import aiohttp
 from airflow.providers.common.compat.connection import get_async_connection
 from airflow.providers.common.compat.sdk import AirflowNotFoundException
 
-from airflow_topview import api
+from airflow_topview.client import protocol
+from airflow_topview.client.redaction import Redactor
+from airflow_topview.client.request import task_from_answer
+from airflow_topview.client.retries import CallAttempts
 from airflow_topview.exceptions import TopviewConnectionError, TopviewError
 from airflow_topview.hooks.base import TopviewHookBase
 from airflow_topview.hooks.delivery import never_sent
-from airflow_topview.models import task_from_answer
-from airflow_topview.redaction import Redactor
-from airflow_topview.retries import CallAttempts
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from airflow_topview.models import ImageToVideoTask
+    from airflow_topview.client.request import ImageToVideoTask
 
 
 class TopviewAsyncHook(TopviewHookBase):
@@ -48,15 +49,15 @@ class TopviewAsyncHook(TopviewHookBase):
             try:
                 connection = await get_async_connection(self.topview_conn_id, hook=self)
             except AirflowNotFoundException:
-                raise api.missing_connection(self.topview_conn_id) from None
-            uid, api_key = api.credentials(connection.login, connection.password, self.topview_conn_id)
+                raise protocol.missing_connection(self.topview_conn_id) from None
+            uid, api_key = protocol.credentials(connection.login, connection.password, self.topview_conn_id)
             self._redactor = Redactor(api_key, connection.password)
-            self.options = api.request_options(connection.extra_dejson)
+            self.options = protocol.request_options(connection.extra_dejson)
             # Reading CA or client-certificate files is file I/O: off the triggerer's event loop.
             self._ssl = await asyncio.to_thread(ssl_setting, self.options)
             self._target = (
-                api.normalize_base_url(connection.host, connection.port),
-                api.auth_headers(uid, api_key),
+                protocol.normalize_base_url(connection.host, connection.port),
+                protocol.auth_headers(uid, api_key),
             )
         return self._target
 
@@ -67,7 +68,7 @@ class TopviewAsyncHook(TopviewHookBase):
     async def call(self, method: str, endpoint: str, *, params: dict[str, Any] | None = None) -> Any:
         """Call an API endpoint; return the envelope's (redacted) ``result``, retrying transient failures."""
         base_url, headers = await self._base_url_and_headers()
-        connect, total = api.split_timeout(self._attempt_timeout())
+        connect, total = protocol.split_timeout(self._attempt_timeout())
         proxy = self.options.proxies.get(base_url.split("://", 1)[0])
         attempts = CallAttempts(self.retry_policy, total, self.call_timeout, f"{method} {endpoint}")
         async with self.session() as session:
@@ -84,14 +85,14 @@ class TopviewAsyncHook(TopviewHookBase):
                         proxy=proxy,
                         ssl=self._ssl,
                     ) as response:
-                        text = api.decode_text(await response.read(), response.charset)
-                        return api.read_envelope(
+                        text = protocol.decode_text(await response.read(), response.charset)
+                        return protocol.read_envelope(
                             response.status,
                             response.headers,
                             text,
                             endpoint,
                             self._redactor,
-                            refused_hint=api.auth_hint(self.topview_conn_id),
+                            refused_hint=protocol.auth_hint(self.topview_conn_id),
                         )
                 except TopviewError as exc:
                     error = exc
@@ -108,11 +109,11 @@ class TopviewAsyncHook(TopviewHookBase):
         self, topview_task_id: str, *, cloudfront_url: bool = True
     ) -> ImageToVideoTask:
         """Query a task's status and, once finished, its videos."""
-        params = api.query_params(topview_task_id, cloudfront_url)
-        return task_from_answer(await self.call("GET", api.QUERY_IMAGE_TO_VIDEO, params=params))
+        params = protocol.query_params(topview_task_id, cloudfront_url)
+        return task_from_answer(await self.call("GET", protocol.QUERY_IMAGE_TO_VIDEO, params=params))
 
 
-def ssl_setting(options: api.RequestOptions) -> ssl.SSLContext | bool:
+def ssl_setting(options: protocol.RequestOptions) -> ssl.SSLContext | bool:
     """aiohttp's ``ssl=`` for the connection's ``verify`` and ``cert`` extras (as requests reads them)."""
     if options.verify is False:
         return False

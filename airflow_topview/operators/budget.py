@@ -82,8 +82,8 @@ class RunBudgetOperator(BaseOperator):
         self.topview_conn_id = topview_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_topview.model_checks import budget_from
-        from airflow_topview.run_budget import approve, price_one, video_count
+        from airflow_topview.submit.model_checks import budget_from
+        from airflow_topview.submit.run_budget import approve, price_one, video_count
 
         budget = budget_from(self.max_credits)
         if budget is None:

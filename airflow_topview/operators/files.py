@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 
-from airflow_topview import lineage, provenance, transfer
+from airflow_topview import file_rules, lineage, provenance
 from airflow_topview.lineage import ReportsLineage
 
 if TYPE_CHECKING:
@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_topview.client.request import ImageToVideoTask
     from airflow_topview.hooks.storage import TransferCancel
     from airflow_topview.hooks.topview import TopviewHook
-    from airflow_topview.models import ImageToVideoTask
 
 
 class _CancellableTransfers(BaseOperator, ReportsLineage):
@@ -115,18 +115,18 @@ class UploadFileOperator(_CancellableTransfers):
         self.hook_params = hook_params or {}
 
     def execute(self, context: Context) -> str:
-        from airflow_topview.params import check_hook_params, check_seconds, fail_on_bad_input
+        from airflow_topview.settings import check_hook_params, check_seconds, fail_on_bad_input
 
         source = self.source.strip() if isinstance(self.source, str) else self.source
         if source is None or (isinstance(source, str) and not source):
             raise AirflowFailException("source: nothing to upload (empty); give a path, URL or storage path")
         with fail_on_bad_input():
-            transfer.check_source(str(source))
-            fmt = transfer.upload_format(str(source), self.file_format)
+            file_rules.check_source(str(source))
+            fmt = file_rules.upload_format(str(source), self.file_format)
             check_seconds("upload_check_timeout", self.upload_check_timeout)
             check_seconds("upload_check_interval", self.upload_check_interval)
             check_hook_params(self.hook_params)
-        from airflow_topview.submit_journal import task_state_store
+        from airflow_topview.submit.journal import task_state_store
 
         store = task_state_store(context)
         earlier = store.get(UPLOADS_KEY) if store is not None else None
@@ -191,7 +191,7 @@ class DownloadVideosOperator(_CancellableTransfers):
         destination: Any,
         task_result: Any = None,
         topview_task_id: str | None = None,
-        filename_template: str = transfer.DEFAULT_FILENAME_TEMPLATE,
+        filename_template: str = file_rules.DEFAULT_FILENAME_TEMPLATE,
         topview_conn_id: str = "topview_default",
         hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
@@ -205,11 +205,11 @@ class DownloadVideosOperator(_CancellableTransfers):
         self.hook_params = hook_params or {}
 
     def execute(self, context: Context) -> list[str]:
-        from airflow_topview.params import check_hook_params, fail_on_bad_input
+        from airflow_topview.settings import check_hook_params, fail_on_bad_input
 
         destination = self._checked_destination()
         with fail_on_bad_input():
-            transfer.check_filename_template(self.filename_template)
+            file_rules.check_filename_template(self.filename_template)
             check_hook_params(self.hook_params)
         given = _given(self.task_result)
         if given == _given(self.topview_task_id):
@@ -295,7 +295,7 @@ def _task_from_result(value: Any) -> ImageToVideoTask:
     """The finished task from ``task_result``: a dict, or its JSON / Python-literal rendering."""
     from pydantic import ValidationError
 
-    from airflow_topview.results import ImageToVideoTask, problems
+    from airflow_topview.client.responses import ImageToVideoTask, problems
 
     if isinstance(value, str):
         text = value.strip()

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_topview.catalog import CreditEstimate
+    from airflow_topview.client.request import ImageToVideoRequest
     from airflow_topview.hooks.topview import TopviewHook
-    from airflow_topview.models import ImageToVideoRequest
 
 #: What a retry does when an earlier try sent a submit whose answer never arrived (the task may exist).
 UNCERTAIN_SUBMIT_CHOICES = ("fail", "resubmit")
@@ -196,7 +196,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
 
     def check_settings(self) -> None:
         """Waiting parameters, ``hook_params`` and ``on_uncertain_submit``, before anything is sent."""
-        from airflow_topview.params import check_hook_params, check_waiting, fail_on_bad_input
+        from airflow_topview.settings import check_hook_params, check_waiting, fail_on_bad_input
 
         with fail_on_bad_input():
             if self.wait_for_completion:
@@ -215,8 +215,8 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
 
     def build_request(self) -> ImageToVideoRequest:
         """Validate the rendered parameters into a submit body; bad input fails the task, no retry."""
+        from airflow_topview.client.request import build_request
         from airflow_topview.exceptions import RequestValidationError
-        from airflow_topview.models import build_request
 
         try:
             return build_request({name: getattr(self, name) for name in BODY_PARAMETERS})
@@ -225,7 +225,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
 
     def with_submit_name(self, request: ImageToVideoRequest, *, announce: bool = True) -> ImageToVideoRequest:
         """The request as sent (a known model by its submit name); the rendered fields then show it."""
-        from airflow_topview.model_checks import submit_spelling
+        from airflow_topview.submit.model_checks import submit_spelling
 
         sent = submit_spelling(request, self.models_file)
         if announce and sent.model != request.model:
@@ -239,8 +239,8 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         self, request: ImageToVideoRequest, map_index: int = -1
     ) -> CreditEstimate | None:
         """Capability checks, ``max_credits`` and ``run_budget``, before anything is spent."""
-        from airflow_topview.model_checks import check_model_and_budget
-        from airflow_topview.run_budget import check_covered
+        from airflow_topview.submit.model_checks import check_model_and_budget
+        from airflow_topview.submit.run_budget import check_covered
 
         estimate = check_model_and_budget(
             request,
@@ -254,13 +254,13 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         return estimate
 
     def execute(self, context: Context) -> str:
-        from airflow_topview.busy_wait import clear_busy, defer_while_busy
+        from airflow_topview.client.retries import is_busy
         from airflow_topview.exceptions import TopviewAPIError
-        from airflow_topview.journal_copy import JournalCopy
         from airflow_topview.outcome import StatusWatch, poll_once, poll_until_done
-        from airflow_topview.paid_submit import PaidSubmit
-        from airflow_topview.retries import is_busy
-        from airflow_topview.submit_journal import task_state_store
+        from airflow_topview.submit.busy import clear_busy, defer_while_busy
+        from airflow_topview.submit.journal import task_state_store
+        from airflow_topview.submit.journal_copy import JournalCopy
+        from airflow_topview.submit.paid import PaidSubmit
 
         push_link(context.get("ti"), TOPVIEW_APP_URL)
         given = self.build_request()

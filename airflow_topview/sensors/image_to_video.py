@@ -80,7 +80,7 @@ class ImageToVideoSensor(BaseSensorOperator):
         """Airflow's ``start_from_trigger``: the trigger's kwargs are fixed here, at parse time."""
         from airflow.triggers.base import StartTriggerArgs
 
-        from airflow_topview.params import check_hook_params, check_waiting
+        from airflow_topview.settings import check_hook_params, check_waiting
 
         if not self.deferrable:
             raise ValueError(f"{self.task_id}: start_from_trigger=True needs deferrable=True")
@@ -131,7 +131,7 @@ class ImageToVideoSensor(BaseSensorOperator):
         return require_task_id(self.topview_task_id)
 
     def execute(self, context: Context) -> Any:
-        from airflow_topview.params import check_config, check_hook_params, check_waiting, fail_on_bad_input
+        from airflow_topview.settings import check_config, check_hook_params, check_waiting, fail_on_bad_input
 
         topview_task_id = self._checked_task_id()
         with fail_on_bad_input():

@@ -15,7 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from airflow_topview.retries import RetryPolicy
+    from airflow_topview.client.retries import RetryPolicy
 
 BUSY_SINCE_KEY = "topview_busy_since"
 BUSY_WAITS_KEY = "topview_busy_waits"

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from airflow_topview.journal_copy import JournalCopy
+    from airflow_topview.submit.journal_copy import JournalCopy
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from airflow.sdk.types import Logger
 
     from airflow_topview.catalog import Catalog, CreditEstimate
-    from airflow_topview.models import ImageToVideoRequest
+    from airflow_topview.client.request import ImageToVideoRequest
 
 
 def submit_spelling(request: ImageToVideoRequest, models_file: str | None) -> ImageToVideoRequest:
@@ -52,7 +52,7 @@ def check_model_and_budget(
     The estimate is None for a model whose cost is unknown (then ``max_credits`` must be unset). The
     ``[topview]`` options and the models file are checked here too: this runs before anything is paid.
     """
-    from airflow_topview.params import check_config, fail_on_bad_input
+    from airflow_topview.settings import check_config, fail_on_bad_input
 
     with fail_on_bad_input():
         check_config()

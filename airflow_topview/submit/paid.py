@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING, Any, Literal
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_topview import metrics
+from airflow_topview.client.redaction import without_query
 from airflow_topview.events import WaitEvent, WaitStatus, make_event
 from airflow_topview.exceptions import TopviewAPIError, TopviewError, TopviewSubmitUncertainError
 from airflow_topview.outcome import event_for, permanent_errors_fail_task
-from airflow_topview.redaction import without_query
-from airflow_topview.submit_journal import SubmitJournal, SubmitRecord, fingerprint
+from airflow_topview.submit.journal import SubmitJournal, SubmitRecord, fingerprint
 
 if TYPE_CHECKING:
     from airflow.sdk.types import Logger
 
+    from airflow_topview.client.request import ImageToVideoRequest
     from airflow_topview.hooks.topview import TopviewHook
-    from airflow_topview.journal_copy import JournalCopy
-    from airflow_topview.models import ImageToVideoRequest
+    from airflow_topview.submit.journal_copy import JournalCopy
 
 #: The log line naming the TopView task a submit created: where to find the id when nothing else kept it.
 ACCEPTED_LOG_PREFIX = "TopView accepted the task: topview_task_id="

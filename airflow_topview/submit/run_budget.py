@@ -46,9 +46,9 @@ def video_count(videos: Any) -> int:
 def price_one(settings: dict[str, Any], *, models_file: str | None) -> CreditEstimate:
     """The catalog estimate of one submit with these settings; fails when its rate is unknown."""
     from airflow_topview.catalog import UnknownCostError, check_request, estimate_cost
+    from airflow_topview.client.request import build_request
     from airflow_topview.exceptions import RequestValidationError
-    from airflow_topview.model_checks import catalog_for
-    from airflow_topview.models import build_request
+    from airflow_topview.submit.model_checks import catalog_for
 
     try:
         request = build_request({**settings, "first_frame_file_id": _PRICING_FRAME})

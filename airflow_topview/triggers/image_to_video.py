@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import Stats  # noqa: F401 (loaded before the event loop runs)
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_topview.client.redaction import NO_SECRETS
 from airflow_topview.deferral import (
     EndInTriggerer,
     WaitEnded,
@@ -28,7 +29,6 @@ from airflow_topview.events import WaitEvent, WaitStatus, make_event
 from airflow_topview.exceptions import TopviewError
 from airflow_topview.hooks.topview_async import TopviewAsyncHook
 from airflow_topview.outcome import StatusWatch, judge_success, report_success, require_task_id
-from airflow_topview.redaction import NO_SECRETS
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from airflow_topview.client.request import build_request
 from airflow_topview.hooks.topview import TopviewHook
-from airflow_topview.models import build_request
 from airflow_topview.testing import Fault, TopviewSimulator
 from airflow_topview.testing.dag_runner import DagRunner, DagRunResult
 

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from airflow.sdk import ObjectStoragePath
 
+from airflow_topview.client.request import ImageToVideoTask, build_request
 from airflow_topview.exceptions import TopviewAPIError, TopviewError
 from airflow_topview.hooks.storage import fsspec_view
 from airflow_topview.hooks.topview import TopviewHook
-from airflow_topview.models import ImageToVideoTask, build_request
 from airflow_topview.testing import Fault, JournalEntry, TopviewSimulator
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException
 
+from airflow_topview.client.retries import is_retryable
 from airflow_topview.exceptions import TopviewError
-from airflow_topview.retries import is_retryable
 from airflow_topview.testing import TopviewSimulator
 from airflow_topview.testing.pytest_plugin import TEST_API_KEY
 from tests.conftest import HardeningReport

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from airflow_topview import api
+from airflow_topview.client import protocol
 from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.hooks.topview_async import TopviewAsyncHook
 from airflow_topview.testing import TopviewSimulator
@@ -40,8 +40,20 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, str | None]] = [
     ("password-non-ascii", {"password": KEY_NON_ASCII}, {}, "password", None),
     ("host-with-spaces", {"host": "api topview ai"}, {}, "host", "'api topview ai'"),
     ("host-ftp", {"host": "ftp://files.example.com"}, {}, "host", "'ftp://files.example.com'"),
-    ("host-user-password", {"host": "https://bob:hunter2@api.example.com"}, {}, "host", "api.example.com"),
-    ("host-query", {"host": "https://api.example.com/?x=1"}, {}, "host", "'https://api.example.com/?x=1'"),
+    (
+        "host-user-password",
+        {"host": "https://bob:hunter2@api.example.com"},
+        {},
+        "host",
+        "api.example.com",
+    ),
+    (
+        "host-query",
+        {"host": "https://api.example.com/?x=1"},
+        {},
+        "host",
+        "'https://api.example.com/?x=1'",
+    ),
     ("host-bare-ipv6", {"host": "::1"}, {}, "host", "'::1'"),
     ("host-port-out-of-range", {"host": "http://127.0.0.1:99999"}, {}, "port", "99999"),
     ("port-field-out-of-range", {"host": "127.0.0.1", "port": 70000}, {}, "port", "70000"),
@@ -181,7 +193,7 @@ def test_unknown_extras_are_accepted_never_sent(
     TopviewHook(retry_limit=1).get_credit()
     sent = topview_connection.requests_to("credit")
     ok = len(sent) == 1 and "x-evil" not in {name.lower() for name in sent[0].headers}
-    ok = ok and "ignored" in (api.request_options.__doc__ or "")
+    ok = ok and "ignored" in (protocol.request_options.__doc__ or "")
     record_accepted(hardening_report, GROUP, ok)
     assert ok
 
@@ -200,13 +212,15 @@ def test_odd_but_valid_hosts_are_accepted_as_documented(
     hardening_report: HardeningReport, host: str, port: int | None, base_url: str
 ) -> None:
     """IPv6 in brackets keeps its port; a path is a gateway prefix (documented on normalize_base_url)."""
-    ok = api.normalize_base_url(host, port) == base_url and "path" in (api.normalize_base_url.__doc__ or "")
+    ok = protocol.normalize_base_url(host, port) == base_url and "path" in (
+        protocol.normalize_base_url.__doc__ or ""
+    )
     record_accepted(hardening_report, GROUP, ok)
-    assert api.normalize_base_url(host, port) == base_url
+    assert protocol.normalize_base_url(host, port) == base_url
 
 
 def test_numeric_text_timeout_is_accepted(tmp_path: Path, hardening_report: HardeningReport) -> None:
     """A timeout typed as text in the UI's JSON ("30") is a number: documented on request_options."""
-    ok = api.request_options({"timeout": "30"}).timeout == 30.0
+    ok = protocol.request_options({"timeout": "30"}).timeout == 30.0
     record_accepted(hardening_report, GROUP, ok)
     assert ok

@@ -142,8 +142,8 @@ def test_hostile_download_is_refused_before_any_request(
 
 
 def finished(sim: TopviewSimulator) -> dict[str, Any]:
+    from airflow_topview.client.request import build_request
     from airflow_topview.hooks.topview import TopviewHook
-    from airflow_topview.models import build_request
 
     hook = TopviewHook(retry_delay=0.01)
     task = hook.get_image_to_video_task(

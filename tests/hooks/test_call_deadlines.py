@@ -6,10 +6,10 @@ import time
 
 import pytest
 
+from airflow_topview.client.request import build_request
 from airflow_topview.exceptions import TopviewConnectionError
 from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.hooks.topview_async import TopviewAsyncHook
-from airflow_topview.models import build_request
 from airflow_topview.testing import Fault, TopviewSimulator
 from tests.conftest import HardeningReport
 

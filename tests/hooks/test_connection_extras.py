@@ -7,10 +7,10 @@ import socket
 
 import pytest
 
+from airflow_topview.client.request import build_request
 from airflow_topview.exceptions import TopviewConnectionError
 from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.hooks.topview_async import TopviewAsyncHook
-from airflow_topview.models import build_request
 from airflow_topview.testing import Fault, TopviewSimulator
 
 FAST = {"retry_limit": 2, "retry_delay": 0.01, "retry_max_delay": 0.02}

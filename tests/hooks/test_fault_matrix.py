@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from airflow_topview.client.request import build_request
 from airflow_topview.exceptions import TopviewAPIError, TopviewError, TopviewSubmitUncertainError
 from airflow_topview.hooks.topview import TopviewHook
-from airflow_topview.models import build_request
 from airflow_topview.testing import Fault, TopviewSimulator
 from tests.conftest import HardeningReport
 

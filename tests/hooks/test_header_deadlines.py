@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from airflow_topview.client.request import ImageToVideoTask, build_request
 from airflow_topview.exceptions import TopviewConnectionError, TopviewSubmitUncertainError
 from airflow_topview.hooks.topview import TopviewHook
-from airflow_topview.models import ImageToVideoTask, build_request
 from tests.conftest import HardeningReport
 
 HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + b"X-Padding: " + b"a" * 400 + b"\r\n"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from airflow_topview.api import normalize_base_url
+from airflow_topview.client.protocol import normalize_base_url
+from airflow_topview.client.request import build_request
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewSubmitUncertainError
 from airflow_topview.hooks.topview import TopviewHook
-from airflow_topview.models import build_request
 from airflow_topview.testing import Fault, TopviewSimulator
 
 API_KEY = "sk-test-key"

@@ -13,10 +13,10 @@ import socket
 
 import pytest
 
+from airflow_topview.client.request import build_request
+from airflow_topview.client.retries import classify_submit_failure
 from airflow_topview.exceptions import TopviewConnectionError, TopviewSubmitUncertainError
 from airflow_topview.hooks.topview import TopviewHook
-from airflow_topview.models import build_request
-from airflow_topview.retries import classify_submit_failure
 from airflow_topview.testing import Fault, TopviewSimulator
 from tests.conftest import HardeningReport
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
+from airflow_topview.client.request import build_request
 from airflow_topview.hooks.topview import TopviewHook
-from airflow_topview.models import build_request
-from airflow_topview.paid_submit import PaidSubmit
-from airflow_topview.submit_journal import JOURNAL_KEY
+from airflow_topview.submit.journal import JOURNAL_KEY
+from airflow_topview.submit.paid import PaidSubmit
 from airflow_topview.testing import Fault, TopviewSimulator
 from airflow_topview.testing.dag_runner import DagRunner
 from tests.conftest import HardeningReport, needs_task_state_store
@@ -119,7 +119,7 @@ def test_a_then_b_then_a_pays_for_a_once(
 
 
 def test_the_earlier_releases_single_record_is_still_reused(topview_connection: TopviewSimulator) -> None:
-    from airflow_topview.submit_journal import fingerprint
+    from airflow_topview.submit.journal import fingerprint
 
     sim = topview_connection
     sim.polls_to_finish = 10**6

@@ -174,8 +174,8 @@ def test_a_malformed_approval_fails_closed(approval: object) -> None:
     from airflow.providers.common.compat.sdk import AirflowFailException
 
     from airflow_topview.catalog import estimate_cost, get_catalog
-    from airflow_topview.models import build_request
-    from airflow_topview.run_budget import check_covered
+    from airflow_topview.client.request import build_request
+    from airflow_topview.submit.run_budget import check_covered
 
     request = build_request({"model": "seedance-1.5-pro", "first_frame_file_id": "f", "duration": 5})
     estimate = estimate_cost(request, get_catalog(None).find(request.model))
@@ -187,7 +187,7 @@ def test_a_malformed_approval_fails_closed(approval: object) -> None:
 def test_budgets_must_be_finite_and_not_negative(budget: object) -> None:
     from airflow.providers.common.compat.sdk import AirflowFailException
 
-    from airflow_topview.model_checks import budget_from
+    from airflow_topview.submit.model_checks import budget_from
 
     with pytest.raises(AirflowFailException, match="max_credits: must be a finite number"):
         budget_from(budget)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from airflow_topview.paid_submit import ACCEPTED_LOG_PREFIX
+from airflow_topview.submit.paid import ACCEPTED_LOG_PREFIX
 from airflow_topview.testing import Fault, TopviewSimulator
 from airflow_topview.testing.dag_runner import DagRunner
 

@@ -118,7 +118,7 @@ def test_operator_modules_import_nothing_heavy(module: str) -> None:
         for name in added
         if name.split(".")[0] in {"requests", "aiohttp", "pydantic", "urllib3", "tenacity"}
         or name.startswith(
-            ("airflow_topview.hooks.topview", "airflow_topview.models", "airflow.providers.http")
+            ("airflow_topview.hooks.topview", "airflow_topview.client.request", "airflow.providers.http")
         )
     ]
     assert heavy == []

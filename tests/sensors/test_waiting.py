@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_topview.client.request import build_request
 from airflow_topview.hooks.topview import TopviewHook
-from airflow_topview.models import build_request
 from airflow_topview.testing import Fault, TopviewSimulator
 from airflow_topview.testing.dag_runner import DagRunner
 from tests.conftest import needs_task_state_store

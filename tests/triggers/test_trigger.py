@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from airflow_topview.client.request import build_request
 from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.hooks.topview_async import SHARED_SESSIONS
-from airflow_topview.models import build_request
 from airflow_topview.testing import Fault, TopviewSimulator
 from airflow_topview.triggers.image_to_video import ImageToVideoTrigger
 

@@ -13,8 +13,8 @@ import subprocess
 import sys
 import textwrap
 
+from airflow_topview.client.request import build_request
 from airflow_topview.hooks.topview import TopviewHook
-from airflow_topview.models import build_request
 from airflow_topview.testing import TopviewSimulator
 
 CHILD = textwrap.dedent(

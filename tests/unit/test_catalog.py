@@ -26,7 +26,7 @@ from airflow_topview.catalog import (
     model_key,
     reset_catalog_cache,
 )
-from airflow_topview.models import ImageToVideoRequest
+from airflow_topview.client.request import ImageToVideoRequest
 from tests.unit.conftest import MODELS_FILE_ENV
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -645,7 +645,7 @@ opened = []
 sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" else None)
 import airflow_topview.catalog as catalog
 from airflow_topview.catalog import _loader
-heavy = ("pydantic", "airflow", "airflow_topview.models", "airflow_topview.catalog._schema", "json")
+heavy = ("pydantic", "airflow", "airflow_topview.client.request", "airflow_topview.catalog._schema", "json")
 assert not [path for path in opened if "topview-models" in path], opened
 assert [name for name in heavy if name in sys.modules] == [], [n for n in heavy if n in sys.modules]
 assert _loader._packaged_entries.cache_info().currsize == 0

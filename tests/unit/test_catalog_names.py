@@ -10,7 +10,7 @@ import pytest
 
 from airflow_topview.catalog import Catalog, CatalogError, get_catalog, load_catalog
 from airflow_topview.catalog._suggest import distance
-from airflow_topview.models import ImageToVideoRequest
+from airflow_topview.client.request import ImageToVideoRequest
 from tests.unit.test_catalog import ENV, NEW_MODEL, write_models
 
 DOCUMENTED_KEBAB_IDS = {"seedance-1.5-pro", "kling-v3", "sora-2"}

@@ -18,7 +18,7 @@ from airflow_topview.catalog import (
     get_catalog,
     load_catalog,
 )
-from airflow_topview.models import ImageToVideoRequest
+from airflow_topview.client.request import ImageToVideoRequest
 from tests.unit.test_catalog import ENV, NEW_MODEL, run_cli, valid_params, write_models
 
 NEW_MODELS = {

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from airflow_topview.journal_copy import KEY_PREFIX, CopiedJournal, JournalCopy
-from airflow_topview.submit_journal import JOURNAL_KEY, SubmitJournal
+from airflow_topview.submit.journal import JOURNAL_KEY, SubmitJournal
+from airflow_topview.submit.journal_copy import KEY_PREFIX, CopiedJournal, JournalCopy
 from tests.unit.test_submit_journal import DictStore
 
 OWNER = CopiedJournal(

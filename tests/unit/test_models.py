@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_topview.models import (
+from airflow_topview.client.request import (
     ImageToVideoRequest,
     ImageToVideoTask,
     RequestValidationError,

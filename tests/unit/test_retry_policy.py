@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_topview.api import read_envelope
+from airflow_topview.client.protocol import read_envelope
+from airflow_topview.client.retries import RetryPolicy, backoff_delay
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError
-from airflow_topview.retries import RetryPolicy, backoff_delay
 
 POLICY = RetryPolicy(attempts=3, base_delay=1.0, max_delay=8.0, busy_timeout=60.0)
 
@@ -76,7 +76,7 @@ def test_retry_limit_must_allow_one_attempt() -> None:
 
 def test_a_paid_attempt_is_not_started_without_its_full_time() -> None:
     """After a 5003 near the deadline, a short attempt could create a task whose answer is lost."""
-    from airflow_topview.retries import CallAttempts
+    from airflow_topview.client.retries import CallAttempts
 
     attempts = CallAttempts(POLICY, attempt_timeout=10.0, total=1.0, what="POST /submit", paid=True)
     attempts.begin()
@@ -101,6 +101,6 @@ def test_a_paid_attempt_is_not_started_without_its_full_time() -> None:
     ],
 )
 def test_submit_failures_are_classified_by_what_they_prove(code: str, status: int, verdict: str) -> None:
-    from airflow_topview.retries import classify_submit_failure
+    from airflow_topview.client.retries import classify_submit_failure
 
     assert classify_submit_failure(api_error(code, status)) == verdict

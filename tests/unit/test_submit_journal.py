@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_topview.submit_journal import JOURNAL_KEY, LEGACY_KEY, SubmitJournal, fingerprint
+from airflow_topview.submit.journal import JOURNAL_KEY, LEGACY_KEY, SubmitJournal, fingerprint
 
 
 class DictStore:
@@ -58,7 +58,7 @@ def test_an_unreadable_journal_entry_counts_as_an_unanswered_submit() -> None:
 
 
 def test_the_journal_keeps_a_bounded_history() -> None:
-    from airflow_topview.submit_journal import MAX_RECORDS
+    from airflow_topview.submit.journal import MAX_RECORDS
 
     store = DictStore()
     journal = SubmitJournal(store)
