@@ -29,7 +29,7 @@ from airflow.triggers.base import TaskSuccessEvent, TriggerEvent
 from airflow_topview.links import LINK_XCOM_KEY, TopviewVideoLink, video_link
 
 if TYPE_CHECKING:
-    from airflow_topview.events import WaitEvent
+    from airflow_topview.waiting import WaitEvent
 
 #: Seconds between a deferral and the earliest event that resumes the task on a worker.
 MIN_DEFERRAL = 10.0

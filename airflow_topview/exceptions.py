@@ -14,16 +14,12 @@ UnknownCostError                a model's credit rate is unknown (LookupError)  
 TransferCancelledError          ``on_kill`` cancelled a file transfer in progress             yes (Airflow)
 ==============================  ============================================================  ==========
 
-The operators turn non-retryable errors into ``AirflowFailException`` (no Airflow retries). The catalog's
-two errors live in :mod:`airflow_topview.catalog` (which must import without Airflow, for its command
-line) and TransferCancelledError in :mod:`airflow_topview.hooks.storage`; all are importable from here.
+The operators and the sensor turn non-retryable errors into ``AirflowFailException`` (no Airflow
+retries). This module imports nothing from Airflow: the catalog (with its command line) and the simulator
+use it without Airflow, and every module of the package can import it without a cycle.
 """
 
 from __future__ import annotations
-
-from typing import Any
-
-from airflow.providers.common.compat.sdk import AirflowException
 
 # Envelope codes that mean "try again later" (server trouble, busy, concurrency limit reached).
 TRANSIENT_CODES = frozenset({"4007", "5000", "5001", "5003", "5004", "5005"})
@@ -32,7 +28,7 @@ PERMANENT_CODES = frozenset({"401", "4000", "4001", "4002", "4003", "4004", "400
 TRANSIENT_HTTP_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
-class TopviewError(AirflowException):
+class TopviewError(Exception):
     """Base class of every error raised by this provider."""
 
 
@@ -119,7 +115,7 @@ class TopviewSubmitUncertainError(TopviewError):
     """
 
 
-class TopviewWaitTimeout(AirflowException):
+class TopviewWaitTimeout(Exception):
     """The wait ended while the TopView task was still running (TopView has no cancel call)."""
 
 
@@ -127,14 +123,14 @@ class RequestValidationError(ValueError):
     """Bad operator input, already phrased for the task log: one line per broken rule."""
 
 
-def __getattr__(name: str) -> Any:
-    """The catalog's errors, importable from here without importing the catalog up front."""
-    if name in ("CatalogError", "UnknownCostError"):
-        from airflow_topview import catalog
+class CatalogError(ValueError):
+    """A model-table file is missing, is not JSON, or has a bad entry (the message names file and entry)."""
 
-        return getattr(catalog, name)
-    if name == "TransferCancelledError":
-        from airflow_topview.hooks import storage
 
-        return storage.TransferCancelledError
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+class UnknownCostError(LookupError):
+    """The table cannot price this request (unknown model, or no rate for its resolution/sound)."""
+
+
+class TransferCancelledError(Exception):
+    """The task is being stopped (``on_kill``). Not a TopviewError: never retried by the hook, and the
+    operators let it through as it is, so Airflow's own retry rules apply."""

@@ -21,6 +21,24 @@ if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
 
     from airflow_topview.client.request import ImageToVideoRequest
+    from airflow_topview.client.responses import ImageToVideoTask
+
+#: XCom key of the request a submit sent (the documented body fields that say what was made).
+REQUEST_XCOM_KEY = "request"
+#: Body fields copied to that XCom: never ``noticeUrl`` or ``extra_body`` fields, which may carry tokens.
+SHOWN_FIELDS = (
+    "model",
+    "prompt",
+    "firstFrameFileId",
+    "endFrameFileId",
+    "referenceImageFileIds",
+    "aspectRatio",
+    "resolution",
+    "duration",
+    "sound",
+    "generatingCount",
+    "boardId",
+)
 
 #: (namespace, name) of one OpenLineage dataset.
 Dataset = tuple[str, str]
@@ -93,3 +111,21 @@ def operator_lineage(inputs: Iterable[Dataset], outputs: Iterable[Dataset]) -> O
         return [OpenLineageDataset(namespace=namespace, name=name) for namespace, name in unique]
 
     return OperatorLineage(inputs=datasets(inputs), outputs=datasets(outputs))
+
+
+def sent_request(request: ImageToVideoRequest, topview_task_id: str) -> dict[str, Any]:
+    """The XCom value for a submitted request: what it asked for, nothing that could be a secret."""
+    body = request.model_dump(by_alias=True, exclude_none=True, exclude={"extra_body"})
+    return {"topview_task_id": topview_task_id, **{key: body[key] for key in SHOWN_FIELDS if key in body}}
+
+
+def video_extra(task: ImageToVideoTask, paths: list[str], request: dict[str, Any] | None) -> dict[str, Any]:
+    """The asset event ``extra`` of one download (JSON-safe; None where the request is not known)."""
+    request = request or {}
+    return {
+        "topview_task_id": task.task_id,
+        "model": request.get("model"),
+        "prompt": request.get("prompt"),
+        "cost_credit": task.cost_credit,
+        "paths": list(paths),
+    }

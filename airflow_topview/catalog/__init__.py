@@ -17,12 +17,10 @@ from __future__ import annotations
 
 from airflow_topview.catalog._cost import (
     CreditEstimate,
-    UnknownCostError,
     estimate_cost,
     estimate_credits,
 )
 from airflow_topview.catalog._loader import (
-    CatalogError,
     configured_models_file,
     get_catalog,
     load_catalog,
@@ -30,6 +28,7 @@ from airflow_topview.catalog._loader import (
 )
 from airflow_topview.catalog._rules import check_request
 from airflow_topview.catalog._spec import Catalog, Durations, InputMode, ModelSpec, Rate, model_key
+from airflow_topview.exceptions import CatalogError, UnknownCostError
 
 __all__ = [
     "Catalog",

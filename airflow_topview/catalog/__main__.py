@@ -7,7 +7,8 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from airflow_topview.catalog._loader import CatalogError, configured_models_file, load_catalog
+from airflow_topview.catalog._loader import configured_models_file, load_catalog
+from airflow_topview.exceptions import CatalogError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

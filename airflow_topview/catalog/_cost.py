@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from airflow_topview.catalog._loader import CONFIG_ENV, CONFIG_KEY, CONFIG_SECTION
+from airflow_topview.exceptions import UnknownCostError
 
 if TYPE_CHECKING:
     from airflow_topview.catalog._spec import ModelSpec, Rate
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
 
 DEFAULT_SOUND = "off"
 DEFAULT_GENERATING_COUNT = 1
-
-
-class UnknownCostError(LookupError):
-    """The table cannot price this request (unknown model, or no rate for its resolution/sound)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_topview.catalog._spec import AS_OF, Catalog, ModelSpec, model_key
+from airflow_topview.exceptions import CatalogError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -26,10 +27,6 @@ _RawEntry = tuple[str, int, dict[str, Any], dict[str, str]]
 _CAPABILITIES = frozenset(
     ("input_mode", "resolutions", "durations", "aspect_ratios", "native_audio", "rates")
 )
-
-
-class CatalogError(ValueError):
-    """A model-table file is missing, is not JSON, or has a bad entry (the message names file and entry)."""
 
 
 def _parse(text: str, source: str) -> list[_RawEntry]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-# Connection reading lives in connection_fields; the hooks reach it through this module.
+# Connection reading lives in client.connection; the hooks reach it through this module.
 from airflow_topview.client.connection import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from airflow_topview.client.connection import REQUEST_OPTION_EXTRAS as REQUEST_OPTION_EXTRAS
 from airflow_topview.client.connection import RequestOptions as RequestOptions

@@ -26,7 +26,7 @@ from pydantic.alias_generators import to_camel
 from airflow_topview.client import input_rules as rules
 from airflow_topview.client.input_rules import describe_validation_error
 
-# The result models live in results.py; they are importable from here too.
+# The result models live in client/responses.py; they are importable from here too.
 from airflow_topview.client.responses import (
     CreditDetail,
     ImageToVideoTask,

@@ -20,12 +20,16 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import requests
 import urllib3
-from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_topview.client.protocol import decode_text, parse_retry_after, split_timeout
 from airflow_topview.client.redaction import without_query, without_signatures
 from airflow_topview.client.retries import CallAttempts, RetryPolicy
-from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
+from airflow_topview.exceptions import (
+    TopviewAPIError,
+    TopviewConnectionError,
+    TopviewError,
+    TransferCancelledError,
+)
 from airflow_topview.hooks.deadline import exchange_deadline
 
 if TYPE_CHECKING:
@@ -41,11 +45,6 @@ TRANSFER_CHUNK_SIZE = 1 << 20
 # The stall rule's unit: a transfer must move this many bytes in every ``stall_timeout`` seconds. Upload
 # bodies are sent in pieces of this size, each of which must leave within ``stall_timeout``.
 MIN_PROGRESS = 64 * 1024
-
-
-class TransferCancelledError(AirflowException):
-    """The task is being stopped (``on_kill``). Not a TopviewError: never retried by the hook, and the
-    operators let it through as it is, so Airflow's own retry rules apply."""
 
 
 class TransferCancel:

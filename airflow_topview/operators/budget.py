@@ -105,7 +105,7 @@ class RunBudgetOperator(BaseOperator):
 
     def _check_one_submit_task(self) -> None:
         """The approval counts the videos of ONE mapped submit task: two sharing it could spend twice."""
-        from airflow_topview.provenance import is_submit
+        from airflow_topview.operators.upstream import is_submit
 
         # Any direct downstream submit holding a run_budget may be handed this approval, however it is
         # written (budget.output, a template); submits further down are refused by check_covered.
@@ -126,7 +126,7 @@ class RunBudgetOperator(BaseOperator):
 
     def _remaining_credits(self) -> float:
         from airflow_topview.hooks.topview import TopviewHook
-        from airflow_topview.outcome import permanent_errors_fail_task
+        from airflow_topview.waiting import permanent_errors_fail_task
 
         hook = TopviewHook(self.topview_conn_id)
         try:
@@ -174,7 +174,7 @@ class RunCostReportOperator(BaseOperator):
         self.topview_conn_id = topview_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_topview.provenance import upstream_submit_ids
+        from airflow_topview.operators.upstream import upstream_submit_ids
 
         ti = context["ti"]
         submits = upstream_submit_ids(self)

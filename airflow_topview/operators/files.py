@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 
-from airflow_topview import file_rules, lineage, provenance
+from airflow_topview import file_rules, lineage
 from airflow_topview.lineage import ReportsLineage
+from airflow_topview.operators import upstream
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -233,7 +234,7 @@ class DownloadVideosOperator(_CancellableTransfers):
             "Downloaded %d video(s) of TopView task %s to %s", len(written), task.task_id, destination
         )
         self.record_lineage([lineage.generation_task(api, task.task_id)], map(lineage.location, written))
-        provenance.announce(self, context, task, written)
+        upstream.announce(self, context, task, written)
         return written
 
     def _checked_destination(self) -> Any:
@@ -253,7 +254,7 @@ class DownloadVideosOperator(_CancellableTransfers):
         return destination
 
     def _checked_task_id(self) -> str:
-        from airflow_topview.outcome import require_task_id
+        from airflow_topview.waiting import require_task_id
 
         return require_task_id(self.topview_task_id)
 
@@ -270,7 +271,7 @@ def _hook_failing_permanently(topview_conn_id: str, hook_params: dict[str, Any])
     that outlived the hook's own retries are raised as they are, for Airflow's task retries.
     """
     from airflow_topview.hooks.topview import TopviewHook
-    from airflow_topview.outcome import permanent_errors_fail_task
+    from airflow_topview.waiting import permanent_errors_fail_task
 
     hook = TopviewHook(topview_conn_id, **hook_params)
     try:
@@ -284,7 +285,7 @@ def _hook_failing_permanently(topview_conn_id: str, hook_params: dict[str, Any])
 
 def _task_id_given_as_result(value: Any) -> str | None:
     """A TopView task id passed as ``task_result`` (``submit.output`` is the id): it is then queried."""
-    from airflow_topview.outcome import require_task_id
+    from airflow_topview.waiting import require_task_id
 
     if isinstance(value, str) and value.strip() and value.strip()[0] not in "{[":
         return require_task_id(value, "task_result")

@@ -256,11 +256,11 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
     def execute(self, context: Context) -> str:
         from airflow_topview.client.retries import is_busy
         from airflow_topview.exceptions import TopviewAPIError
-        from airflow_topview.outcome import StatusWatch, poll_once, poll_until_done
         from airflow_topview.submit.busy import clear_busy, defer_while_busy
         from airflow_topview.submit.journal import task_state_store
         from airflow_topview.submit.journal_copy import JournalCopy
         from airflow_topview.submit.paid import PaidSubmit
+        from airflow_topview.waiting import StatusWatch, poll_once, poll_until_done
 
         push_link(context.get("ti"), TOPVIEW_APP_URL)
         given = self.build_request()
@@ -320,8 +320,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         the same XComs; this runs for failures, for tasks whose success needs a worker, and on the worker.
         """
         from airflow_topview.deferral import success_xcoms
-        from airflow_topview.events import read_event
-        from airflow_topview.outcome import result_from_event
+        from airflow_topview.waiting import read_event, result_from_event
 
         checked = read_event(event)
         request = self._request_after_wait()
@@ -368,7 +367,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
     ) -> None:
         """What downstream tasks, lineage and metrics learn of this submit (XCom ``request``)."""
         from airflow_topview import metrics
-        from airflow_topview.provenance import REQUEST_XCOM_KEY, sent_request
+        from airflow_topview.lineage import REQUEST_XCOM_KEY, sent_request
 
         # A key templated into the prompt is masked in rendered fields by Airflow; here by the hook.
         shown = self.hook.redactor.data(sent_request(request, topview_task_id))

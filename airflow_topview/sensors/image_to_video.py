@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from airflow_topview.deferral import EndInTriggerer
     from airflow_topview.hooks.topview import TopviewHook
-    from airflow_topview.outcome import StatusWatch
+    from airflow_topview.waiting import StatusWatch
 
 
 class ImageToVideoSensor(BaseSensorOperator):
@@ -121,12 +121,12 @@ class ImageToVideoSensor(BaseSensorOperator):
 
     @cached_property
     def _watch(self) -> StatusWatch:
-        from airflow_topview.outcome import StatusWatch
+        from airflow_topview.waiting import StatusWatch
 
         return StatusWatch(self._checked_task_id(), self.log)
 
     def _checked_task_id(self) -> str:
-        from airflow_topview.outcome import require_task_id
+        from airflow_topview.waiting import require_task_id
 
         return require_task_id(self.topview_task_id)
 
@@ -148,12 +148,12 @@ class ImageToVideoSensor(BaseSensorOperator):
             try:
                 return super().execute(context)
             except AirflowSensorTimeout:
-                from airflow_topview.outcome import timeout_message
+                from airflow_topview.waiting import timeout_message
 
                 last_status = self._watch.last_status if "_watch" in vars(self) else None
                 raise AirflowSensorTimeout(timeout_message(topview_task_id, last_status)) from None
-        from airflow_topview.outcome import poll_once
         from airflow_topview.triggers.image_to_video import defer_until_finished
+        from airflow_topview.waiting import poll_once
 
         # One look first, as the official deferrable sensors do: a finished task needs no deferral.
         if (event := poll_once(self.hook, self._watch)) is not None:
@@ -170,7 +170,7 @@ class ImageToVideoSensor(BaseSensorOperator):
         )
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
-        from airflow_topview.outcome import poll_once
+        from airflow_topview.waiting import poll_once
 
         event = poll_once(self.hook, self._watch)
         if event is None:
@@ -188,7 +188,7 @@ class ImageToVideoSensor(BaseSensorOperator):
 
     def _finish(self, event: Any, context: Context) -> dict[str, Any]:
         from airflow_topview.deferral import success_xcoms
-        from airflow_topview.outcome import result_from_event
+        from airflow_topview.waiting import result_from_event
 
         result = result_from_event(event, fail_on_partial=self.fail_on_partial, log=self.log)
         task_id = self._checked_task_id()

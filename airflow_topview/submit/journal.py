@@ -3,7 +3,7 @@
 A record is written before the request goes out and completed when the task id comes back. Every submit
 is kept (A, then B after a clear, then A again finds A's task), with the ``max_tries`` of the try that
 sent it: Airflow raises ``max_tries`` on a clear and keeps it on a retry, which tells the two apart.
-A retry (after a killed worker, an ``execution_timeout`` or a clear) reads it first (:mod:`.paid_submit`).
+A retry (after a killed worker, an ``execution_timeout`` or a clear) reads it first (:mod:`.paid`).
 Every write is also copied to a Variable (:mod:`.journal_copy`), which a later try reads when a clear
 discarded the store (Airflow 3.4).
 """
@@ -39,8 +39,8 @@ def task_state_store(context: Mapping[str, Any]) -> Any | None:
 
     Airflow 3.3 puts it in every task's context and earlier versions have no such key, so this lookup
     is the provider's one check of the feature: the journal and the busy wait both take what it returns.
-    Without it a first try submits as usual, a later try fails as uncertain (:mod:`.paid_submit`), and a
-    deferrable submit waits out TopView's concurrency limit on the worker (:mod:`.busy_wait`).
+    Without it a first try submits as usual, a later try fails as uncertain (:mod:`.paid`), and a
+    deferrable submit waits out TopView's concurrency limit on the worker (:mod:`.busy`).
     """
     return context.get("task_state_store")
 

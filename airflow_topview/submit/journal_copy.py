@@ -5,7 +5,7 @@ ticked (the REST clear body's ``keep_task_state``, default false; apache/airflow
 it to DAG-run clears, the CLI and mark-success/failed). The journal lives in that store, so a default clear
 would forget a submit that was paid for. Variables outlive clears on every version, and the task SDK reads
 and writes them through the execution API, so each journal write is copied to one Variable per task
-instance and a later try whose store is empty reads the copy (:mod:`.submit_journal`).
+instance and a later try whose store is empty reads the copy (:mod:`.journal`).
 docs/airflow-versions.md weighs this against refusing to submit.
 
 The copy names its DAG run by ``run_id`` and ``run_after`` (fixed for the run's lifetime): a copy left by

@@ -1,6 +1,6 @@
 """The paid submit: reuse what an earlier try of the task submitted, or journal a new submit and send it.
 
-TopView has no idempotency key, so the journal in ``task_state_store`` (:mod:`.submit_journal`) is what
+TopView has no idempotency key, so the journal in ``task_state_store`` (:mod:`.journal`) is what
 stands between an Airflow retry and a second charge. The rules are in :meth:`PaidSubmit.resume_or_submit`.
 """
 
@@ -12,10 +12,9 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_topview import metrics
 from airflow_topview.client.redaction import without_query
-from airflow_topview.events import WaitEvent, WaitStatus, make_event
 from airflow_topview.exceptions import TopviewAPIError, TopviewError, TopviewSubmitUncertainError
-from airflow_topview.outcome import event_for, permanent_errors_fail_task
 from airflow_topview.submit.journal import SubmitJournal, SubmitRecord, fingerprint
+from airflow_topview.waiting import WaitEvent, WaitStatus, event_for, make_event, permanent_errors_fail_task
 
 if TYPE_CHECKING:
     from airflow.sdk.types import Logger

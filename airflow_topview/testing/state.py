@@ -13,6 +13,8 @@ import uuid
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import cache
+from importlib import resources
 from threading import Condition, RLock
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +34,6 @@ from airflow_topview.testing.model_names import ModelBook
 from airflow_topview.testing.pricing import task_cost
 from airflow_topview.testing.records import CallbackRecord, FileRecord, JournalEntry
 from airflow_topview.testing.signing import UrlSigner
-from airflow_topview.testing.storage import sample_video
 from airflow_topview.testing.validation import ApiError, SubmitRequest
 
 if TYPE_CHECKING:
@@ -54,6 +55,12 @@ __all__ = [  # the records live in lifecycle and records; re-exported for existi
 
 
 _YEAR = 365 * 24 * 3600
+
+
+@cache
+def sample_video() -> bytes:
+    """The tiny H.264 MP4 served for every generated video by default."""
+    return resources.files("airflow_topview.testing").joinpath("assets/sample.mp4").read_bytes()
 
 
 class SimulatorState:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -19,12 +17,6 @@ from airflow_topview.testing.answers import CHUNK, drain, s3_error
 if TYPE_CHECKING:
     from airflow_topview.testing.answers import RequestBody
     from airflow_topview.testing.state import SimulatorState
-
-
-@cache
-def sample_video() -> bytes:
-    """The tiny H.264 MP4 served for every generated video by default."""
-    return resources.files("airflow_topview.testing").joinpath("assets/sample.mp4").read_bytes()
 
 
 async def upload(state: SimulatorState, request: web.Request, body: RequestBody) -> web.StreamResponse:

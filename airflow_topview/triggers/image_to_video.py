@@ -25,10 +25,17 @@ from airflow_topview.deferral import (
     push_xcoms,
     success_xcoms,
 )
-from airflow_topview.events import WaitEvent, WaitStatus, make_event
 from airflow_topview.exceptions import TopviewError
 from airflow_topview.hooks.topview_async import TopviewAsyncHook
-from airflow_topview.outcome import StatusWatch, judge_success, report_success, require_task_id
+from airflow_topview.waiting import (
+    StatusWatch,
+    WaitEvent,
+    WaitStatus,
+    judge_success,
+    make_event,
+    report_success,
+    require_task_id,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -2,7 +2,7 @@
 
 Airflow 3.4 discards a cleared task instance's ``task_state_store`` unless the clear asks to keep it
 (``keep_task_state``, false in the REST body the UI sends; apache/airflow#72100). The submit journal
-lives there; its copy in a Variable (airflow_topview/journal_copy.py) does not. Each test clears the
+lives there; its copy in a Variable (airflow_topview/submit/journal_copy.py) does not. Each test clears the
 deferrable submit-and-wait task through the REST API with the default body (a) after a submit whose
 answer was lost, (b) while its video renders, (c) after it succeeded: one submit each, and the log says
 why. The same file runs on Airflow 3.3 (``make deploy``, where the store survives the clear) and on the

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
-
-from airflow_topview.events import WaitStatus, make_event, read_event
+from airflow_topview.waiting import WaitStatus, make_event, read_event
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,7 @@ def test_metric_tag_values_keep_only_what_airflow_accepts(value: str, expected: 
 
 def test_the_request_xcom_never_carries_the_callback_url_or_extra_body_fields() -> None:
     from airflow_topview.client.request import build_request
-    from airflow_topview.provenance import sent_request
+    from airflow_topview.lineage import sent_request
 
     request = build_request(
         {

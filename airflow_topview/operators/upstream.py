@@ -1,42 +1,22 @@
-"""What a download made, for the assets it announces: which TopView task, from which request, where.
+"""The submits upstream of a task, and what they sent: for a download's asset events and the budget tasks.
 
 TopView's task query does not return the model or the prompt, so the submit pushes the request it sent
-(XCom ``request``, with the TopView task id it got) and a download finds it among the submits upstream
-of it, matched by TopView task id (mapped submits included). The asset event's ``extra`` then says what
-was made: ``topview_task_id``, ``model``, ``prompt``, ``cost_credit`` and the ``paths`` written.
+(XCom ``request``, with the TopView task id it got, :func:`airflow_topview.lineage.sent_request`) and a
+download finds it among the submits upstream of it, matched by TopView task id (mapped submits included).
+The asset event's ``extra`` then says what was made: ``topview_task_id``, ``model``, ``prompt``,
+``cost_credit`` and the ``paths`` written.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow_topview.lineage import REQUEST_XCOM_KEY, video_extra
+
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_topview.client.request import ImageToVideoRequest, ImageToVideoTask
-
-#: XCom key of the request a submit sent (the documented body fields that say what was made).
-REQUEST_XCOM_KEY = "request"
-#: Body fields copied to that XCom: never ``noticeUrl`` or ``extra_body`` fields, which may carry tokens.
-SHOWN_FIELDS = (
-    "model",
-    "prompt",
-    "firstFrameFileId",
-    "endFrameFileId",
-    "referenceImageFileIds",
-    "aspectRatio",
-    "resolution",
-    "duration",
-    "sound",
-    "generatingCount",
-    "boardId",
-)
-
-
-def sent_request(request: ImageToVideoRequest, topview_task_id: str) -> dict[str, Any]:
-    """The XCom value for a submitted request: what it asked for, nothing that could be a secret."""
-    body = request.model_dump(by_alias=True, exclude_none=True, exclude={"extra_body"})
-    return {"topview_task_id": topview_task_id, **{key: body[key] for key in SHOWN_FIELDS if key in body}}
+    from airflow_topview.client.responses import ImageToVideoTask
 
 
 def upstream_request(operator: Any, context: Context, topview_task_id: str) -> dict[str, Any] | None:
@@ -56,18 +36,6 @@ def upstream_request(operator: Any, context: Context, topview_task_id: str) -> d
             if isinstance(entry, dict) and entry.get("topview_task_id") == topview_task_id:
                 return entry
     return None
-
-
-def video_extra(task: ImageToVideoTask, paths: list[str], request: dict[str, Any] | None) -> dict[str, Any]:
-    """The asset event ``extra`` of one download (JSON-safe; None where the request is not known)."""
-    request = request or {}
-    return {
-        "topview_task_id": task.task_id,
-        "model": request.get("model"),
-        "prompt": request.get("prompt"),
-        "cost_credit": task.cost_credit,
-        "paths": list(paths),
-    }
 
 
 def announce(operator: Any, context: Context, task: ImageToVideoTask, paths: list[str]) -> None:

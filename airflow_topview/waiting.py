@@ -1,7 +1,10 @@
-"""What a finished TopView task means for the Airflow task: one set of rules for sensor, operator, trigger.
+"""Waiting for a TopView task: the final event's shape, and what a finished task means for the Airflow task.
 
 Every waiting path (trigger events, sensor pokes, the operator's own polling) turns a task into the same
-event dict, and :func:`result_from_event` turns that event into the XCom value or the failure.
+typed event (:class:`WaitEvent`): the trigger yields it, the resuming worker reads it back
+(``execute_complete``) through :func:`read_event`, the one place that checks what arrives, and
+:func:`result_from_event` turns it into the XCom value or the failure. One set of rules for the sensor,
+the operator and the trigger.
 """
 
 from __future__ import annotations
@@ -10,14 +13,14 @@ import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_topview import metrics
 from airflow_topview.client.input_rules import MISSING_VALUE_TEXTS, shown
 from airflow_topview.client.retries import is_retryable
-from airflow_topview.events import WaitEvent, WaitStatus, make_event, read_event
 from airflow_topview.exceptions import TopviewError, TopviewWaitTimeout
 
 if TYPE_CHECKING:
@@ -27,6 +30,52 @@ if TYPE_CHECKING:
 
     from airflow_topview.client.request import ImageToVideoTask
     from airflow_topview.hooks.topview import TopviewHook
+
+
+class WaitStatus(StrEnum):
+    """How a wait ended."""
+
+    SUCCESS = "success"  # the task finished; ``result`` holds it
+    FAIL = "fail"  # TopView reports the task failed (or ended without a video); ``message`` says why
+    TIMEOUT = "timeout"  # the deadline passed while it ran; ``last_status`` is what it was
+    ERROR = "error"  # a permanent error while polling; ``message`` and ``code``
+    GONE = "gone"  # TopView no longer knows the task (an earlier try's task, checked on retry)
+
+
+class WaitEvent(TypedDict):
+    """The payload of a wait's final event (JSON-safe: it travels through the metadata DB)."""
+
+    status: str
+    topview_task_id: str
+    result: NotRequired[dict[str, Any]]
+    message: NotRequired[str]
+    code: NotRequired[str | None]
+    last_status: NotRequired[str | None]
+
+
+def make_event(status: WaitStatus, topview_task_id: str, **payload: Any) -> WaitEvent:
+    """A final event; the status is stored as its plain string value."""
+    return {"status": status.value, "topview_task_id": topview_task_id, **payload}  # type: ignore[typeddict-item]
+
+
+def read_event(event: Any) -> WaitEvent:
+    """The event a resumed task received, checked: a malformed one is a provider error, not a KeyError."""
+    if not isinstance(event, dict):
+        raise AirflowFailException(f"The TopView wait ended with an event that is not a dict: {event!r:.200}")
+    status, task_id = event.get("status"), event.get("topview_task_id")
+    if status not in set(WaitStatus):
+        raise AirflowFailException(
+            f"The TopView wait ended with an unknown or missing status {status!r} "
+            f"(expected one of {', '.join(WaitStatus)}); this is a provider error, please report it"
+        )
+    if not isinstance(task_id, str) or not task_id:
+        raise AirflowFailException(
+            f"The TopView wait's {status!r} event carries no topview_task_id; this is a provider error"
+        )
+    if status == WaitStatus.SUCCESS and not isinstance(event.get("result"), dict):
+        raise AirflowFailException(f"The TopView wait's success event for task {task_id} carries no result")
+    return event  # type: ignore[return-value]
+
 
 _TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,255}")
 
