@@ -62,7 +62,7 @@ def _topview_pollers(ids: list[str], interval: float, *, quiet: bool = False) ->
     # models) is imported here, outside the window, as in a triggerer that ran this trigger type before.
     import airflow_topview.client.protocol
     import airflow_topview.hooks.topview
-    import airflow_topview.outcome  # noqa: F401
+    import airflow_topview.waiting  # noqa: F401
     from airflow_topview.triggers.image_to_video import ImageToVideoTrigger
 
     if quiet:
