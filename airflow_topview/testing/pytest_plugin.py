@@ -1,6 +1,7 @@
-"""pytest fixtures ``topview_simulator``, ``topview_connection`` and ``topview_airflow``, registered
-through the ``pytest11`` entry point. Imports stay inside the fixtures: pytest loads this module in
-every session of every project that has the provider installed.
+"""pytest fixtures ``topview_simulator``, ``topview_connection`` and ``topview_airflow``, for a project
+that asks for them: ``addopts = "-p airflow_topview.testing.pytest_plugin"`` in its pytest settings (or
+``pytest_plugins = ["airflow_topview.testing.pytest_plugin"]`` in its root ``conftest.py``). Installing
+the provider loads nothing into other projects' pytest sessions. Imports stay inside the fixtures.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ def topview_connection(
 # Airflow reads AIRFLOW_HOME and its dags folder when it is first imported, which in a test session is
 # usually while test modules are collected. So the throwaway home is set up in pytest_configure, before
 # collection, and only when the project asks for it with the ``topview_dags`` ini option (or the
-# ``--topview-dags`` command-line option): the plugin is loaded in every project that installs the
-# provider and must change nothing unless asked.
+# ``--topview-dags`` command-line option): a project may load the plugin for the simulator fixtures
+# alone, and then nothing about Airflow changes.
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

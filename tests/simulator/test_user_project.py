@@ -37,6 +37,30 @@ def doc_snippet(name: str) -> str:
     return found[0]
 
 
+#: What docs/testing.md tells a project to add to load the plugin (before its ``topview_dags`` line).
+PYPROJECT = '[tool.pytest.ini_options]\naddopts = "-p airflow_topview.testing.pytest_plugin"\n'
+
+
+def test_the_plugin_loads_only_where_a_project_asks_for_it(tmp_path: Path) -> None:
+    """Installing the provider adds no fixture, option or Airflow home to another project's tests."""
+    (tmp_path / "test_other.py").write_text(
+        "import os\n\n"
+        "def test_untouched(request):\n"
+        "    assert 'topview_simulator' not in request.fixturenames\n"
+        "    plugins = request.config.pluginmanager\n"
+        "    assert plugins.get_plugin('airflow_topview.testing.pytest_plugin') is None\n"
+        "    assert 'AIRFLOW_HOME' not in os.environ\n"
+        "\n"
+        "def test_no_fixture(topview_simulator):\n"
+        "    pass\n"
+    )
+    run = run_pytest(tmp_path, "test_other.py", timeout=120)
+    assert "1 passed, 1 error" in run.stdout, run.stdout[-3000:]
+    assert "fixture 'topview_simulator' not found" in run.stdout
+    documented = (Path(__file__).resolve().parents[2] / "docs" / "testing.md").read_text()
+    assert PYPROJECT.splitlines()[1] in documented
+
+
 def run_pytest(project: Path, test_file: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """``pytest`` in a user's project, with none of this repository's Airflow settings."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW")}
@@ -54,7 +78,7 @@ def run_pytest(project: Path, test_file: str, timeout: float = 300) -> subproces
 def test_readme_dag_test_runs_in_a_fresh_project(tmp_path: Path) -> None:
     (tmp_path / "dags").mkdir()
     (tmp_path / "dags" / "my_video.py").write_text(USER_DAG)
-    (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\ntopview_dags = "dags"\n')
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT + 'topview_dags = "dags"\n')
     (tmp_path / "test_my_video.py").write_text(doc_snippet("user-dag-test"))
     run = run_pytest(tmp_path, "test_my_video.py", timeout=300)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
@@ -62,6 +86,7 @@ def test_readme_dag_test_runs_in_a_fresh_project(tmp_path: Path) -> None:
 
 
 def test_topview_airflow_without_a_dags_folder_says_how_to_set_it(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
     (tmp_path / "test_user.py").write_text("def test_it(topview_airflow):\n    pass\n")
     run = run_pytest(tmp_path, "test_user.py", timeout=120)
     assert run.returncode == 1
@@ -132,7 +157,7 @@ def test_readme_dag_snippets_run_in_a_fresh_project(tmp_path: Path) -> None:
         assert printed in references
         references = references.replace(printed, local)
     (dags / "references_to_video.py").write_text(references)
-    (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\ntopview_dags = "dags"\n')
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT + 'topview_dags = "dags"\n')
     (tmp_path / "test_snippets.py").write_text(
         SNIPPET_TEST.format(assets=str(assets), port=port, videos=str(videos))
     )
