@@ -41,10 +41,9 @@ EXTRA_LINK_XCOM_KEY = TopviewVideoLink().xcom_key
 
 def min_deferral() -> float:
     """``[topview] min_deferral`` in seconds; a value that is not a finite number >= 0 fails the task."""
-    from airflow_topview.settings import config_seconds, fail_on_bad_input
+    from airflow_topview.settings import config_seconds
 
-    with fail_on_bad_input():
-        return config_seconds("min_deferral", MIN_DEFERRAL, positive=False)
+    return config_seconds("min_deferral", MIN_DEFERRAL, positive=False)
 
 
 def not_before() -> float:

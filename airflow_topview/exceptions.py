@@ -7,16 +7,21 @@ TopviewAPIError                 TopView answered an error (code != "200", or HTT
 TopviewConnectionError          no usable answer (refused, dropped, timeout, unreadable)      yes
 TopviewCredentialsError         connection missing, or its UID/key unusable                   no
 TopviewSubmitUncertainError     a paid submit may have created a task: never resent           no
+ChangedRequestError             a retry rendered another request (``on_changed_request``)      no
+BudgetError                     a request outside its model, ``max_credits`` or run budget    no
+TopviewTaskFailedError          TopView reports the task failed, or a wait ended in error     no
+WaitEventError                  a wait's final event is malformed (a provider error)          no
 TopviewWaitTimeout              a wait's deadline passed while the task still ran             yes (Airflow)
-RequestValidationError          operator input breaks a rule (ValueError)                     no
+RequestValidationError          operator input or a setting breaks a rule (ValueError)        no
 CatalogError                    a models file is unreadable or malformed (ValueError)         no
 UnknownCostError                a model's credit rate is unknown (LookupError)                no
 TransferCancelledError          ``on_kill`` cancelled a file transfer in progress             yes (Airflow)
 ==============================  ============================================================  ==========
 
-The operators and the sensor turn non-retryable errors into ``AirflowFailException`` (no Airflow
-retries). This module imports nothing from Airflow: the catalog (with its command line) and the simulator
-use it without Airflow, and every module of the package can import it without a cycle.
+Helpers raise these only. The operators and the sensor decide the task's outcome in one place,
+:func:`airflow_topview.task_outcome.task_outcome`: a "no" above fails the task without Airflow retries,
+the rest are left to Airflow's retries. This module imports nothing from Airflow: the catalog (with its
+command line) and the simulator use it without Airflow, and every module can import it without a cycle.
 """
 
 from __future__ import annotations
@@ -113,6 +118,22 @@ class TopviewSubmitUncertainError(TopviewError):
     web app. Raised for HTTP 5xx, envelope codes 5000/5001/5004/5005, timeouts, dropped connections and
     unreadable answers to a submit, and when a retry finds a submit of an earlier try without its answer.
     """
+
+
+class ChangedRequestError(TopviewError):
+    """A retry rendered a request other than the earlier try's paid one, and ``on_changed_request="fail"``."""
+
+
+class BudgetError(TopviewError):
+    """The request does not fit its model, ``max_credits`` or the run's budget: nothing was paid."""
+
+
+class TopviewTaskFailedError(TopviewError):
+    """TopView reports the task failed (or ended without the videos asked for), or the wait hit an error."""
+
+
+class WaitEventError(TopviewError):
+    """A wait's final event is not what the provider sends: a provider error, never retried."""
 
 
 class TopviewWaitTimeout(Exception):

@@ -10,6 +10,8 @@ import posixpath
 import string
 from urllib.parse import urlsplit
 
+from airflow_topview.exceptions import RequestValidationError
+
 #: File formats TopView's upload credential call accepts (``GET /v1/upload/credential?format=<ext>``).
 UPLOAD_FORMATS: tuple[str, ...] = (
     "png",
@@ -47,7 +49,9 @@ def upload_format(source: str, file_format: str | None = None) -> str:
     if file_format is not None and str(file_format).strip():
         fmt = str(file_format).strip().lower().lstrip(".")
         if fmt not in UPLOAD_FORMATS:
-            raise ValueError(f"file_format {file_format!r} is not a format TopView accepts ({allowed})")
+            raise RequestValidationError(
+                f"file_format {file_format!r} is not a format TopView accepts ({allowed})"
+            )
         return fmt
     path = urlsplit(source).path if "://" in source else source
     shown = source.split("?", 1)[0] if "://" in source else source  # a URL's query may hold a signature
@@ -55,12 +59,12 @@ def upload_format(source: str, file_format: str | None = None) -> str:
     stem, dot, extension = name.rpartition(".")
     fmt = extension.lower() if dot and stem else ""
     if not fmt:
-        raise ValueError(
+        raise RequestValidationError(
             f"source {shown!r} has no file extension to take the format from; "
             f"set file_format to one of: {allowed}"
         )
     if fmt not in UPLOAD_FORMATS:
-        raise ValueError(
+        raise RequestValidationError(
             f"source {shown!r} has the extension .{fmt}, which TopView does not accept for uploads "
             f"(allowed: {allowed}); convert the file, or set file_format if the extension is misleading"
         )
@@ -80,7 +84,7 @@ def check_source(source: str) -> None:
     (``file``, ``s3``, ``gs``, ...), never ``ftp``, ``data`` or an unknown scheme.
     """
     if "\x00" in source:
-        raise ValueError(f"source {source!r}: a path cannot contain a NUL byte")
+        raise RequestValidationError(f"source {source!r}: a path cannot contain a NUL byte")
     if "://" not in source or is_http_url(source):
         return
     scheme = source.split("://", 1)[0].strip().lower()
@@ -88,7 +92,7 @@ def check_source(source: str) -> None:
 
     if scheme in _NOT_STORAGE_SCHEMES or (scheme not in known_implementations and scheme not in registry):
         shown = source.split("?", 1)[0]
-        raise ValueError(
+        raise RequestValidationError(
             f"source {shown!r}: the scheme {scheme!r} is not an http(s) URL or an object storage this "
             "provider reads (file://, s3://, gs://, ... with their Airflow provider)"
         )
@@ -103,30 +107,32 @@ def video_filename(
     ``{height}``. The result must stay inside the destination: no absolute path, no ``..``.
     """
     if not isinstance(template, str):
-        raise ValueError(f"filename_template must be text, got {template!r}")
+        raise RequestValidationError(f"filename_template must be text, got {template!r}")
     if any(ord(char) < 32 for char in template):
-        raise ValueError(f"filename_template {template!r} contains control characters")
+        raise RequestValidationError(f"filename_template {template!r} contains control characters")
     try:
         fields = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
     except ValueError as exc:
-        raise ValueError(f"filename_template {template!r} is not a valid format string: {exc}") from None
+        raise RequestValidationError(
+            f"filename_template {template!r} is not a valid format string: {exc}"
+        ) from None
     unknown = sorted({name for name in fields if name.split(".")[0].split("[")[0] not in FILENAME_FIELDS})
     if unknown:
-        raise ValueError(
+        raise RequestValidationError(
             f"filename_template {template!r} uses unknown placeholder(s) {', '.join(unknown)}; "
             f"available: {', '.join('{' + name + '}' for name in FILENAME_FIELDS)}"
         )
     try:
         name = template.format(topview_task_id=topview_task_id, index=index, width=width, height=height)
     except (ValueError, IndexError, AttributeError, TypeError) as exc:
-        raise ValueError(f"filename_template {template!r} cannot be filled in: {exc}") from None
+        raise RequestValidationError(f"filename_template {template!r} cannot be filled in: {exc}") from None
     normalized = posixpath.normpath(name) if name else ""
     if not name.strip() or name.startswith("/") or normalized == "." or normalized.startswith(".."):
-        raise ValueError(
+        raise RequestValidationError(
             f"filename_template {template!r} gives {name!r}: it must name a file inside the destination"
         )
     if any(len(part.encode()) > MAX_FILENAME_BYTES for part in normalized.split("/")):
-        raise ValueError(
+        raise RequestValidationError(
             f"filename_template {template!r} gives a name longer than {MAX_FILENAME_BYTES} bytes: "
             f"{name[:60]!r}..."
         )

@@ -7,13 +7,9 @@ queries. Imported at DAG parse time by the operators, so it imports nothing heav
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
+from airflow_topview.exceptions import RequestValidationError
 
 #: The shortest wait between two status queries: TopView tasks take minutes, clients poll every 4-10 s.
 #: ``[topview] min_poll_interval`` lowers it for tests against the bundled simulator.
@@ -33,7 +29,9 @@ def config_seconds(key: str, fallback: float, *, positive: bool) -> float:
         value = math.nan
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
         rule = "more than 0" if positive else "0 or more"
-        raise ValueError(f"[topview] {key}: must be a finite number of seconds, {rule}, got {raw!r}")
+        raise RequestValidationError(
+            f"[topview] {key}: must be a finite number of seconds, {rule}, got {raw!r}"
+        )
     return value
 
 
@@ -59,11 +57,13 @@ def check_config() -> None:
     try:
         link = template.format(topview_task_id="0" * 32)
     except (ValueError, KeyError, IndexError, AttributeError) as exc:
-        raise ValueError(
+        raise RequestValidationError(
             f"[topview] task_link_template: must use only {{topview_task_id}}, got {template!r} ({exc!r})"
         ) from None
     if not link.lower().startswith(("https://", "http://")):
-        raise ValueError(f"[topview] task_link_template: must give an http(s) URL, got {template!r}")
+        raise RequestValidationError(
+            f"[topview] task_link_template: must give an http(s) URL, got {template!r}"
+        )
 
 
 #: The keyword arguments the hooks take through ``hook_params`` (same meaning on worker and triggerer).
@@ -78,15 +78,6 @@ HOOK_PARAMS: tuple[str, ...] = (
 )
 
 
-@contextmanager
-def fail_on_bad_input() -> Iterator[None]:
-    """Bad input fails the task without retries: the same input would fail again."""
-    try:
-        yield
-    except ValueError as exc:
-        raise AirflowFailException(str(exc)) from None
-
-
 #: Runaway guards of hook settings: a day per wait, a hundred attempts per call.
 MAX_HOOK_SECONDS = 24 * 60 * 60.0
 MAX_RETRY_LIMIT = 100
@@ -96,12 +87,12 @@ def _number(
     name: str, value: Any, *, minimum: float, inclusive: bool = True, maximum: float = math.inf
 ) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name}: must be a number of seconds, got {value!r}")
+        raise RequestValidationError(f"{name}: must be a number of seconds, got {value!r}")
     if value < minimum or (not inclusive and value == minimum):
         rule = f"at least {minimum:g}" if inclusive else f"more than {minimum:g}"
-        raise ValueError(f"{name}: must be {rule}, got {value!r}")
+        raise RequestValidationError(f"{name}: must be {rule}, got {value!r}")
     if value > maximum:
-        raise ValueError(f"{name}: must be at most {maximum:g}, got {value!r}")
+        raise RequestValidationError(f"{name}: must be at most {maximum:g}, got {value!r}")
     return float(value)
 
 
@@ -121,21 +112,25 @@ def check_waiting(*, poll_interval: Any, timeout: Any, max_poll_interval: Any = 
 def check_hook_params(hook_params: Any) -> dict[str, Any]:
     """``hook_params`` as the hooks take them (JSON-safe, so they mean the same in the triggerer)."""
     if not isinstance(hook_params, dict):
-        raise ValueError(f"hook_params: must be a dict, got {type(hook_params).__name__}")
+        raise RequestValidationError(f"hook_params: must be a dict, got {type(hook_params).__name__}")
     unknown = sorted(str(name) for name in hook_params if name not in HOOK_PARAMS)
     if unknown:
-        raise ValueError(f"hook_params: unknown key(s) {', '.join(unknown)}; known: {', '.join(HOOK_PARAMS)}")
+        raise RequestValidationError(
+            f"hook_params: unknown key(s) {', '.join(unknown)}; known: {', '.join(HOOK_PARAMS)}"
+        )
     for name, value in hook_params.items():
         if name == "retry_limit":
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RETRY_LIMIT:
-                raise ValueError(
+                raise RequestValidationError(
                     f"hook_params.retry_limit: must be a whole number of at least 1 and at most "
                     f"{MAX_RETRY_LIMIT}, got {value!r}"
                 )
         elif name == "timeout":
             parts = value if isinstance(value, (list, tuple)) else [value]
             if len(parts) not in (1, 2):
-                raise ValueError(f"hook_params.timeout: must be seconds or (connect, answer), got {value!r}")
+                raise RequestValidationError(
+                    f"hook_params.timeout: must be seconds or (connect, answer), got {value!r}"
+                )
             for part in parts:
                 _number("hook_params.timeout", part, minimum=0, inclusive=False, maximum=MAX_HOOK_SECONDS)
         else:

@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import re
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
-from airflow.providers.common.compat.sdk import AirflowFailException
-
 from airflow_topview import metrics
 from airflow_topview.client.input_rules import MISSING_VALUE_TEXTS, shown
 from airflow_topview.client.retries import is_retryable
-from airflow_topview.exceptions import TopviewError, TopviewWaitTimeout
+from airflow_topview.exceptions import (
+    RequestValidationError,
+    TopviewError,
+    TopviewTaskFailedError,
+    TopviewWaitTimeout,
+    WaitEventError,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from airflow.sdk.types import Logger
 
     from airflow_topview.client.request import ImageToVideoTask
@@ -61,39 +62,23 @@ def make_event(status: WaitStatus, topview_task_id: str, **payload: Any) -> Wait
 def read_event(event: Any) -> WaitEvent:
     """The event a resumed task received, checked: a malformed one is a provider error, not a KeyError."""
     if not isinstance(event, dict):
-        raise AirflowFailException(f"The TopView wait ended with an event that is not a dict: {event!r:.200}")
+        raise WaitEventError(f"The TopView wait ended with an event that is not a dict: {event!r:.200}")
     status, task_id = event.get("status"), event.get("topview_task_id")
     if status not in set(WaitStatus):
-        raise AirflowFailException(
+        raise WaitEventError(
             f"The TopView wait ended with an unknown or missing status {status!r} "
             f"(expected one of {', '.join(WaitStatus)}); this is a provider error, please report it"
         )
     if not isinstance(task_id, str) or not task_id:
-        raise AirflowFailException(
+        raise WaitEventError(
             f"The TopView wait's {status!r} event carries no topview_task_id; this is a provider error"
         )
     if status == WaitStatus.SUCCESS and not isinstance(event.get("result"), dict):
-        raise AirflowFailException(f"The TopView wait's success event for task {task_id} carries no result")
+        raise WaitEventError(f"The TopView wait's success event for task {task_id} carries no result")
     return event  # type: ignore[return-value]
 
 
 _TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,255}")
-
-
-@contextmanager
-def permanent_errors_fail_task() -> Iterator[None]:
-    """Errors a retry cannot fix fail the task without Airflow retries; transient ones propagate as they are.
-
-    Permanent API errors, unusable credentials and a submit that may have been accepted (never to be
-    repeated) become AirflowFailException; transient errors that outlived the hook's own retries stay
-    retryable.
-    """
-    try:
-        yield
-    except TopviewError as exc:
-        if is_retryable(exc):
-            raise
-        raise AirflowFailException(str(exc)) from None
 
 
 def require_task_id(value: Any, parameter: str = "topview_task_id") -> str:
@@ -105,9 +90,9 @@ def require_task_id(value: Any, parameter: str = "topview_task_id") -> str:
     """
     text = value.strip() if isinstance(value, str) else ""
     if not text:
-        raise AirflowFailException(f"{parameter} must be a TopView task id (text), got {shown(value)}")
+        raise RequestValidationError(f"{parameter} must be a TopView task id (text), got {shown(value)}")
     if text in MISSING_VALUE_TEXTS or not _TASK_ID.fullmatch(text):
-        raise AirflowFailException(
+        raise RequestValidationError(
             f"{parameter} must be a TopView task id (letters, digits, - _ . : and at most 256 of them; a "
             f"template of a missing XCom renders 'None'), got {shown(value)}"
         )
@@ -206,22 +191,24 @@ def result_from_event(
     estimated_credits: float | None = None,
     from_submit: bool = False,
 ) -> dict[str, Any]:
-    """The finished task for XCom, or raise: fail and API errors without retry, timeout with retry."""
+    """The finished task for XCom; a failed task raises TopviewTaskFailedError, a late one a timeout."""
     checked = read_event(event)
     status, topview_task_id = checked["status"], checked["topview_task_id"]
     if status == WaitStatus.SUCCESS:
         verdict = judge_success(checked["result"], fail_on_partial=fail_on_partial)
         if verdict.fails_task:
-            raise AirflowFailException(verdict.failed_summary)
+            raise TopviewTaskFailedError(verdict.failed_summary)
         report_success(
             verdict, log, model=model, estimated_credits=estimated_credits, from_submit=from_submit
         )
         return verdict.result
     if status == WaitStatus.FAIL:
-        raise AirflowFailException(f"TopView task {topview_task_id} failed: {checked.get('message')}")
+        raise TopviewTaskFailedError(f"TopView task {topview_task_id} failed: {checked.get('message')}")
     if status == WaitStatus.TIMEOUT:
         raise TopviewWaitTimeout(timeout_message(topview_task_id, checked.get("last_status")))
-    raise AirflowFailException(f"Waiting for TopView task {topview_task_id} failed: {checked.get('message')}")
+    raise TopviewTaskFailedError(
+        f"Waiting for TopView task {topview_task_id} failed: {checked.get('message')}"
+    )
 
 
 @dataclass(frozen=True)

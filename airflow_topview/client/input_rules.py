@@ -11,6 +11,8 @@ import ast
 import json
 from typing import TYPE_CHECKING, Any
 
+from airflow_topview.exceptions import RequestValidationError
+
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
@@ -40,20 +42,26 @@ def _control(text: str, allowed: str = "") -> bool:
 def check_token(value: str, what: str = "an id") -> str:
     """An id as TopView issues them: printable, no whitespace anywhere, at most 256 characters."""
     if len(value) > MAX_TOKEN_CHARS:
-        raise ValueError(f"must be {what} of at most {MAX_TOKEN_CHARS} characters, got {shown(value)}")
+        raise RequestValidationError(
+            f"must be {what} of at most {MAX_TOKEN_CHARS} characters, got {shown(value)}"
+        )
     if any(char.isspace() for char in value) or _control(value):
-        raise ValueError(f"must be {what} without spaces or control characters, got {shown(value)}")
+        raise RequestValidationError(
+            f"must be {what} without spaces or control characters, got {shown(value)}"
+        )
     if value in MISSING_VALUE_TEXTS:
-        raise ValueError(f"must be {what}, got the text {value!r} (a template of a missing value?)")
+        raise RequestValidationError(
+            f"must be {what}, got the text {value!r} (a template of a missing value?)"
+        )
     return value
 
 
 def check_line(value: str, what: str = "a name", limit: int = MAX_TOKEN_CHARS) -> str:
     """One line of text (a model name, a field name): no control characters, not padded, bounded."""
     if len(value) > limit:
-        raise ValueError(f"must be {what} of at most {limit} characters, got {shown(value)}")
+        raise RequestValidationError(f"must be {what} of at most {limit} characters, got {shown(value)}")
     if _control(value) or value != value.strip():
-        raise ValueError(
+        raise RequestValidationError(
             f"must be {what} on one line, without control characters or padding, got {shown(value)}"
         )
     return value
@@ -62,9 +70,9 @@ def check_line(value: str, what: str = "a name", limit: int = MAX_TOKEN_CHARS) -
 def check_text(value: str, what: str = "text", limit: int = MAX_PROMPT_CHARS) -> str:
     """Free text (a prompt): line breaks and tabs are fine, other control characters are not; bounded."""
     if len(value) > limit:
-        raise ValueError(f"must be {what} of at most {limit} characters, got {shown(value)}")
+        raise RequestValidationError(f"must be {what} of at most {limit} characters, got {shown(value)}")
     if _control(value, allowed="\n\r\t"):
-        raise ValueError(
+        raise RequestValidationError(
             f"must be {what} without control characters (other than line breaks), got {shown(value)}"
         )
     return value
@@ -74,7 +82,7 @@ def parse_list_literal(value: str) -> Any:
     """Read a list that a template rendered to text: JSON (``["a","b"]``) or Python repr (``['a', 'b']``)."""
     text = value.strip()
     if not text.startswith("["):
-        raise ValueError(f"must be a list of file ids, got the text {value!r}")
+        raise RequestValidationError(f"must be a list of file ids, got the text {value!r}")
     try:
         return json.loads(text)
     except ValueError:
@@ -82,7 +90,9 @@ def parse_list_literal(value: str) -> Any:
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):
-        raise ValueError(f"must be a list of file ids, got text that is not a list: {value!r}") from None
+        raise RequestValidationError(
+            f"must be a list of file ids, got text that is not a list: {value!r}"
+        ) from None
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
+from airflow.providers.common.compat.sdk import BaseOperator
+
+from airflow_topview.exceptions import BudgetError, RequestValidationError, TopviewTaskFailedError
+from airflow_topview.task_outcome import decides_outcome
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -81,13 +84,14 @@ class RunBudgetOperator(BaseOperator):
         self.models_file = models_file
         self.topview_conn_id = topview_conn_id
 
+    @decides_outcome
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_topview.submit.model_checks import budget_from
         from airflow_topview.submit.run_budget import approve, price_one, video_count
 
         budget = budget_from(self.max_credits)
         if budget is None:
-            raise AirflowFailException("max_credits: a run budget needs a number of credits")
+            raise RequestValidationError("max_credits: a run budget needs a number of credits")
         self._check_one_submit_task()
         count = video_count(self.videos)
         one = price_one({name: getattr(self, name) for name in PRICED_SETTINGS}, models_file=self.models_file)
@@ -117,7 +121,7 @@ class RunBudgetOperator(BaseOperator):
             and (_budget_task_of(task) == self.task_id or (task.task_id in direct and _has_run_budget(task)))
         )
         if len(users) > 1:
-            raise AirflowFailException(
+            raise RequestValidationError(
                 f"run_budget: submit tasks {', '.join(users)} share this budget, whose approval counts the "
                 "videos of one submit task; give each its own RunBudgetOperator (or one task mapped over all)"
             )
@@ -126,16 +130,14 @@ class RunBudgetOperator(BaseOperator):
 
     def _remaining_credits(self) -> float:
         from airflow_topview.hooks.topview import TopviewHook
-        from airflow_topview.waiting import permanent_errors_fail_task
 
         hook = TopviewHook(self.topview_conn_id)
         try:
-            with permanent_errors_fail_task():
-                remaining = hook.get_credit().remain_credit
+            remaining = hook.get_credit().remain_credit
         finally:
             hook.close()
         if remaining is None:
-            raise AirflowFailException("check_balance: TopView did not say how many credits are left")
+            raise BudgetError("check_balance: TopView did not say how many credits are left")
         return remaining
 
 
@@ -173,6 +175,7 @@ class RunCostReportOperator(BaseOperator):
         self.fail_when_upstream_failed = fail_when_upstream_failed
         self.topview_conn_id = topview_conn_id
 
+    @decides_outcome
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_topview.operators.upstream import upstream_submit_ids
 
@@ -207,7 +210,7 @@ class RunCostReportOperator(BaseOperator):
         )
         if failed and self.fail_when_upstream_failed:
             ti.xcom_push(key="return_value", value=report)
-            raise AirflowFailException(
+            raise TopviewTaskFailedError(
                 f"Reported the cost above; failing because upstream task(s) failed: {', '.join(failed)}"
             )
         return report

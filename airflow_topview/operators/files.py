@@ -13,11 +13,13 @@ import os
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
+from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_topview import file_rules, lineage
+from airflow_topview.exceptions import RequestValidationError, TopviewTaskFailedError
 from airflow_topview.lineage import ReportsLineage
 from airflow_topview.operators import upstream
+from airflow_topview.task_outcome import decides_outcome
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -25,8 +27,8 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_topview.client.request import ImageToVideoTask
-    from airflow_topview.hooks.storage import TransferCancel
     from airflow_topview.hooks.topview import TopviewHook
+    from airflow_topview.hooks.transfer_control import TransferCancel
 
 
 class _CancellableTransfers(BaseOperator, ReportsLineage):
@@ -42,7 +44,7 @@ class _CancellableTransfers(BaseOperator, ReportsLineage):
     def on_kill(self) -> None:
         cancel = self._transfers
         if cancel is None:
-            from airflow_topview.hooks.storage import TransferCancel
+            from airflow_topview.hooks.transfer_control import TransferCancel
 
             cancel = self._transfers = TransferCancel()  # killed before execute got to its transfers
         self.log.info("Task is being stopped: cancelling its file transfers")
@@ -50,7 +52,7 @@ class _CancellableTransfers(BaseOperator, ReportsLineage):
 
     @contextmanager
     def _cancellable(self) -> Iterator[None]:
-        from airflow_topview.hooks.storage import TransferCancel
+        from airflow_topview.hooks.transfer_control import TransferCancel
 
         cancel = self._transfers = self._transfers or TransferCancel()
         try:
@@ -115,18 +117,20 @@ class UploadFileOperator(_CancellableTransfers):
         self.upload_check_interval = upload_check_interval
         self.hook_params = hook_params or {}
 
+    @decides_outcome
     def execute(self, context: Context) -> str:
-        from airflow_topview.settings import check_hook_params, check_seconds, fail_on_bad_input
+        from airflow_topview.settings import check_hook_params, check_seconds
 
         source = self.source.strip() if isinstance(self.source, str) else self.source
         if source is None or (isinstance(source, str) and not source):
-            raise AirflowFailException("source: nothing to upload (empty); give a path, URL or storage path")
-        with fail_on_bad_input():
-            file_rules.check_source(str(source))
-            fmt = file_rules.upload_format(str(source), self.file_format)
-            check_seconds("upload_check_timeout", self.upload_check_timeout)
-            check_seconds("upload_check_interval", self.upload_check_interval)
-            check_hook_params(self.hook_params)
+            raise RequestValidationError(
+                "source: nothing to upload (empty); give a path, URL or storage path"
+            )
+        file_rules.check_source(str(source))
+        fmt = file_rules.upload_format(str(source), self.file_format)
+        check_seconds("upload_check_timeout", self.upload_check_timeout)
+        check_seconds("upload_check_interval", self.upload_check_interval)
+        check_hook_params(self.hook_params)
         from airflow_topview.submit.journal import task_state_store
 
         store = task_state_store(context)
@@ -205,16 +209,16 @@ class DownloadVideosOperator(_CancellableTransfers):
         self.topview_conn_id = topview_conn_id
         self.hook_params = hook_params or {}
 
+    @decides_outcome
     def execute(self, context: Context) -> list[str]:
-        from airflow_topview.settings import check_hook_params, fail_on_bad_input
+        from airflow_topview.settings import check_hook_params
 
         destination = self._checked_destination()
-        with fail_on_bad_input():
-            file_rules.check_filename_template(self.filename_template)
-            check_hook_params(self.hook_params)
+        file_rules.check_filename_template(self.filename_template)
+        check_hook_params(self.hook_params)
         given = _given(self.task_result)
         if given == _given(self.topview_task_id):
-            raise AirflowFailException("give task_result or topview_task_id (one of them)")
+            raise RequestValidationError("give task_result or topview_task_id (one of them)")
         task_id = _task_id_given_as_result(self.task_result) if given else self._checked_task_id()
         with self._cancellable(), _hook_failing_permanently(self.topview_conn_id, self.hook_params) as hook:
             if task_id is None:
@@ -222,12 +226,14 @@ class DownloadVideosOperator(_CancellableTransfers):
             else:
                 task = hook.get_image_to_video_task(task_id)
             if task.state != "success":
-                raise AirflowFailException(
+                raise RequestValidationError(
                     f"TopView task {task.task_id} is {task.status!r}, not finished successfully: "
                     "nothing to download (wait for it with ImageToVideoSensor first)"
                 )
             if not any(video.succeeded for video in task.videos):
-                raise AirflowFailException(f"TopView task {task.task_id} has no successful video to download")
+                raise TopviewTaskFailedError(
+                    f"TopView task {task.task_id} has no successful video to download"
+                )
             written = hook.download_videos(task, destination, filename_template=self.filename_template)
             api = lineage.api_namespace(hook.base_url)
         self.log.info(
@@ -242,7 +248,7 @@ class DownloadVideosOperator(_CancellableTransfers):
         if isinstance(destination, str):
             destination = destination.strip()
         if destination is None or destination == "":
-            raise AirflowFailException("destination: give a folder or object-storage prefix to write to")
+            raise RequestValidationError("destination: give a folder or object-storage prefix to write to")
         local = destination[len("file://") :] if str(destination).startswith("file://") else destination
         if (
             isinstance(local, str)
@@ -250,7 +256,7 @@ class DownloadVideosOperator(_CancellableTransfers):
             and os.path.exists(local)
             and not os.path.isdir(local)
         ):
-            raise AirflowFailException(f"destination: must be a folder, got the file {destination!r}")
+            raise RequestValidationError(f"destination: must be a folder, got the file {destination!r}")
         return destination
 
     def _checked_task_id(self) -> str:
@@ -265,20 +271,20 @@ def _given(value: Any) -> bool:
 
 @contextmanager
 def _hook_failing_permanently(topview_conn_id: str, hook_params: dict[str, Any]) -> Iterator[TopviewHook]:
-    """A hook, closed afterwards; errors that a retry cannot fix fail the task without retries.
+    """A hook, closed afterwards; bad input (ValueError) and a missing source become RequestValidationError.
 
-    Bad input (ValueError), a missing source and permanent API errors fail at once; transient errors
-    that outlived the hook's own retries are raised as they are, for Airflow's task retries.
+    The task's outcome is decided by :func:`~airflow_topview.task_outcome.task_outcome`: those and
+    permanent API errors fail at once, transient ones are left to Airflow's retries.
     """
     from airflow_topview.hooks.topview import TopviewHook
-    from airflow_topview.waiting import permanent_errors_fail_task
 
     hook = TopviewHook(topview_conn_id, **hook_params)
     try:
-        with permanent_errors_fail_task():
-            yield hook
+        yield hook
+    except RequestValidationError:
+        raise
     except (ValueError, FileNotFoundError, IsADirectoryError) as exc:
-        raise AirflowFailException(str(exc)) from None
+        raise RequestValidationError(str(exc)) from None
     finally:
         hook.close()
 
@@ -306,15 +312,15 @@ def _task_from_result(value: Any) -> ImageToVideoTask:
             try:
                 value = ast.literal_eval(text)
             except (ValueError, SyntaxError):
-                raise AirflowFailException(
+                raise RequestValidationError(
                     "task_result must be a TopView task (a dict with taskId and videos), "
                     f"got the text {text[:200]!r}"
                 ) from None
     if not isinstance(value, dict):
-        raise AirflowFailException(
+        raise RequestValidationError(
             f"task_result must be a TopView task (a dict with taskId and videos), got {type(value).__name__}"
         )
     try:
         return ImageToVideoTask.model_validate(value)
     except ValidationError as exc:
-        raise AirflowFailException(f"task_result is not a TopView task: {problems(exc)}") from None
+        raise RequestValidationError(f"task_result is not a TopView task: {problems(exc)}") from None

@@ -9,11 +9,13 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
+from airflow.providers.common.compat.sdk import BaseOperator, conf
 
 from airflow_topview import lineage
+from airflow_topview.exceptions import RequestValidationError
 from airflow_topview.lineage import ReportsLineage
 from airflow_topview.links import TOPVIEW_APP_URL, TopviewVideoLink, push_link, task_link, video_link
+from airflow_topview.task_outcome import decides_outcome
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -196,32 +198,27 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
 
     def check_settings(self) -> None:
         """Waiting parameters, ``hook_params`` and ``on_uncertain_submit``, before anything is sent."""
-        from airflow_topview.settings import check_hook_params, check_waiting, fail_on_bad_input
+        from airflow_topview.settings import check_hook_params, check_waiting
 
-        with fail_on_bad_input():
-            if self.wait_for_completion:
-                check_waiting(poll_interval=self.poll_interval, timeout=self.timeout)
-            check_hook_params(self.hook_params)
-            if self.on_uncertain_submit not in UNCERTAIN_SUBMIT_CHOICES:
-                raise ValueError(
-                    f"on_uncertain_submit: must be one of {', '.join(UNCERTAIN_SUBMIT_CHOICES)}, "
-                    f"got {self.on_uncertain_submit!r}"
-                )
-            if self.on_changed_request not in CHANGED_REQUEST_CHOICES:
-                raise ValueError(
-                    f"on_changed_request: must be one of {', '.join(CHANGED_REQUEST_CHOICES)}, "
-                    f"got {self.on_changed_request!r}"
-                )
+        if self.wait_for_completion:
+            check_waiting(poll_interval=self.poll_interval, timeout=self.timeout)
+        check_hook_params(self.hook_params)
+        if self.on_uncertain_submit not in UNCERTAIN_SUBMIT_CHOICES:
+            raise RequestValidationError(
+                f"on_uncertain_submit: must be one of {', '.join(UNCERTAIN_SUBMIT_CHOICES)}, "
+                f"got {self.on_uncertain_submit!r}"
+            )
+        if self.on_changed_request not in CHANGED_REQUEST_CHOICES:
+            raise RequestValidationError(
+                f"on_changed_request: must be one of {', '.join(CHANGED_REQUEST_CHOICES)}, "
+                f"got {self.on_changed_request!r}"
+            )
 
     def build_request(self) -> ImageToVideoRequest:
         """Validate the rendered parameters into a submit body; bad input fails the task, no retry."""
         from airflow_topview.client.request import build_request
-        from airflow_topview.exceptions import RequestValidationError
 
-        try:
-            return build_request({name: getattr(self, name) for name in BODY_PARAMETERS})
-        except RequestValidationError as exc:
-            raise AirflowFailException(str(exc)) from None
+        return build_request({name: getattr(self, name) for name in BODY_PARAMETERS})
 
     def with_submit_name(self, request: ImageToVideoRequest, *, announce: bool = True) -> ImageToVideoRequest:
         """The request as sent (a known model by its submit name); the rendered fields then show it."""
@@ -253,6 +250,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
             check_covered(self.run_budget, estimate, map_index, self.upstream_task_ids)
         return estimate
 
+    @decides_outcome
     def execute(self, context: Context) -> str:
         from airflow_topview.client.retries import is_busy
         from airflow_topview.exceptions import TopviewAPIError
@@ -313,6 +311,7 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
             hook.close()
         return self.execute_complete(context, finished)
 
+    @decides_outcome
     def execute_complete(self, context: Context, event: Any) -> str:
         """Turn the final event into XCom ``result`` (or a failure); ``return_value`` stays the task id.
 

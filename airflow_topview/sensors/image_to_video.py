@@ -16,6 +16,7 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_topview.links import TopviewVideoLink, push_link, task_link
+from airflow_topview.task_outcome import decides_outcome
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -130,20 +131,19 @@ class ImageToVideoSensor(BaseSensorOperator):
 
         return require_task_id(self.topview_task_id)
 
+    @decides_outcome
     def execute(self, context: Context) -> Any:
-        from airflow_topview.settings import check_config, check_hook_params, check_waiting, fail_on_bad_input
+        from airflow_topview.settings import check_config, check_hook_params, check_waiting
 
         topview_task_id = self._checked_task_id()
-        with fail_on_bad_input():
-            check_config()
+        check_config()
         push_link(context["ti"], task_link(topview_task_id))
-        with fail_on_bad_input():
-            check_waiting(
-                poll_interval=self.poke_interval,
-                timeout=self.timeout,
-                max_poll_interval=self.max_poll_interval,
-            )
-            check_hook_params(self.hook_params)
+        check_waiting(
+            poll_interval=self.poke_interval,
+            timeout=self.timeout,
+            max_poll_interval=self.max_poll_interval,
+        )
+        check_hook_params(self.hook_params)
         if not self.deferrable:
             try:
                 return super().execute(context)
@@ -169,6 +169,7 @@ class ImageToVideoSensor(BaseSensorOperator):
             end_task=self._end_task(),
         )
 
+    @decides_outcome
     def poke(self, context: Context) -> PokeReturnValue | bool:
         from airflow_topview.waiting import poll_once
 
@@ -177,6 +178,7 @@ class ImageToVideoSensor(BaseSensorOperator):
             return False
         return PokeReturnValue(is_done=True, xcom_value=self._finish(event, context))
 
+    @decides_outcome
     def execute_complete(self, context: Context, event: Any) -> dict[str, Any]:
         """Resume after the trigger; the event carries all (``airflow dags test`` drops defer kwargs)."""
         from airflow_topview.exceptions import TopviewWaitTimeout

@@ -10,9 +10,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException
-
 from airflow_topview.catalog import CatalogError, UnknownCostError, check_request, estimate_cost, get_catalog
+from airflow_topview.exceptions import BudgetError, RequestValidationError
 
 if TYPE_CHECKING:
     from airflow.sdk.types import Logger
@@ -36,7 +35,7 @@ def catalog_for(models_file: str | None) -> Catalog:
     try:
         return get_catalog(models_file)
     except CatalogError as exc:
-        raise AirflowFailException(f"models_file: {exc}") from None
+        raise RequestValidationError(f"models_file: {exc}") from None
 
 
 def check_model_and_budget(
@@ -52,10 +51,9 @@ def check_model_and_budget(
     The estimate is None for a model whose cost is unknown (then ``max_credits`` must be unset). The
     ``[topview]`` options and the models file are checked here too: this runs before anything is paid.
     """
-    from airflow_topview.settings import check_config, fail_on_bad_input
+    from airflow_topview.settings import check_config
 
-    with fail_on_bad_input():
-        check_config()
+    check_config()
     catalog = catalog_for(models_file)
     spec = catalog.find(request.model)
     if spec is None and (likely := catalog.suggest(request.model)) is not None:
@@ -69,20 +67,20 @@ def check_model_and_budget(
     elif spec is None:
         log.info("Model %r is not in the model catalog: its parameters are not checked", request.model)
     elif validate_model and (problems := check_request(request, spec)):
-        raise AirflowFailException("Invalid Image-to-Video request: " + "; ".join(problems))
+        raise BudgetError("Invalid Image-to-Video request: " + "; ".join(problems))
     budget = budget_from(max_credits)
     try:
         estimate = estimate_cost(request, spec)
     except UnknownCostError as exc:
         if budget is not None:
-            raise AirflowFailException(
+            raise BudgetError(
                 f"max_credits={budget:g} is set but the cost cannot be estimated ({exc}), so the budget "
                 "cannot be enforced; add the model to a models file or unset max_credits"
             ) from None
         return None
     log.info("Estimated cost: %s", estimate)
     if budget is not None and estimate.credits > budget:
-        raise AirflowFailException(
+        raise BudgetError(
             f"max_credits: the estimated cost {estimate.credits:g} credits is above the budget of "
             f"{budget:g} ({estimate})"
         )
@@ -94,16 +92,16 @@ def budget_from(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise AirflowFailException(f"max_credits: must be a number of credits, got {value!r}")
+        raise BudgetError(f"max_credits: must be a number of credits, got {value!r}")
     if isinstance(value, str) and value.strip() in ("", "None", "null"):
-        raise AirflowFailException(
+        raise BudgetError(
             f"max_credits: rendered to {value!r}, not a number. A budget fails closed: give a number, "
             "or leave max_credits unset (Python None) for no budget"
         )
     try:
         budget = float(value)
     except (TypeError, ValueError):
-        raise AirflowFailException(f"max_credits: must be a number, got {value!r}") from None
+        raise BudgetError(f"max_credits: must be a number, got {value!r}") from None
     if not 0 <= budget < math.inf:
-        raise AirflowFailException(f"max_credits: must be a finite number, zero or more, got {value!r}")
+        raise BudgetError(f"max_credits: must be a finite number, zero or more, got {value!r}")
     return budget

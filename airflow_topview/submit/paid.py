@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow.providers.common.compat.sdk import AirflowFailException
-
 from airflow_topview import metrics
 from airflow_topview.client.redaction import without_query
-from airflow_topview.exceptions import TopviewAPIError, TopviewError, TopviewSubmitUncertainError
+from airflow_topview.exceptions import (
+    ChangedRequestError,
+    TopviewAPIError,
+    TopviewError,
+    TopviewSubmitUncertainError,
+)
 from airflow_topview.submit.journal import SubmitJournal, SubmitRecord, fingerprint
-from airflow_topview.waiting import WaitEvent, WaitStatus, event_for, make_event, permanent_errors_fail_task
+from airflow_topview.waiting import WaitEvent, WaitStatus, event_for, make_event
 
 if TYPE_CHECKING:
     from airflow.sdk.types import Logger
@@ -197,7 +200,7 @@ class PaidSubmit:
             )
             return None
         if self.on_changed_request == "fail":
-            raise AirflowFailException(
+            raise ChangedRequestError(
                 f"{what}, and its TopView task {record.topview_task_id} {state}. Not submitting a second "
                 "paid task (on_changed_request='fail'): make the templates render the same on every try, "
                 "or set on_changed_request='reuse' or 'resubmit'."
@@ -216,7 +219,7 @@ class PaidSubmit:
                 self.try_number,
             )
             return
-        raise AirflowFailException(
+        raise TopviewSubmitUncertainError(
             f"Not submitting: this is try {self.try_number} of the task and its submit journal is empty, "
             "but Airflow is set to delete a task's state when it succeeds ([state_store] clear_on_success "
             "= True), so an earlier try may have submitted (and paid for) a TopView task this try cannot "
@@ -232,7 +235,7 @@ class PaidSubmit:
         request, unless ``on_uncertain_submit="resubmit"``: the earlier try may have created a task.
         """
         if self.try_number > 1 and self.on_uncertain_submit != "resubmit":
-            raise AirflowFailException(
+            raise TopviewSubmitUncertainError(
                 f"Not submitting again: this is try {self.try_number} of the task, and whether an earlier "
                 "try already submitted (and paid for) a TopView task is uncertain, because this Airflow "
                 "has no task_state_store to journal the submit in (it came in Airflow 3.3). Find the "
@@ -258,7 +261,7 @@ class PaidSubmit:
             "TopView may have created, and billed, a task whose id is unknown (topview_task_id unknown)"
         )
         if self.on_uncertain_submit != "resubmit":
-            raise AirflowFailException(
+            raise TopviewSubmitUncertainError(
                 f"{what}. Not submitting again. Look in the TopView web app for a task submitted at that "
                 "time; to submit anyway, set on_uncertain_submit='resubmit'."
             )
@@ -272,23 +275,22 @@ class PaidSubmit:
         """
         topview_task_id = record.topview_task_id
         assert topview_task_id is not None
-        with permanent_errors_fail_task():
-            try:
-                return event_for(self.hook.get_image_to_video_task(topview_task_id))
-            except TopviewAPIError as exc:
-                if exc.code != "4004":
-                    raise
-                what = (
-                    f"TopView answered 4004 (not found) for task {topview_task_id}, which an earlier try "
-                    f"submitted at {record.attempted_at}; the task may still run and be billed"
-                )
-                if self.on_uncertain_submit != "resubmit":
-                    raise AirflowFailException(
-                        f"{what}. Not submitting again; look it up in the TopView web app, or set "
-                        "on_uncertain_submit='resubmit' to accept a possible second charge."
-                    ) from None
-                self.log.warning("%s; submitting again as on_uncertain_submit='resubmit'", what)
-                return make_event(WaitStatus.GONE, topview_task_id, message=str(exc))
+        try:
+            return event_for(self.hook.get_image_to_video_task(topview_task_id))
+        except TopviewAPIError as exc:
+            if exc.code != "4004":
+                raise
+            what = (
+                f"TopView answered 4004 (not found) for task {topview_task_id}, which an earlier try "
+                f"submitted at {record.attempted_at}; the task may still run and be billed"
+            )
+            if self.on_uncertain_submit != "resubmit":
+                raise TopviewSubmitUncertainError(
+                    f"{what}. Not submitting again; look it up in the TopView web app, or set "
+                    "on_uncertain_submit='resubmit' to accept a possible second charge."
+                ) from None
+            self.log.warning("%s; submitting again as on_uncertain_submit='resubmit'", what)
+            return make_event(WaitStatus.GONE, topview_task_id, message=str(exc))
 
     def _submit(self, request: ImageToVideoRequest, body_fingerprint: str) -> str:
         """Check the callback URL, journal the intent, submit, journal the answer.
@@ -296,21 +298,20 @@ class PaidSubmit:
         A failure that proves nothing was created (a refusal, busy past busy_timeout, never sent) clears
         the intent; an uncertain one keeps it, so that a retry does not pay blindly.
         """
-        with permanent_errors_fail_task():
-            if request.notice_url:
-                self.hook.check_notice_url(request.notice_url)
-                self.log.info("TopView accepted the callback URL %s", without_query(request.notice_url))
-            self.hook.prepare()  # local setup that can fail (connection, extras) fails before the journal
-            record = self.journal.intent(body_fingerprint, self.max_tries)
-            self.log.info("Submitting TopView Image-to-Video task: %s", shown_body(request.to_body()))
-            try:
-                result = self.hook.submit_image_to_video(request, wait_when_busy=self.wait_when_busy)
-            except TopviewSubmitUncertainError as exc:
-                metrics.count(metrics.UNCERTAIN_SUBMITS, model=request.model)
-                raise TopviewSubmitUncertainError(f"{exc} (submit sent at {record.attempted_at})") from None
-            except TopviewError:
-                self.journal.forget(record)
-                raise
+        if request.notice_url:
+            self.hook.check_notice_url(request.notice_url)
+            self.log.info("TopView accepted the callback URL %s", without_query(request.notice_url))
+        self.hook.prepare()  # local setup that can fail (connection, extras) fails before the journal
+        record = self.journal.intent(body_fingerprint, self.max_tries)
+        self.log.info("Submitting TopView Image-to-Video task: %s", shown_body(request.to_body()))
+        try:
+            result = self.hook.submit_image_to_video(request, wait_when_busy=self.wait_when_busy)
+        except TopviewSubmitUncertainError as exc:
+            metrics.count(metrics.UNCERTAIN_SUBMITS, model=request.model)
+            raise TopviewSubmitUncertainError(f"{exc} (submit sent at {record.attempted_at})") from None
+        except TopviewError:
+            self.journal.forget(record)
+            raise
         self.log.info("%s%s", ACCEPTED_LOG_PREFIX, result.task_id)  # before anything else
         self.journal.answered(record, result.task_id, notice_uuid=result.notice_uuid)
         self.submitted = True

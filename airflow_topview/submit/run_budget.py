@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Sized
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException
+from airflow_topview.exceptions import BudgetError, RequestValidationError
 
 if TYPE_CHECKING:
     from airflow_topview.catalog import CreditEstimate
@@ -26,7 +26,7 @@ _PRICING_FRAME = "run-budget-estimate"
 def video_count(videos: Any) -> int:
     """How many submits the fan-out makes: a whole number, or the length of what is mapped over."""
     if isinstance(videos, bool):
-        raise AirflowFailException(f"videos: give a count or the list mapped over, got {videos!r}")
+        raise BudgetError(f"videos: give a count or the list mapped over, got {videos!r}")
     if isinstance(videos, int):
         count = videos
     elif isinstance(videos, str) and videos.strip().isdigit():
@@ -34,12 +34,12 @@ def video_count(videos: Any) -> int:
     elif isinstance(videos, Sized) and not isinstance(videos, (str, bytes, dict)):
         count = len(videos)
     else:
-        raise AirflowFailException(
+        raise BudgetError(
             f"videos: give a count or the list mapped over (e.g. the same XComArg as the submit's expand), "
             f"got {type(videos).__name__} {str(videos)[:100]!r}"
         )
     if count < 0:
-        raise AirflowFailException(f"videos: must be zero or more, got {count}")
+        raise BudgetError(f"videos: must be zero or more, got {count}")
     return count
 
 
@@ -47,20 +47,19 @@ def price_one(settings: dict[str, Any], *, models_file: str | None) -> CreditEst
     """The catalog estimate of one submit with these settings; fails when its rate is unknown."""
     from airflow_topview.catalog import UnknownCostError, check_request, estimate_cost
     from airflow_topview.client.request import build_request
-    from airflow_topview.exceptions import RequestValidationError
     from airflow_topview.submit.model_checks import catalog_for
 
     try:
         request = build_request({**settings, "first_frame_file_id": _PRICING_FRAME})
     except RequestValidationError as exc:
-        raise AirflowFailException(str(exc)) from None
+        raise BudgetError(str(exc)) from None
     spec = catalog_for(models_file).find(request.model)
     if spec is not None and (problems := check_request(request, spec)):
-        raise AirflowFailException("Invalid Image-to-Video settings: " + "; ".join(problems))
+        raise BudgetError("Invalid Image-to-Video settings: " + "; ".join(problems))
     try:
         return estimate_cost(request, spec)
     except UnknownCostError as exc:
-        raise AirflowFailException(
+        raise BudgetError(
             f"The run budget cannot be enforced: {exc}. A budget fails closed: add the model's rates to a "
             "models file ([topview] models_file) or drop the budget"
         ) from None
@@ -81,12 +80,12 @@ def approve(
     """
     total = round(count * one.credits, 6)
     if total > max_credits:
-        raise AirflowFailException(
+        raise BudgetError(
             f"max_credits: the run would cost an estimated {total:g} credits ({count} x {one.credits:g}: "
             f"{one}), above the run budget of {max_credits:g}"
         )
     if remaining is not None and total > remaining:
-        raise AirflowFailException(
+        raise BudgetError(
             f"The account has {remaining:g} credits left, less than the run's estimated {total:g} credits "
             f"({count} x {one.credits:g})"
         )
@@ -110,31 +109,31 @@ def check_covered(
     relayed by another task, or pulled by a template, it could also reach a second submit task.
     """
     if not _is_approval(approval):
-        raise AirflowFailException(
+        raise BudgetError(
             "run_budget: expected the approval pushed by RunBudgetOperator (is the budget task's XCom "
             f"missing, e.g. marked success by hand?), got {str(approval)[:200]!r}"
         )
     approved_by = approval.get("approved_by")
     if not isinstance(approved_by, str) or approved_by not in set(upstream_task_ids):
-        raise AirflowFailException(
+        raise BudgetError(
             f"run_budget: the approval of budget task {approved_by!r} did not come straight from it: pass "
             "run_budget=budget.output, not through another task or a template (an approval passed on "
             "could reach a second submit task and pay for its videos twice)"
         )
     position = max(map_index, 0)
     if position >= approval["videos"]:
-        raise AirflowFailException(
+        raise BudgetError(
             f"run_budget: the run budget approved {approval['videos']} video(s); this is number "
             f"{position + 1} (map index {map_index}): not submitting"
         )
     per_video = approval["credits_per_video"]
     if estimate is None:
-        raise AirflowFailException(
+        raise BudgetError(
             "run_budget: this submit's cost cannot be estimated (its model has no known rate), so the run "
             "budget cannot be enforced"
         )
     if estimate.credits > per_video + 1e-9:
-        raise AirflowFailException(
+        raise BudgetError(
             f"run_budget: this submit is estimated at {estimate.credits:g} credits ({estimate}), more than "
             f"the {per_video:g} per video the run budget approved"
         )

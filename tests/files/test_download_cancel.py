@@ -23,7 +23,9 @@ from typing import Any
 import pytest
 from airflow.sdk import ObjectStoragePath
 
-from airflow_topview.hooks.storage import TransferCancel, TransferCancelledError, fsspec_view
+from airflow_topview.exceptions import TransferCancelledError
+from airflow_topview.hooks.storage import fsspec_view
+from airflow_topview.hooks.transfer_control import TransferCancel
 from airflow_topview.operators.files import DownloadVideosOperator, UploadFileOperator
 from airflow_topview.testing import Fault, TopviewSimulator
 from tests.conftest import read_without_opening

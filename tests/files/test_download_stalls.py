@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from airflow_topview.exceptions import TopviewConnectionError
-from airflow_topview.hooks.storage import MIN_PROGRESS
+from airflow_topview.hooks.transfer_control import MIN_PROGRESS
 from airflow_topview.testing import Fault, TopviewSimulator
 from tests.conftest import HardeningReport
 from tests.files.test_files import fast_hook, finished_task

@@ -11,9 +11,9 @@ import logging
 from typing import Any
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_topview.client.request import build_request
+from airflow_topview.exceptions import ChangedRequestError, TopviewSubmitUncertainError
 from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.submit.journal import JOURNAL_KEY
 from airflow_topview.submit.paid import PaidSubmit
@@ -82,7 +82,7 @@ def test_on_changed_request_chooses_for_a_re_rendered_retry(
     store, image = DictStore(), sim.add_file("png")
     attempt(store, request_for(sim, "seed 1", image), on_changed_request=choice)
     if choice == "fail":
-        with pytest.raises(AirflowFailException, match="on_changed_request='fail'"):
+        with pytest.raises(ChangedRequestError, match="on_changed_request='fail'"):
             attempt(store, request_for(sim, "seed 2", image), try_number=2, on_changed_request=choice)
         assert len(sim.requests_to("submit")) == 1
     else:
@@ -138,7 +138,7 @@ def test_a_single_4004_for_an_earlier_task_never_pays_again(topview_connection: 
     store, request = DictStore(), request_for(sim, "A")
     attempt(store, request)
     sim.inject("query", Fault.code("4004"), times=1)
-    with pytest.raises(AirflowFailException, match="4004"):
+    with pytest.raises(TopviewSubmitUncertainError, match="4004"):
         attempt(store, request, try_number=2)
     assert len(sim.requests_to("submit")) == 1
     sim.inject("query", Fault.code("4004"), times=1)
@@ -151,7 +151,7 @@ def test_with_clear_on_success_an_empty_journal_on_a_later_try_is_not_trusted(
 ) -> None:
     sim = topview_connection
     request = request_for(sim, "A")
-    with pytest.raises(AirflowFailException, match="clear_on_success"):
+    with pytest.raises(TopviewSubmitUncertainError, match="clear_on_success"):
         attempt(DictStore(), request, try_number=2, journal_cleared_on_success=True)
     assert sim.requests_to("submit") == []
     attempt(DictStore(), request, try_number=1, journal_cleared_on_success=True)  # a first try submits

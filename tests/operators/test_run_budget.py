@@ -171,25 +171,24 @@ def test_a_missing_approval_never_means_no_budget(
     "approval", [{"videos": 2, "credits_per_video": float("nan")}, "{'videos': 2}", None, {"videos": True}]
 )
 def test_a_malformed_approval_fails_closed(approval: object) -> None:
-    from airflow.providers.common.compat.sdk import AirflowFailException
-
     from airflow_topview.catalog import estimate_cost, get_catalog
     from airflow_topview.client.request import build_request
     from airflow_topview.submit.run_budget import check_covered
 
     request = build_request({"model": "seedance-1.5-pro", "first_frame_file_id": "f", "duration": 5})
     estimate = estimate_cost(request, get_catalog(None).find(request.model))
-    with pytest.raises(AirflowFailException, match="run_budget: expected the approval"):
+    from airflow_topview.exceptions import BudgetError
+
+    with pytest.raises(BudgetError, match="run_budget: expected the approval"):
         check_covered(approval, estimate, 0, ["budget"])
 
 
 @pytest.mark.parametrize("budget", ["inf", float("inf"), float("nan"), -1])
 def test_budgets_must_be_finite_and_not_negative(budget: object) -> None:
-    from airflow.providers.common.compat.sdk import AirflowFailException
-
+    from airflow_topview.exceptions import BudgetError
     from airflow_topview.submit.model_checks import budget_from
 
-    with pytest.raises(AirflowFailException, match="max_credits: must be a finite number"):
+    with pytest.raises(BudgetError, match="max_credits: must be a finite number"):
         budget_from(budget)
 
 

@@ -18,7 +18,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("lineage", "waiting", "deferral", "submit"),
     ("hooks",),
     ("triggers",),
-    ("sensors", "operators"),
+    ("sensors", "operators", "task_outcome"),
     ("testing",),
 )
 
@@ -136,3 +136,19 @@ def test_the_rules_see_a_circle() -> None:
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert floor_of("client.request") == 1
     assert floor_of("client.redaction") == 0
+
+
+def test_only_the_outcome_boundary_fails_tasks() -> None:
+    """Helpers raise provider errors; ``AirflowFailException`` is named in task_outcome.py alone."""
+    naming = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if "AirflowFailException" in path.read_text() and path.name != "task_outcome.py"
+    )
+    assert naming == []
+
+
+def test_exceptions_import_nothing() -> None:
+    tree = ast.parse((PACKAGE / "exceptions.py").read_text())
+    imported = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    assert [ast.unparse(node) for node in imported] == ["from __future__ import annotations"]

@@ -57,8 +57,11 @@ def test_topview_connection_fixture(topview_connection: TopviewSimulator) -> Non
     }
 
 
-def test_fixtures_are_registered_through_the_entry_point(tmp_path: Path) -> None:
-    """A fresh pytest run that knows nothing of this repo still finds the fixtures."""
+def test_fixtures_are_registered_when_a_project_asks_for_them(tmp_path: Path) -> None:
+    """A fresh project with the one documented line (docs/testing.md) finds the fixtures."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\naddopts = "-p airflow_topview.testing.pytest_plugin"\n'
+    )
     (tmp_path / "test_user.py").write_text(
         "import os\n\n"
         "def test_uses_fixture(topview_connection):\n"

@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowFailException
+
+from airflow_topview.exceptions import WaitEventError
 from airflow_topview.waiting import WaitStatus, make_event, read_event
 
 
@@ -21,7 +22,7 @@ from airflow_topview.waiting import WaitStatus, make_event, read_event
     ],
 )
 def test_malformed_events_are_provider_errors(event: Any, fragment: str) -> None:
-    with pytest.raises(AirflowFailException, match=fragment):
+    with pytest.raises(WaitEventError, match=fragment):
         read_event(event)
 
 
