@@ -6,15 +6,12 @@ the hook, HTTP clients and pydantic models are imported inside ``execute``.
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.providers.common.compat.sdk import BaseOperator, conf
+from airflow.providers.common.compat.sdk import conf
 
-from airflow_topview import lineage
-from airflow_topview.exceptions import RequestValidationError
-from airflow_topview.lineage import ReportsLineage
 from airflow_topview.links import TOPVIEW_APP_URL, TopviewVideoLink, push_link, task_link, video_link
+from airflow_topview.operators.submit_base import TopviewSubmitOperatorBase
 from airflow_topview.task_outcome import decides_outcome
 
 if TYPE_CHECKING:
@@ -22,14 +19,7 @@ if TYPE_CHECKING:
 
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_topview.catalog import CreditEstimate
     from airflow_topview.client.request import ImageToVideoRequest
-    from airflow_topview.hooks.topview import TopviewHook
-
-#: What a retry does when an earlier try sent a submit whose answer never arrived (the task may exist).
-UNCERTAIN_SUBMIT_CHOICES = ("fail", "resubmit")
-#: What a retry does when its request rendered differently while an earlier try's task runs or succeeded.
-CHANGED_REQUEST_CHOICES = ("reuse", "resubmit", "fail")
 
 # Operator parameter names of the submit body, in the order TopView documents them.
 BODY_PARAMETERS: tuple[str, ...] = (
@@ -49,7 +39,7 @@ BODY_PARAMETERS: tuple[str, ...] = (
 )
 
 
-class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
+class SubmitImageToVideoOperator(TopviewSubmitOperatorBase):
     """Submit a TopView Image-to-Video V2 task and push its TopView task id to XCom.
 
     Every body parameter is templated and may be an ``XComArg`` (for example
@@ -84,35 +74,11 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         ``notice_uuid`` (a callback's ``uuid`` equals it).
     :param extra_body: extra JSON fields merged into the submit body, for API fields this release does not
         know yet (a dict, templated); it may not override a known field.
-    :param topview_conn_id: the ``topview`` connection.
-    :param wait_for_completion: wait for the videos before finishing the task.
-    :param deferrable: wait in the triggerer instead of holding a worker slot (with ``wait_for_completion``).
-    :param poll_interval: seconds between status checks while waiting.
-    :param timeout: longest wait for the videos, in seconds.
-    :param max_credits: fail before submitting when the estimated cost is higher; fails closed when
-        the cost cannot be estimated (a model the catalog does not know), and when a template renders it
-        to nothing (``None`` or empty text): only a Python ``None`` means "no budget".
-    :param run_budget: the approval of a :class:`~airflow_topview.operators.budget.RunBudgetOperator`
-        (``budget.output``): before paying, the submit fails when the run's approved video count is used
-        up (by map index) or its own estimate is above the approved price per video; fails closed.
-    :param validate_model: check the parameters against the known capabilities of the model (models
-        missing from the catalog are never blocked).
-    :param models_file: a JSON file extending or correcting the model catalog (see ``[topview] models_file``).
-    :param fail_on_partial: with ``wait_for_completion``, fail when any video of the task failed.
-    :param hook_params: extra keyword arguments for :class:`TopviewHook` (``retry_limit``, ``retry_delay``,
-        ``retry_max_delay``, ``busy_timeout``, ``timeout``); JSON-safe, checked before anything is sent.
-    :param on_uncertain_submit: when a retry finds that an earlier try sent the submit but never got its
-        answer (worker killed, ``execution_timeout``): ``"fail"`` (default) fails without submitting, as
-        TopView may have created and billed that task; ``"resubmit"`` accepts a possible second charge.
-        On Airflow < 3.3 (no ``task_state_store``) this applies to every retry and clear of the task.
-    :param on_changed_request: when a retry (not a clear) renders a different request than an earlier
-        try sent (a random seed, ``macros.uuid``, the time in a template) while that try's TopView task is
-        running or succeeded: ``"reuse"`` (default) waits for or reuses that task, saying so in the log;
-        ``"resubmit"`` pays for the new request; ``"fail"`` fails the task. A clear with a changed request
-        always submits anew (a video made for other input is never reused).
-    :param durable: as in Airflow's ``ResumableJobMixin``: True (default) journals the submit so that a
-        retry or clear reconnects to the earlier try's TopView task; False submits a new, paid task on
-        every try.
+    The connection, waiting, budget and paying-once parameters (``topview_conn_id``,
+    ``wait_for_completion``, ``deferrable``, ``poll_interval``, ``timeout``, ``max_credits``, ``run_budget``,
+    ``validate_model``, ``models_file``, ``fail_on_partial``, ``hook_params``, ``on_uncertain_submit``,
+    ``on_changed_request``, ``durable``) are those of
+    :class:`~airflow_topview.operators.submit_base.TopviewSubmitOperatorBase`.
     """
 
     template_fields: Sequence[str] = (*BODY_PARAMETERS, "max_credits", "run_budget")
@@ -142,20 +108,6 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         board_id: str | None = None,
         notice_url: str | None = None,
         extra_body: dict[str, Any] | None = None,
-        topview_conn_id: str = "topview_default",
-        wait_for_completion: bool = False,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        poll_interval: float = 10.0,
-        timeout: float = 60 * 60,
-        max_credits: float | str | None = None,
-        run_budget: Any = None,
-        validate_model: bool = True,
-        models_file: str | None = None,
-        fail_on_partial: bool = False,
-        hook_params: dict[str, Any] | None = None,
-        on_uncertain_submit: Literal["fail", "resubmit"] = "fail",
-        on_changed_request: Literal["reuse", "resubmit", "fail"] = "reuse",
-        durable: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -172,47 +124,6 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         self.board_id = board_id
         self.notice_url = notice_url
         self.extra_body = extra_body
-        self.topview_conn_id = topview_conn_id
-        self.wait_for_completion = wait_for_completion
-        self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.timeout = timeout
-        self.max_credits = max_credits
-        self.run_budget = run_budget
-        # An approval that resolves to nothing (the budget task's XCom missing) must not mean "no budget".
-        self._run_budget_given = run_budget is not None
-        self.validate_model = validate_model
-        self.models_file = models_file
-        self.fail_on_partial = fail_on_partial
-        self.hook_params = hook_params or {}
-        self.on_uncertain_submit = on_uncertain_submit
-        self.on_changed_request = on_changed_request
-        self.durable = durable
-
-    @cached_property
-    def hook(self) -> TopviewHook:
-        """A hook for ``topview_conn_id``; built on first use so parsing a DAG never touches it."""
-        from airflow_topview.hooks.topview import TopviewHook
-
-        return TopviewHook(self.topview_conn_id, **self.hook_params)
-
-    def check_settings(self) -> None:
-        """Waiting parameters, ``hook_params`` and ``on_uncertain_submit``, before anything is sent."""
-        from airflow_topview.settings import check_hook_params, check_waiting
-
-        if self.wait_for_completion:
-            check_waiting(poll_interval=self.poll_interval, timeout=self.timeout)
-        check_hook_params(self.hook_params)
-        if self.on_uncertain_submit not in UNCERTAIN_SUBMIT_CHOICES:
-            raise RequestValidationError(
-                f"on_uncertain_submit: must be one of {', '.join(UNCERTAIN_SUBMIT_CHOICES)}, "
-                f"got {self.on_uncertain_submit!r}"
-            )
-        if self.on_changed_request not in CHANGED_REQUEST_CHOICES:
-            raise RequestValidationError(
-                f"on_changed_request: must be one of {', '.join(CHANGED_REQUEST_CHOICES)}, "
-                f"got {self.on_changed_request!r}"
-            )
 
     def build_request(self) -> ImageToVideoRequest:
         """Validate the rendered parameters into a submit body; bad input fails the task, no retry."""
@@ -231,24 +142,6 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
         self.model = sent.model
         self.reference_image_file_ids = sent.reference_image_file_ids
         return sent
-
-    def check_model_and_budget(
-        self, request: ImageToVideoRequest, map_index: int = -1
-    ) -> CreditEstimate | None:
-        """Capability checks, ``max_credits`` and ``run_budget``, before anything is spent."""
-        from airflow_topview.submit.model_checks import check_model_and_budget
-        from airflow_topview.submit.run_budget import check_covered
-
-        estimate = check_model_and_budget(
-            request,
-            models_file=self.models_file,
-            validate_model=self.validate_model,
-            max_credits=self.max_credits,
-            log=self.log,
-        )
-        if self._run_budget_given or self.run_budget is not None:
-            check_covered(self.run_budget, estimate, map_index, self.upstream_task_ids)
-        return estimate
 
     @decides_outcome
     def execute(self, context: Context) -> str:
@@ -355,55 +248,3 @@ class SubmitImageToVideoOperator(BaseOperator, ReportsLineage):
                 "The submitted request could not be rendered again (%s): %s", type(exc).__name__, exc
             )
             return None
-
-    def _record_submit(
-        self,
-        context: Context,
-        request: ImageToVideoRequest,
-        topview_task_id: str,
-        submitted: bool,
-        estimate: CreditEstimate | None,
-    ) -> None:
-        """What downstream tasks, lineage and metrics learn of this submit (XCom ``request``)."""
-        from airflow_topview import metrics
-        from airflow_topview.lineage import REQUEST_XCOM_KEY, sent_request
-
-        # A key templated into the prompt is masked in rendered fields by Airflow; here by the hook.
-        shown = self.hook.redactor.data(sent_request(request, topview_task_id))
-        context["ti"].xcom_push(key=REQUEST_XCOM_KEY, value=shown)
-        self.record_lineage(*lineage.submit_datasets(self.hook.base_url, request, topview_task_id))
-        if submitted and estimate is not None:
-            metrics.count(metrics.CREDITS_ESTIMATED, estimate.credits, model=request.model)
-
-    def _record_lineage_after_wait(self, request: ImageToVideoRequest, topview_task_id: str) -> None:
-        """Lineage needs the API's address (the connection); it never fails a task TopView charged for."""
-        hook = self.hook
-        try:
-            hook.get_conn()
-            self.record_lineage(*lineage.submit_datasets(hook.base_url, request, topview_task_id))
-        except Exception as exc:
-            self.log.warning("Lineage of TopView task %s not recorded: %s", topview_task_id, exc)
-        finally:
-            hook.close()
-
-    def resume_after_busy(self, context: Context, event: Any = None) -> str:
-        """Back from a busy wait: run the whole try again (checks, journal, submit)."""
-        return self.execute(context)
-
-    def _defer_until_done(self, topview_task_id: str, model: str, estimate: CreditEstimate | None) -> None:
-        from airflow_topview.triggers.image_to_video import defer_until_finished
-
-        defer_until_finished(
-            self,
-            topview_task_id,
-            timeout=self.timeout,
-            topview_conn_id=self.topview_conn_id,
-            poll_interval=self.poll_interval,
-            hook_params=self.hook_params,
-            end_task={
-                "returns": "task_id",
-                "fail_on_partial": self.fail_on_partial,
-                "model": model,
-                "estimated_credits": estimate.credits if estimate else None,
-            },
-        )

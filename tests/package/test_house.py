@@ -152,3 +152,13 @@ def test_exceptions_import_nothing() -> None:
     tree = ast.parse((PACKAGE / "exceptions.py").read_text())
     imported = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
     assert [ast.unparse(node) for node in imported] == ["from __future__ import annotations"]
+
+
+def test_no_module_is_over_330_lines() -> None:
+    """One job per module (about 300 lines at most)."""
+    long = sorted(
+        f"{path.relative_to(PACKAGE)}: {lines} lines"
+        for path in PACKAGE.rglob("*.py")
+        if (lines := len(path.read_text().splitlines())) > 330
+    )
+    assert long == []
