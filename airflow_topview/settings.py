@@ -1,4 +1,4 @@
-"""Checks of the non-body parameters (waiting, ``hook_params``), run before anything is sent or paid.
+"""Checks of the non-body parameters (``[topview]`` options, waiting), run before anything is sent or paid.
 
 A negative poll interval found after the paid submit costs a video; one of zero floods TopView with
 queries. Imported at DAG parse time by the operators, so it imports nothing heavy.
@@ -66,24 +66,12 @@ def check_config() -> None:
         )
 
 
-#: The keyword arguments the hooks take through ``hook_params`` (same meaning on worker and triggerer).
-HOOK_PARAMS: tuple[str, ...] = (
-    "retry_limit",
-    "retry_delay",
-    "retry_max_delay",
-    "busy_timeout",
-    "timeout",
-    "call_timeout",
-    "stall_timeout",
-)
-
-
 #: Runaway guards of hook settings: a day per wait, a hundred attempts per call.
 MAX_HOOK_SECONDS = 24 * 60 * 60.0
 MAX_RETRY_LIMIT = 100
 
 
-def _number(
+def check_number(
     name: str, value: Any, *, minimum: float, inclusive: bool = True, maximum: float = math.inf
 ) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -98,47 +86,12 @@ def _number(
 
 def check_seconds(name: str, value: Any) -> float:
     """A wait in seconds given to an operator: a finite number more than 0 (at most a day)."""
-    return _number(name, value, minimum=0, inclusive=False, maximum=MAX_HOOK_SECONDS)
+    return check_number(name, value, minimum=0, inclusive=False, maximum=MAX_HOOK_SECONDS)
 
 
 def check_waiting(*, poll_interval: Any, timeout: Any, max_poll_interval: Any = None) -> None:
     """``poll_interval`` >= the minimum (1 s), ``timeout`` > 0, ``max_poll_interval`` >= ``poll_interval``."""
-    interval = _number("poll_interval", poll_interval, minimum=min_poll_interval())
-    _number("timeout", timeout, minimum=0, inclusive=False)
+    interval = check_number("poll_interval", poll_interval, minimum=min_poll_interval())
+    check_number("timeout", timeout, minimum=0, inclusive=False)
     if max_poll_interval is not None:
-        _number("max_poll_interval", max_poll_interval, minimum=interval)
-
-
-def check_hook_params(hook_params: Any) -> dict[str, Any]:
-    """``hook_params`` as the hooks take them (JSON-safe, so they mean the same in the triggerer)."""
-    if not isinstance(hook_params, dict):
-        raise RequestValidationError(f"hook_params: must be a dict, got {type(hook_params).__name__}")
-    unknown = sorted(str(name) for name in hook_params if name not in HOOK_PARAMS)
-    if unknown:
-        raise RequestValidationError(
-            f"hook_params: unknown key(s) {', '.join(unknown)}; known: {', '.join(HOOK_PARAMS)}"
-        )
-    for name, value in hook_params.items():
-        if name == "retry_limit":
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RETRY_LIMIT:
-                raise RequestValidationError(
-                    f"hook_params.retry_limit: must be a whole number of at least 1 and at most "
-                    f"{MAX_RETRY_LIMIT}, got {value!r}"
-                )
-        elif name == "timeout":
-            parts = value if isinstance(value, (list, tuple)) else [value]
-            if len(parts) not in (1, 2):
-                raise RequestValidationError(
-                    f"hook_params.timeout: must be seconds or (connect, answer), got {value!r}"
-                )
-            for part in parts:
-                _number("hook_params.timeout", part, minimum=0, inclusive=False, maximum=MAX_HOOK_SECONDS)
-        else:
-            _number(
-                f"hook_params.{name}",
-                value,
-                minimum=0,
-                inclusive=name not in ("call_timeout", "stall_timeout"),
-                maximum=MAX_HOOK_SECONDS,
-            )
-    return {name: list(value) if isinstance(value, tuple) else value for name, value in hook_params.items()}
+        check_number("max_poll_interval", max_poll_interval, minimum=interval)

@@ -5,17 +5,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_topview.client import protocol
 from airflow_topview.client.redaction import NO_SECRETS, Redactor
-from airflow_topview.client.retries import RetryPolicy
-
-DEFAULT_STALL_TIMEOUT = 60.0
+from airflow_topview.hooks.settings import HookSettings
 
 
 class TopviewHookBase(BaseHook):
     """The ``topview`` connection and the settings every TopView call runs with.
+
+    The settings are keyword arguments (``hook_params``), validated by :class:`HookSettings` (a bad one
+    raises RequestValidationError naming it), or a ``settings=HookSettings(...)`` instance:
 
     :param topview_conn_id: the ``topview`` connection to use.
     :param retry_limit: attempts per call, the first included (1 = no retry).
@@ -41,20 +44,18 @@ class TopviewHookBase(BaseHook):
         self,
         topview_conn_id: str = default_conn_name,
         *,
-        retry_limit: int = 5,
-        retry_delay: float = 1.0,
-        retry_max_delay: float = 30.0,
-        busy_timeout: float = 600.0,
-        timeout: float | tuple[float, float] | None = None,
-        call_timeout: float = protocol.DEFAULT_CALL_TIMEOUT,
-        stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+        settings: HookSettings | None = None,
+        **hook_params: Any,
     ) -> None:
         super().__init__()
         self.topview_conn_id = topview_conn_id
-        self.retry_policy = RetryPolicy(retry_limit, retry_delay, retry_max_delay, busy_timeout)
-        self.timeout = timeout
-        self.call_timeout = call_timeout
-        self.stall_timeout = stall_timeout
+        if settings is not None and hook_params:
+            raise TypeError("give either settings or hook keyword arguments, not both")
+        self.settings = settings if settings is not None else HookSettings.of(hook_params)
+        self.retry_policy = self.settings.retry_policy()
+        self.timeout = self.settings.timeout
+        self.call_timeout = self.settings.call_timeout
+        self.stall_timeout = self.settings.stall_timeout
         self.options = protocol.RequestOptions()
         self._redactor: Redactor = NO_SECRETS
 

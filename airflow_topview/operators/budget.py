@@ -52,6 +52,7 @@ class RunBudgetOperator(BaseOperator):
     :param check_balance: also check the account's remaining credits (one read-only API call).
     :param models_file: a JSON file extending the model catalog (rates for new models).
     :param topview_conn_id: the ``topview`` connection (used only with ``check_balance``).
+    :param hook_params: settings of the hook (``retry_limit``, ``timeout``, ...), as for the submit.
     """
 
     template_fields: Sequence[str] = ("max_credits", "videos", *PRICED_SETTINGS)
@@ -70,9 +71,11 @@ class RunBudgetOperator(BaseOperator):
         check_balance: bool = False,
         models_file: str | None = None,
         topview_conn_id: str = "topview_default",
+        hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.hook_params = hook_params or {}
         self.max_credits = max_credits
         self.videos = videos
         self.model = model
@@ -129,9 +132,10 @@ class RunBudgetOperator(BaseOperator):
             self.log.warning("No submit downstream has run_budget=%s.output", self.task_id)
 
     def _remaining_credits(self) -> float:
+        from airflow_topview.hooks.settings import HookSettings
         from airflow_topview.hooks.topview import TopviewHook
 
-        hook = TopviewHook(self.topview_conn_id)
+        hook = TopviewHook(self.topview_conn_id, settings=HookSettings.of(self.hook_params))
         try:
             remaining = hook.get_credit().remain_credit
         finally:
@@ -158,6 +162,7 @@ class RunCostReportOperator(BaseOperator):
     :param budget_task_id: the ``RunBudgetOperator`` task whose estimate to report beside the charge.
     :param fail_when_upstream_failed: fail after reporting when an upstream task failed (default True).
     :param topview_conn_id: the ``topview`` connection (to query tasks that were not waited for).
+    :param hook_params: settings of the hook (``retry_limit``, ``timeout``, ...), as for the submit.
     """
 
     ui_color = "#fff3c4"
@@ -168,9 +173,11 @@ class RunCostReportOperator(BaseOperator):
         budget_task_id: str | None = None,
         fail_when_upstream_failed: bool = True,
         topview_conn_id: str = "topview_default",
+        hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.hook_params = hook_params or {}
         self.budget_task_id = budget_task_id
         self.fail_when_upstream_failed = fail_when_upstream_failed
         self.topview_conn_id = topview_conn_id
@@ -226,6 +233,7 @@ class RunCostReportOperator(BaseOperator):
         }
 
     def _charges(self, topview_ids: list[Any], results: dict[Any, dict[str, Any]]) -> dict[str, float | None]:
+        from airflow_topview.hooks.settings import HookSettings
         from airflow_topview.hooks.topview import TopviewHook
 
         charged: dict[str, float | None] = {}
@@ -235,7 +243,9 @@ class RunCostReportOperator(BaseOperator):
                 if task_id in results:
                     cost = results[task_id].get("costCredit")
                 else:
-                    hook = hook or TopviewHook(self.topview_conn_id)
+                    hook = hook or TopviewHook(
+                        self.topview_conn_id, settings=HookSettings.of(self.hook_params)
+                    )
                     cost = self._queried_charge(hook, task_id)
                 charged[task_id] = float(cost) if isinstance(cost, (int, float)) else None
         finally:

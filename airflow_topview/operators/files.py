@@ -119,7 +119,8 @@ class UploadFileOperator(_CancellableTransfers):
 
     @decides_outcome
     def execute(self, context: Context) -> str:
-        from airflow_topview.settings import check_hook_params, check_seconds
+        from airflow_topview.hooks.settings import HookSettings
+        from airflow_topview.settings import check_seconds
 
         source = self.source.strip() if isinstance(self.source, str) else self.source
         if source is None or (isinstance(source, str) and not source):
@@ -130,7 +131,7 @@ class UploadFileOperator(_CancellableTransfers):
         fmt = file_rules.upload_format(str(source), self.file_format)
         check_seconds("upload_check_timeout", self.upload_check_timeout)
         check_seconds("upload_check_interval", self.upload_check_interval)
-        check_hook_params(self.hook_params)
+        HookSettings.of(self.hook_params)
         from airflow_topview.submit.journal import task_state_store
 
         store = task_state_store(context)
@@ -211,11 +212,11 @@ class DownloadVideosOperator(_CancellableTransfers):
 
     @decides_outcome
     def execute(self, context: Context) -> list[str]:
-        from airflow_topview.settings import check_hook_params
+        from airflow_topview.hooks.settings import HookSettings
 
         destination = self._checked_destination()
         file_rules.check_filename_template(self.filename_template)
-        check_hook_params(self.hook_params)
+        HookSettings.of(self.hook_params)
         given = _given(self.task_result)
         if given == _given(self.topview_task_id):
             raise RequestValidationError("give task_result or topview_task_id (one of them)")

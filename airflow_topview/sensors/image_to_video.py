@@ -81,7 +81,8 @@ class ImageToVideoSensor(BaseSensorOperator):
         """Airflow's ``start_from_trigger``: the trigger's kwargs are fixed here, at parse time."""
         from airflow.triggers.base import StartTriggerArgs
 
-        from airflow_topview.settings import check_hook_params, check_waiting
+        from airflow_topview.hooks.settings import HookSettings
+        from airflow_topview.settings import check_waiting
 
         if not self.deferrable:
             raise ValueError(f"{self.task_id}: start_from_trigger=True needs deferrable=True")
@@ -98,7 +99,7 @@ class ImageToVideoSensor(BaseSensorOperator):
                 "topview_conn_id": self.topview_conn_id,
                 "poll_interval": self.poke_interval,
                 "max_poll_interval": self.max_poll_interval,
-                "hook_params": check_hook_params(self.hook_params),
+                "hook_params": HookSettings.of(self.hook_params).as_hook_params(),
                 "end_task": self._end_task(),
             },
             next_method="execute_complete",
@@ -133,7 +134,8 @@ class ImageToVideoSensor(BaseSensorOperator):
 
     @decides_outcome
     def execute(self, context: Context) -> Any:
-        from airflow_topview.settings import check_config, check_hook_params, check_waiting
+        from airflow_topview.hooks.settings import HookSettings
+        from airflow_topview.settings import check_config, check_waiting
 
         topview_task_id = self._checked_task_id()
         check_config()
@@ -143,7 +145,7 @@ class ImageToVideoSensor(BaseSensorOperator):
             timeout=self.timeout,
             max_poll_interval=self.max_poll_interval,
         )
-        check_hook_params(self.hook_params)
+        HookSettings.of(self.hook_params)
         if not self.deferrable:
             try:
                 return super().execute(context)
@@ -165,7 +167,7 @@ class ImageToVideoSensor(BaseSensorOperator):
             topview_conn_id=self.topview_conn_id,
             poll_interval=self.poke_interval,
             max_poll_interval=self.max_poll_interval,
-            hook_params=self.hook_params,
+            hook_params=HookSettings.of(self.hook_params).as_hook_params(),
             end_task=self._end_task(),
         )
 
