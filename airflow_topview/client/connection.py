@@ -9,10 +9,11 @@ value it got (the API key only by its length).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from airflow_topview.exceptions import TopviewCredentialsError
 
@@ -131,15 +132,51 @@ def _header_safe(value: str) -> bool:
 REQUEST_OPTION_EXTRAS = frozenset({"timeout", "proxies", "proxy", "verify", "verify_ssl", "cert"})
 
 
-@dataclass(frozen=True)
-class RequestOptions:
-    """Request options from a connection's extras, read the same way by the sync and the async hook."""
+class RequestOptions(BaseModel):
+    """Request options from a connection's extras, read the same way by the sync and the async hook.
 
-    timeout: float | tuple[float, float] | None = None
-    proxies: dict[str, str] = field(default_factory=dict)
+    Each field's validator is the one rule for that extra; a bad value raises TopviewCredentialsError
+    (not a pydantic error) naming the extra and the value, so the message reads the same everywhere.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    # In the order they are checked.
+    proxies: dict[str, str] = Field(default_factory=dict)
     verify: bool | str = True
     cert: str | tuple[str, str] | None = None
+    timeout: float | tuple[float, float] | None = None
     ignored: tuple[str, ...] = ()
+
+    @field_validator("proxies", mode="before")
+    @classmethod
+    def _check_proxies(cls, value: Any) -> dict[str, str]:
+        return _proxies(value or {})
+
+    @field_validator("verify", mode="before")
+    @classmethod
+    def _check_verify(cls, value: Any) -> bool | str:
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        return value if isinstance(value, bool) else _existing_path("verify", value, folder_ok=True)
+
+    @field_validator("cert", mode="before")
+    @classmethod
+    def _check_cert(cls, value: Any) -> str | tuple[str, str] | None:
+        if value is None:
+            return None
+        parts = value if isinstance(value, (list, tuple)) else [value]
+        if not 1 <= len(parts) <= 2:
+            raise TopviewCredentialsError(
+                f"Connection extra 'cert': a file or [cert, key], got a list of {len(parts)}: {_shown(value)}"
+            )
+        files = [_existing_path("cert", part) for part in parts]
+        return files[0] if len(files) == 1 else (files[0], files[1])
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _check_timeout(cls, value: Any) -> float | tuple[float, float] | None:
+        return None if value is None else _timeout(value)
 
 
 def request_options(extra: Mapping[str, Any]) -> RequestOptions:
@@ -153,28 +190,11 @@ def request_options(extra: Mapping[str, Any]) -> RequestOptions:
     headers; unknown ones are accepted and ignored (Airflow's UI adds its own), listed in ``ignored``
     (names only) for the hook to warn about.
     """
-    raw_proxies = extra.get("proxies", extra.get("proxy")) or {}
-    proxies = _proxies(raw_proxies)
-    verify = extra.get("verify", extra.get("verify_ssl", True))
-    if isinstance(verify, str) and verify.strip().lower() in ("true", "false"):
-        verify = verify.strip().lower() == "true"
-    if not isinstance(verify, bool):
-        verify = _existing_path("verify", verify, folder_ok=True)
-    cert = extra.get("cert")
-    if cert is not None:
-        parts = cert if isinstance(cert, list) else [cert]
-        if not 1 <= len(parts) <= 2:
-            raise TopviewCredentialsError(
-                f"Connection extra 'cert': a file or [cert, key], got a list of {len(parts)}: {_shown(cert)}"
-            )
-        files = [_existing_path("cert", part) for part in parts]
-        cert = files[0] if len(files) == 1 else (files[0], files[1])
-    timeout = extra.get("timeout")
     return RequestOptions(
-        timeout=None if timeout is None else _timeout(timeout),
-        proxies=proxies,
-        verify=verify,
-        cert=cert,
+        proxies=extra.get("proxies", extra.get("proxy")),
+        verify=extra.get("verify", extra.get("verify_ssl", True)),
+        cert=extra.get("cert"),
+        timeout=extra.get("timeout"),
         ignored=tuple(sorted(str(name) for name in extra if name not in REQUEST_OPTION_EXTRAS)),
     )
 

@@ -33,8 +33,6 @@ NOTICE_URL_CHECK = "/notice/notice_url/check"
 # (connect timeout, deadline of one attempt's whole answer): connecting is quick or broken; TopView
 # answers within seconds.
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
-# Deadline of one API call, all retries included (busy waits for 4007 are bounded by busy_timeout).
-DEFAULT_CALL_TIMEOUT = 300.0
 
 SUCCESS_CODE = "200"
 _MAX_MESSAGE_CHARS = 300

@@ -12,13 +12,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from airflow_topview.client.protocol import DEFAULT_CALL_TIMEOUT
 from airflow_topview.exceptions import RequestValidationError
 from airflow_topview.settings import MAX_HOOK_SECONDS, MAX_RETRY_LIMIT, check_number
 
 if TYPE_CHECKING:
     from airflow_topview.client.retries import RetryPolicy
 
+#: Deadline of one API call, all retries included (busy waits for 4007 are bounded by busy_timeout).
+DEFAULT_CALL_TIMEOUT = 300.0
+#: A transfer that moves less than 64 KiB in this many seconds is abandoned as stalled.
 DEFAULT_STALL_TIMEOUT = 60.0
 
 

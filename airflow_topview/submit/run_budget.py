@@ -10,14 +10,32 @@ XCom of :class:`~airflow_topview.operators.budget.RunBudgetOperator`) is then ha
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sized
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
 
 from airflow_topview.exceptions import BudgetError, RequestValidationError
 
 if TYPE_CHECKING:
     from airflow_topview.catalog import CreditEstimate
+
+#: A finite number of credits, zero or more (an int or a float: not text, not a boolean).
+Credits = Annotated[StrictFloat | StrictInt, Field(ge=0, allow_inf_nan=False)]
+
+
+class RunApproval(BaseModel):
+    """What a run budget approved (XCom of the budget task), read back by each submit before it pays."""
+
+    model_config = ConfigDict(frozen=True)
+
+    videos: Annotated[StrictInt, Field(ge=0)]
+    credits_per_video: Credits
+    estimated_credits: Credits
+    max_credits: Credits
+    remaining_credits: float | None = None
+    approved_by: str
+
 
 #: Placeholder frame for pricing: the estimate depends on model, duration, resolution, sound and count.
 _PRICING_FRAME = "run-budget-estimate"
@@ -89,14 +107,15 @@ def approve(
             f"The account has {remaining:g} credits left, less than the run's estimated {total:g} credits "
             f"({count} x {one.credits:g})"
         )
-    return {
-        "videos": count,
-        "credits_per_video": one.credits,
-        "estimated_credits": total,
-        "max_credits": max_credits,
-        "remaining_credits": remaining,
-        "approved_by": approved_by,
-    }
+    approval = RunApproval(
+        videos=count,
+        credits_per_video=one.credits,
+        estimated_credits=total,
+        max_credits=max_credits,
+        remaining_credits=remaining,
+        approved_by=approved_by,
+    )
+    return approval.model_dump()
 
 
 def check_covered(
@@ -108,25 +127,27 @@ def check_covered(
     downstream tasks; so it must reach this submit straight from the budget task (``budget.output``):
     relayed by another task, or pulled by a template, it could also reach a second submit task.
     """
-    if not _is_approval(approval):
+    try:
+        approved = RunApproval.model_validate(approval)
+    except ValidationError:
         raise BudgetError(
             "run_budget: expected the approval pushed by RunBudgetOperator (is the budget task's XCom "
             f"missing, e.g. marked success by hand?), got {str(approval)[:200]!r}"
-        )
-    approved_by = approval.get("approved_by")
-    if not isinstance(approved_by, str) or approved_by not in set(upstream_task_ids):
+        ) from None
+    approved_by = approved.approved_by
+    if approved_by not in set(upstream_task_ids):
         raise BudgetError(
             f"run_budget: the approval of budget task {approved_by!r} did not come straight from it: pass "
             "run_budget=budget.output, not through another task or a template (an approval passed on "
             "could reach a second submit task and pay for its videos twice)"
         )
     position = max(map_index, 0)
-    if position >= approval["videos"]:
+    if position >= approved.videos:
         raise BudgetError(
-            f"run_budget: the run budget approved {approval['videos']} video(s); this is number "
+            f"run_budget: the run budget approved {approved.videos} video(s); this is number "
             f"{position + 1} (map index {map_index}): not submitting"
         )
-    per_video = approval["credits_per_video"]
+    per_video = approved.credits_per_video
     if estimate is None:
         raise BudgetError(
             "run_budget: this submit's cost cannot be estimated (its model has no known rate), so the run "
@@ -137,17 +158,3 @@ def check_covered(
             f"run_budget: this submit is estimated at {estimate.credits:g} credits ({estimate}), more than "
             f"the {per_video:g} per video the run budget approved"
         )
-
-
-def _is_approval(value: Any) -> bool:
-    """Whether ``value`` is an approval as :func:`approve` makes it (finite, non-negative figures)."""
-    if not isinstance(value, dict):
-        return False
-    videos, per_video = value.get("videos"), value.get("credits_per_video")
-    return (
-        isinstance(videos, int)
-        and not isinstance(videos, bool)
-        and videos >= 0
-        and isinstance(per_video, (int, float))
-        and 0 <= per_video < math.inf
-    )
