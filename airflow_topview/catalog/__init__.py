@@ -15,6 +15,8 @@ spelling the table expects TopView to take. Each entry records its ``source`` an
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from airflow_topview.catalog._cost import (
     CreditEstimate,
     estimate_cost,
@@ -26,9 +28,13 @@ from airflow_topview.catalog._loader import (
     load_catalog,
     reset_catalog_cache,
 )
+from airflow_topview.catalog._names import InputMode, model_key
 from airflow_topview.catalog._rules import check_request
-from airflow_topview.catalog._spec import Catalog, Durations, InputMode, ModelSpec, Rate, model_key
+from airflow_topview.catalog._table import Catalog
 from airflow_topview.exceptions import CatalogError, UnknownCostError
+
+if TYPE_CHECKING:
+    from airflow_topview.catalog._spec import Durations, ModelSpec, Rate
 
 __all__ = [
     "Catalog",
@@ -48,3 +54,12 @@ __all__ = [
     "model_key",
     "reset_catalog_cache",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The entry classes, imported on first use: importing the package stays cheap (no pydantic)."""
+    if name in ("Durations", "ModelSpec", "Rate"):
+        from airflow_topview.catalog import _spec
+
+        return getattr(_spec, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

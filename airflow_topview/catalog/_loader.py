@@ -8,11 +8,14 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow_topview.catalog._spec import AS_OF, Catalog, ModelSpec, model_key
+from airflow_topview.catalog._names import AS_OF, model_key
+from airflow_topview.catalog._table import Catalog
 from airflow_topview.exceptions import CatalogError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from airflow_topview.catalog._spec import ModelSpec
 
 PACKAGED_RESOURCE = "data/topview-models.json"
 PACKAGED_SOURCE = f"airflow_topview/{PACKAGED_RESOURCE} (packaged)"
@@ -163,7 +166,7 @@ def _merge(base: list[_RawEntry], overrides: list[_RawEntry]) -> list[_RawEntry]
 
 
 def _build(entries: list[_RawEntry], sources: list[str]) -> Catalog:
-    from airflow_topview.catalog._schema import build_spec
+    from airflow_topview.catalog._spec import build_spec
 
     specs: list[ModelSpec] = []
     problems: list[tuple[int, int, str]] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from airflow_topview.catalog._spec import join_or
+from airflow_topview.catalog._names import join_or
 
 if TYPE_CHECKING:
     from airflow_topview.catalog._spec import ModelSpec

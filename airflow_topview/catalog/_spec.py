@@ -1,63 +1,68 @@
-"""What one model can do and cost (plain frozen dataclasses, cheap to import), and the lookup table."""
+"""One model's capabilities and prices: one frozen pydantic form, validated from the table's JSON.
+
+The same classes check a ``models[]`` entry (every capability key required: null is a meaning, not a
+default) and serve the lookups, checks and estimates. Imported when a table is first loaded.
+"""
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
-from airflow_topview.catalog._suggest import closest
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+from airflow_topview.catalog._names import AS_OF, InputMode, Sound, join_or, kebab_id
 
-InputMode = Literal["first_end", "single", "multi_ref"]
-Sound = Literal["on", "off"]
-
-# Words and numbers; a number keeps its inner dots ("1.5"), so "Seedance 1.5 Pro" and "seedance-1.5-pro" meet.
-_TOKEN = re.compile(r"[0-9]+(?:\.[0-9]+)*|[^\W\d_]+")
-#: ``as_of`` dates, as precise as the source is: a year, a month or a day.
-AS_OF = re.compile(r"20[0-9]{2}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12][0-9]|3[01]))?)?")
+_RATIO = re.compile(r"[1-9]\d{0,1}:[1-9]\d{0,1}")
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+_DURATION_SHAPES = "{'min': m, 'max': n} or {'values': [...]}"
 
 
-def model_key(model: str) -> str:
-    """The lookup key of a model name or id: case, spacing and punctuation do not count.
+class Durations(BaseModel):
+    """Allowed video lengths in seconds: a closed range (``minimum``..``maximum``) or a list of ``values``.
 
-    ``"Seedance 1.5 Pro"``, ``"seedance-1.5-pro"`` and ``"SEEDANCE_1.5_PRO"`` share one key, as do
-    ``"Kling V3"``, ``"kling-v3"`` and ``"KlingV3"``. Two numbers stay apart (``"kling 2 6"`` is not
-    ``"kling 2.6"``), so a separator only matters where it is the only thing between two digits.
+    In the table: ``{"min": m, "max": n}`` or ``{"values": [...]}``.
     """
-    key = ""
-    previous_numeric = False
-    for token in _TOKEN.findall(model.casefold()):
-        numeric = token[0].isdigit()
-        if numeric and previous_numeric:
-            key += "-"
-        key += token
-        previous_numeric = numeric
-    return key
 
+    model_config = _STRICT
 
-def kebab_id(name: str) -> str:
-    """A kebab id for a model that has only a display name (``"Kling O3"`` -> ``"kling-o3"``)."""
-    return "-".join(_TOKEN.findall(name.casefold()))
+    minimum: StrictInt | None = Field(default=None, ge=1)
+    maximum: StrictInt | None = Field(default=None, ge=1)
+    values: tuple[StrictInt, ...] | None = Field(default=None, min_length=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_table(cls, data: Any) -> Any:
+        if isinstance(data, dict) and set(data) == {"min", "max"}:
+            return {"minimum": data["min"], "maximum": data["max"]}
+        return data
 
-def join_or(items: Sequence[object]) -> str:
-    """``[5, 10, 12]`` -> ``"5, 10 or 12"``: how allowed values read in a message."""
-    words = [str(item) for item in items]
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " or " + words[-1]
+    @field_validator("values")
+    @classmethod
+    def _positive_unique(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if value is not None and any(item < 1 for item in value):
+            raise ValueError("durations must be whole seconds >= 1")
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("repeats a duration")
+        return value
 
-
-@dataclass(frozen=True, slots=True)
-class Durations:
-    """Allowed video lengths in seconds: a closed range (``minimum``..``maximum``) or a list of ``values``."""
-
-    minimum: int | None = None
-    maximum: int | None = None
-    values: tuple[int, ...] | None = None
+    @model_validator(mode="after")
+    def _ordered(self) -> Durations:
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"min ({self.minimum}) is greater than max ({self.maximum})")
+        return self
 
     def allows(self, seconds: int) -> bool:
         if self.values is not None:
@@ -88,58 +93,158 @@ class Durations:
         return {"min": self.minimum, "max": self.maximum}
 
 
-@dataclass(frozen=True, slots=True)
-class Rate:
+class Rate(BaseModel):
     """Credits per second of video for one video, at a resolution (None = any) and sound (None = either)."""
 
-    resolution: int | None
+    model_config = _STRICT
+
+    resolution: StrictInt | None = Field(gt=0)
     sound: Sound | None
-    credits_per_second: float
+    # Strict: "5" is a typo, not a rate; 0 would make every max_credits budget pass (refused below).
+    credits_per_second: StrictFloat = Field(allow_inf_nan=False)
+
+    @field_validator("credits_per_second")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError(
+                f"must be more than 0 credits per second, got {value!r} (a free model would pass every "
+                "max_credits budget; leave rates null when the price is unknown)"
+            )
+        return value
 
     def matches(self, resolution: int | None, sound: str) -> bool:
         return self.resolution in (None, resolution) and self.sound in (None, sound)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "resolution": self.resolution,
-            "sound": self.sound,
-            "credits_per_second": self.credits_per_second,
-        }
+        return self.model_dump()
 
 
-@dataclass(frozen=True, slots=True)
-class ModelSpec:
-    """One model's capabilities and prices, as the data file describes them.
+class ModelSpec(BaseModel):
+    """One model's capabilities and prices.
 
     ``resolutions`` / ``durations`` None: any value (not checked). ``aspect_ratios`` None: the model takes
-    the shape from its input image and TopView rejects an ``aspectRatio`` (code 4000). ``rates`` empty:
-    TopView has not published the model's price, so no estimate is possible.
+    the shape from its input image and TopView rejects an ``aspectRatio`` (code 4000). ``rates`` empty
+    (null in the table): TopView has not published the model's price, so no estimate is possible. Two
+    specs are equal when they describe the same model the same way, wherever the facts come from.
     """
+
+    model_config = _STRICT
 
     name: str
     id: str
-    input_mode: InputMode
-    resolutions: tuple[int, ...] | None
-    durations: Durations | None
-    aspect_ratios: tuple[str, ...] | None
-    native_audio: bool
-    rates: tuple[Rate, ...]
-    #: Where the entry's facts come from (a text, or the override file's path when it names none).
-    source: str = field(default="", compare=False)
     #: What goes into the submit body's ``model``: TopView takes display names, so ``name`` unless overridden.
-    submit_name: str = ""
+    submit_name: str
     #: Other spellings TopView documents for ``model`` (the kebab ids its docs page shows).
     submit_aliases: tuple[str, ...] = ()
+    input_mode: InputMode
+    resolutions: tuple[StrictInt, ...] | None = Field(min_length=1)
+    durations: Durations | None
+    aspect_ratios: tuple[str, ...] | None = Field(min_length=1)
+    native_audio: StrictBool
     #: TopView fails the model's tasks without a prompt ("Prompt is required").
-    prompt_required: bool = False
+    prompt_required: StrictBool = False
+    rates: tuple[Rate, ...]
+    #: Where the entry's facts come from (a text, or the override file's path when it names none).
+    source: str
     #: When ``source`` said so: ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; None when unknown.
-    as_of: str | None = field(default=None, compare=False)
+    as_of: str | None = None
     #: The file the entry was read from (the packaged table or an override file); for messages only.
-    file: str = field(default="", compare=False)
+    file: str = ""
 
-    def __post_init__(self) -> None:
-        if not self.submit_name:
-            object.__setattr__(self, "submit_name", self.name)
+    @model_validator(mode="before")
+    @classmethod
+    def _from_table(cls, data: Any, info: ValidationInfo) -> Any:
+        """Fill what a table entry may leave out: id or name, the submit name, the source; rates null."""
+        if not isinstance(data, dict):
+            return data
+        if "file" in data:
+            raise ValueError("file: is not a model-table key")
+        for key in ("name", "id", "submit_name"):
+            value = data.get(key)
+            if value is not None and (not isinstance(value, str) or not kebab_id(value)):
+                raise ValueError(f"{key}: must name the model (letters or digits), got {value!r}")
+        name = (data.get("name") or data.get("id") or "").strip()
+        if not name:
+            raise ValueError("needs a name or an id")
+        source = data.get("source")
+        if source is not None and (not isinstance(source, str) or not source.strip()):
+            raise ValueError("source: must say where the entry comes from, or be left out")
+        file = (info.context or {}).get("file", "")
+        filled = {
+            **data,
+            "name": name,
+            "id": (data.get("id") or "").strip() or kebab_id(name),
+            "submit_name": (data.get("submit_name") or "").strip() or name,
+            "source": source.strip() if source else file,
+            "file": file,
+        }
+        if "rates" in data and data["rates"] is None:
+            filled["rates"] = ()
+        return filled
+
+    @field_validator("submit_aliases")
+    @classmethod
+    def _aliases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not kebab_id(item) or item != item.strip() for item in value):
+            raise ValueError("each alias must name the model exactly as sent (no blank or padded text)")
+        return value
+
+    @field_validator("as_of")
+    @classmethod
+    def _as_of(cls, value: str | None) -> str | None:
+        if value is not None and not AS_OF.fullmatch(value):
+            raise ValueError(f"must be a date like 2026, 2026-09 or 2026-09-30, got {value!r}")
+        return value
+
+    @field_validator("resolutions")
+    @classmethod
+    def _resolutions(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if value is not None and any(item < 1 for item in value):
+            raise ValueError("resolutions must be positive integers")
+        return value
+
+    @field_validator("durations", mode="before")
+    @classmethod
+    def _duration_shape(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, (dict, Durations)):
+            raise ValueError(f"must be {_DURATION_SHAPES} or null, got {value!r}")
+        if isinstance(value, dict) and set(value) not in ({"min", "max"}, {"values"}):
+            raise ValueError(f"must be {_DURATION_SHAPES}, got keys {sorted(value)}")
+        return value
+
+    @field_validator("aspect_ratios")
+    @classmethod
+    def _ratios(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None:
+            bad = [item for item in value if not _RATIO.fullmatch(item)]
+            if bad:
+                raise ValueError(f"aspect ratios must look like 16:9, got {bad}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_rate_per_slot(self) -> ModelSpec:
+        seen: set[tuple[int | None, str | None]] = set()
+        for rate in self.rates:
+            slot = (rate.resolution, rate.sound)
+            if slot in seen:
+                raise ValueError(
+                    f"rates: two rates for resolution {json.dumps(rate.resolution)} "
+                    f"and sound {json.dumps(rate.sound)}"
+                )
+            seen.add(slot)
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ModelSpec):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self._identity(), sort_keys=True))
+
+    def _identity(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"source", "as_of", "file"})
 
     @property
     def label(self) -> str:
@@ -167,61 +272,20 @@ class ModelSpec:
         }
 
 
-class Catalog:
-    """The model table, looked up by display name or id whatever the case or punctuation.
-
-    An unknown model is ``None``, never an error: TopView adds models more often than we release.
-    """
-
-    def __init__(self, specs: Iterable[ModelSpec], sources: Sequence[str] = ()) -> None:
-        self._specs = tuple(specs)
-        self.sources = tuple(sources)
-        self._index: dict[str, ModelSpec] = {}
-        # Ids and names first, so a submit name never takes over another model's own name.
-        for spec in self._specs:
-            for key in (model_key(spec.id), model_key(spec.name)):
-                self._index.setdefault(key, spec)
-        for spec in self._specs:
-            for text in (spec.submit_name, *spec.submit_aliases):
-                self._index.setdefault(model_key(text), spec)
-
-    def find(self, model: str | None) -> ModelSpec | None:
-        """The spec of ``model`` (name, id or submit name, any spelling); None when the table lacks it."""
-        if not model:
-            return None
-        return self._index.get(model_key(model))
-
-    def submit_name(self, model: str) -> str:
-        """What to send as the submit body's ``model``: a known model's submit name, else ``model`` as given.
-
-        TopView's own client sends display names (``"Seedance 1.5 Pro"``), case-sensitive, not code names;
-        a model the table does not know may be newer than the table, so it goes out exactly as written.
-        """
-        spec = self.find(model)
-        return spec.submit_name if spec is not None else model
-
-    def suggest(self, model: str) -> ModelSpec | None:
-        """The known model an unknown ``model`` is likely a typo of (``"Kling V33"`` -> Kling V3), else None.
-
-        A hint for messages only, never a reason to reject: a near name may be a model newer than the table.
-        None when ``model`` is known, when nothing is close, or when two models are equally close.
-        """
-        if not model or self.find(model) is not None:
-            return None
-        return closest(model_key(model), self._index)
-
-    def known_submit_names(self) -> frozenset[str]:
-        """Every exact spelling the table expects TopView to take as ``model`` (submit names and aliases)."""
-        return frozenset(text for spec in self._specs for text in (spec.submit_name, *spec.submit_aliases))
-
-    def __contains__(self, model: object) -> bool:
-        return isinstance(model, str) and self.find(model) is not None
-
-    def __iter__(self) -> Iterator[ModelSpec]:
-        return iter(self._specs)
-
-    def __len__(self) -> int:
-        return len(self._specs)
-
-    def __repr__(self) -> str:
-        return f"Catalog({len(self._specs)} models from {', '.join(self.sources) or 'nowhere'})"
+def build_spec(entry: dict[str, Any], file: str) -> ModelSpec:
+    """Validate one raw entry read from ``file``; raises ValueError with one ``field: problem`` per line."""
+    try:
+        return ModelSpec.model_validate(entry, context={"file": file})
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            where = ".".join(
+                str(part) for part in error["loc"] if not str(part).startswith(("_", "function-"))
+            )
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "is not a model-table key"
+            elif "got " not in message and where and not isinstance(error.get("input"), (dict, list)):
+                message = f"{message}, got {error.get('input')!r}"
+            problems.append(f"{where}: {message}" if where else message)
+        raise ValueError("; ".join(dict.fromkeys(problems))) from None

@@ -387,7 +387,7 @@ def test_model_without_id_gets_a_kebab_id(tmp_path: Path) -> None:
             {**NEW_MODEL, "durations": 5},
             "durations: must be {'min': m, 'max': n} or {'values': [...]} or null",
         ),
-        ({**NEW_MODEL, "resolutions": []}, "resolutions: List should have at least 1 item"),
+        ({**NEW_MODEL, "resolutions": []}, "resolutions: Tuple should have at least 1 item"),
         (
             {**NEW_MODEL, "rates": [NEW_MODEL["rates"][0], NEW_MODEL["rates"][0]]},
             "two rates for resolution 720 and sound null",
@@ -645,13 +645,13 @@ opened = []
 sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" else None)
 import airflow_topview.catalog as catalog
 from airflow_topview.catalog import _loader
-heavy = ("pydantic", "airflow", "airflow_topview.client.request", "airflow_topview.catalog._schema", "json")
+heavy = ("pydantic", "airflow", "airflow_topview.client.request", "airflow_topview.catalog._spec", "json")
 assert not [path for path in opened if "topview-models" in path], opened
 assert [name for name in heavy if name in sys.modules] == [], [n for n in heavy if n in sys.modules]
 assert _loader._packaged_entries.cache_info().currsize == 0
 assert catalog.load_catalog().find("Kling V3") is not None
 assert [path for path in opened if path.endswith("topview-models.json")], opened
-assert "airflow_topview.catalog._schema" in sys.modules and "airflow" not in sys.modules
+assert "airflow_topview.catalog._spec" in sys.modules and "airflow" not in sys.modules
 print("ok")
 """
     result = subprocess.run(

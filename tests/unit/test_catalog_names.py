@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -75,7 +74,7 @@ def test_models_file_may_set_only_the_submit_name(tmp_path: Path) -> None:
     assert spec is not None
     assert catalog.submit_name("Kling V3") == catalog.submit_name("KLING-V3") == "kling-v3"
     assert packaged is not None
-    assert spec == replace(packaged, submit_name="kling-v3")  # nothing else moved
+    assert spec == packaged.model_copy(update={"submit_name": "kling-v3"})  # nothing else moved
     assert spec.name == "Kling V3"
     assert spec.source.startswith(f"{path} (submit_name) over TopView's published")
     assert spec.as_of == packaged.as_of == "2026"
