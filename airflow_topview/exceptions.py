@@ -7,10 +7,10 @@ TopviewAPIError                 TopView answered an error (code != "200", or HTT
 TopviewConnectionError          no usable answer (refused, dropped, timeout, unreadable)      yes
 TopviewCredentialsError         connection missing, or its UID/key unusable                   no
 TopviewSubmitUncertainError     a paid submit may have created a task: never resent           no
-ChangedRequestError             a retry rendered another request (``on_changed_request``)      no
-BudgetError                     a request outside its model, ``max_credits`` or run budget    no
+TopviewChangedRequestError      a retry rendered another request (``on_changed_request``)     no
+TopviewBudgetError              a request outside its model, ``max_credits`` or run budget    no
 TopviewTaskFailedError          TopView reports the task failed, or a wait ended in error     no
-WaitEventError                  a wait's final event is malformed (a provider error)          no
+TopviewWaitEventError           a wait's final event is malformed (a provider error)          no
 TopviewWaitTimeout              a wait's deadline passed while the task still ran             yes (Airflow)
 RequestValidationError          operator input or a setting breaks a rule (ValueError)        no
 CatalogError                    a models file is unreadable or malformed (ValueError)         no
@@ -120,11 +120,11 @@ class TopviewSubmitUncertainError(TopviewError):
     """
 
 
-class ChangedRequestError(TopviewError):
+class TopviewChangedRequestError(TopviewError):
     """A retry rendered a request other than the earlier try's paid one, and ``on_changed_request="fail"``."""
 
 
-class BudgetError(TopviewError):
+class TopviewBudgetError(TopviewError):
     """The request does not fit its model, ``max_credits`` or the run's budget: nothing was paid."""
 
 
@@ -132,7 +132,7 @@ class TopviewTaskFailedError(TopviewError):
     """TopView reports the task failed (or ended without the videos asked for), or the wait hit an error."""
 
 
-class WaitEventError(TopviewError):
+class TopviewWaitEventError(TopviewError):
     """A wait's final event is not what the provider sends: a provider error, never retried."""
 
 

@@ -22,8 +22,8 @@ from airflow_topview.exceptions import (
     RequestValidationError,
     TopviewError,
     TopviewTaskFailedError,
+    TopviewWaitEventError,
     TopviewWaitTimeout,
-    WaitEventError,
 )
 
 if TYPE_CHECKING:
@@ -62,19 +62,21 @@ def make_event(status: WaitStatus, topview_task_id: str, **payload: Any) -> Wait
 def read_event(event: Any) -> WaitEvent:
     """The event a resumed task received, checked: a malformed one is a provider error, not a KeyError."""
     if not isinstance(event, dict):
-        raise WaitEventError(f"The TopView wait ended with an event that is not a dict: {event!r:.200}")
+        raise TopviewWaitEventError(
+            f"The TopView wait ended with an event that is not a dict: {event!r:.200}"
+        )
     status, task_id = event.get("status"), event.get("topview_task_id")
     if status not in set(WaitStatus):
-        raise WaitEventError(
+        raise TopviewWaitEventError(
             f"The TopView wait ended with an unknown or missing status {status!r} "
             f"(expected one of {', '.join(WaitStatus)}); this is a provider error, please report it"
         )
     if not isinstance(task_id, str) or not task_id:
-        raise WaitEventError(
+        raise TopviewWaitEventError(
             f"The TopView wait's {status!r} event carries no topview_task_id; this is a provider error"
         )
     if status == WaitStatus.SUCCESS and not isinstance(event.get("result"), dict):
-        raise WaitEventError(f"The TopView wait's success event for task {task_id} carries no result")
+        raise TopviewWaitEventError(f"The TopView wait's success event for task {task_id} carries no result")
     return event  # type: ignore[return-value]
 
 

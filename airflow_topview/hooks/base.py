@@ -11,14 +11,14 @@ from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_topview.client import protocol
 from airflow_topview.client.redaction import NO_SECRETS, Redactor
-from airflow_topview.hooks.settings import HookSettings
+from airflow_topview.hooks.settings import TopviewHookSettings
 
 
 class TopviewHookBase(BaseHook):
     """The ``topview`` connection and the settings every TopView call runs with.
 
-    The settings are keyword arguments (``hook_params``), validated by :class:`HookSettings` (a bad one
-    raises RequestValidationError naming it), or a ``settings=HookSettings(...)`` instance:
+    The settings are keyword arguments (``hook_params``), validated by :class:`TopviewHookSettings` (a bad one
+    raises RequestValidationError naming it), or a ``settings=TopviewHookSettings(...)`` instance:
 
     :param topview_conn_id: the ``topview`` connection to use.
     :param retry_limit: attempts per call, the first included (1 = no retry).
@@ -44,14 +44,14 @@ class TopviewHookBase(BaseHook):
         self,
         topview_conn_id: str = default_conn_name,
         *,
-        settings: HookSettings | None = None,
+        settings: TopviewHookSettings | None = None,
         **hook_params: Any,
     ) -> None:
         super().__init__()
         self.topview_conn_id = topview_conn_id
         if settings is not None and hook_params:
             raise TypeError("give either settings or hook keyword arguments, not both")
-        self.settings = settings if settings is not None else HookSettings.of(hook_params)
+        self.settings = settings if settings is not None else TopviewHookSettings.of(hook_params)
         self.retry_policy = self.settings.retry_policy()
         self.timeout = self.settings.timeout
         self.call_timeout = self.settings.call_timeout

@@ -1,10 +1,10 @@
 """The hooks' settings (``hook_params``): one model, validated once, the same on worker and triggerer.
 
-An operator checks its ``hook_params`` with :meth:`HookSettings.of` before anything is sent; the sync and
-the async hook are built from the same model; the trigger carries :meth:`HookSettings.as_hook_params`
-(plain JSON). Out-of-range values would otherwise show up only when a call is retried or times out. A
-frozen dataclass, not a pydantic model: a sensor that starts in the triggerer checks its settings at DAG
-parse time, where nothing heavy is imported.
+An operator checks its ``hook_params`` with :meth:`TopviewHookSettings.of` before anything is sent;
+the sync and the async hook are built from the same model; the trigger carries
+:meth:`TopviewHookSettings.as_hook_params` (plain JSON). Out-of-range values would otherwise show up
+only when a call is retried or times out. A frozen dataclass, not a pydantic model: a sensor that
+starts in the triggerer checks its settings at DAG parse time, where nothing heavy is imported.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ DEFAULT_STALL_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
-class HookSettings:
+class TopviewHookSettings:
     """What every TopView call of a hook runs with (:class:`~airflow_topview.hooks.base.TopviewHookBase`)."""
 
     retry_limit: int = 5
@@ -37,7 +37,7 @@ class HookSettings:
     stall_timeout: float = DEFAULT_STALL_TIMEOUT
 
     @classmethod
-    def of(cls, hook_params: Any) -> HookSettings:
+    def of(cls, hook_params: Any) -> TopviewHookSettings:
         """The settings ``hook_params`` give; else RequestValidationError naming the key, rule and value."""
         if not isinstance(hook_params, dict):
             raise RequestValidationError(f"hook_params: must be a dict, got {type(hook_params).__name__}")
@@ -61,7 +61,7 @@ class HookSettings:
 
     def as_hook_params(self) -> dict[str, Any]:
         """The settings that differ from the defaults, as JSON (what a trigger stores)."""
-        defaults = HookSettings()
+        defaults = TopviewHookSettings()
         return {
             name: list(value) if isinstance(value, tuple) else value
             for name, value in asdict(self).items()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
-from airflow_topview.exceptions import BudgetError, RequestValidationError, TopviewTaskFailedError
+from airflow_topview.exceptions import RequestValidationError, TopviewBudgetError, TopviewTaskFailedError
 from airflow_topview.task_outcome import decides_outcome
 
 if TYPE_CHECKING:
@@ -132,16 +132,16 @@ class RunBudgetOperator(BaseOperator):
             self.log.warning("No submit downstream has run_budget=%s.output", self.task_id)
 
     def _remaining_credits(self) -> float:
-        from airflow_topview.hooks.settings import HookSettings
+        from airflow_topview.hooks.settings import TopviewHookSettings
         from airflow_topview.hooks.topview import TopviewHook
 
-        hook = TopviewHook(self.topview_conn_id, settings=HookSettings.of(self.hook_params))
+        hook = TopviewHook(self.topview_conn_id, settings=TopviewHookSettings.of(self.hook_params))
         try:
             remaining = hook.get_credit().remain_credit
         finally:
             hook.close()
         if remaining is None:
-            raise BudgetError("check_balance: TopView did not say how many credits are left")
+            raise TopviewBudgetError("check_balance: TopView did not say how many credits are left")
         return remaining
 
 
@@ -233,7 +233,7 @@ class RunCostReportOperator(BaseOperator):
         }
 
     def _charges(self, topview_ids: list[Any], results: dict[Any, dict[str, Any]]) -> dict[str, float | None]:
-        from airflow_topview.hooks.settings import HookSettings
+        from airflow_topview.hooks.settings import TopviewHookSettings
         from airflow_topview.hooks.topview import TopviewHook
 
         charged: dict[str, float | None] = {}
@@ -244,7 +244,7 @@ class RunCostReportOperator(BaseOperator):
                     cost = results[task_id].get("costCredit")
                 else:
                     hook = hook or TopviewHook(
-                        self.topview_conn_id, settings=HookSettings.of(self.hook_params)
+                        self.topview_conn_id, settings=TopviewHookSettings.of(self.hook_params)
                     )
                     cost = self._queried_charge(hook, task_id)
                 charged[task_id] = float(cost) if isinstance(cost, (int, float)) else None

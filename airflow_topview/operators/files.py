@@ -119,7 +119,7 @@ class UploadFileOperator(_CancellableTransfers):
 
     @decides_outcome
     def execute(self, context: Context) -> str:
-        from airflow_topview.hooks.settings import HookSettings
+        from airflow_topview.hooks.settings import TopviewHookSettings
         from airflow_topview.settings import check_seconds
 
         source = self.source.strip() if isinstance(self.source, str) else self.source
@@ -131,7 +131,7 @@ class UploadFileOperator(_CancellableTransfers):
         fmt = file_rules.upload_format(str(source), self.file_format)
         check_seconds("upload_check_timeout", self.upload_check_timeout)
         check_seconds("upload_check_interval", self.upload_check_interval)
-        HookSettings.of(self.hook_params)
+        TopviewHookSettings.of(self.hook_params)
         from airflow_topview.submit.journal import task_state_store
 
         store = task_state_store(context)
@@ -212,11 +212,11 @@ class DownloadVideosOperator(_CancellableTransfers):
 
     @decides_outcome
     def execute(self, context: Context) -> list[str]:
-        from airflow_topview.hooks.settings import HookSettings
+        from airflow_topview.hooks.settings import TopviewHookSettings
 
         destination = self._checked_destination()
         file_rules.check_filename_template(self.filename_template)
-        HookSettings.of(self.hook_params)
+        TopviewHookSettings.of(self.hook_params)
         given = _given(self.task_result)
         if given == _given(self.topview_task_id):
             raise RequestValidationError("give task_result or topview_task_id (one of them)")

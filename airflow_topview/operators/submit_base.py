@@ -110,12 +110,12 @@ class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
 
     def check_settings(self) -> None:
         """Waiting parameters, ``hook_params`` and ``on_uncertain_submit``, before anything is sent."""
-        from airflow_topview.hooks.settings import HookSettings
+        from airflow_topview.hooks.settings import TopviewHookSettings
         from airflow_topview.settings import check_waiting
 
         if self.wait_for_completion:
             check_waiting(poll_interval=self.poll_interval, timeout=self.timeout)
-        HookSettings.of(self.hook_params)
+        TopviewHookSettings.of(self.hook_params)
         if self.on_uncertain_submit not in UNCERTAIN_SUBMIT_CHOICES:
             raise RequestValidationError(
                 f"on_uncertain_submit: must be one of {', '.join(UNCERTAIN_SUBMIT_CHOICES)}, "
@@ -180,7 +180,7 @@ class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
         return cast("str", self.execute(context))
 
     def _defer_until_done(self, topview_task_id: str, model: str, estimate: CreditEstimate | None) -> None:
-        from airflow_topview.hooks.settings import HookSettings
+        from airflow_topview.hooks.settings import TopviewHookSettings
         from airflow_topview.triggers.image_to_video import defer_until_finished
 
         defer_until_finished(
@@ -189,7 +189,7 @@ class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
             timeout=self.timeout,
             topview_conn_id=self.topview_conn_id,
             poll_interval=self.poll_interval,
-            hook_params=HookSettings.of(self.hook_params).as_hook_params(),
+            hook_params=TopviewHookSettings.of(self.hook_params).as_hook_params(),
             end_task={
                 "returns": "task_id",
                 "fail_on_partial": self.fail_on_partial,

@@ -81,7 +81,7 @@ class ImageToVideoSensor(BaseSensorOperator):
         """Airflow's ``start_from_trigger``: the trigger's kwargs are fixed here, at parse time."""
         from airflow.triggers.base import StartTriggerArgs
 
-        from airflow_topview.hooks.settings import HookSettings
+        from airflow_topview.hooks.settings import TopviewHookSettings
         from airflow_topview.settings import check_waiting
 
         if not self.deferrable:
@@ -99,7 +99,7 @@ class ImageToVideoSensor(BaseSensorOperator):
                 "topview_conn_id": self.topview_conn_id,
                 "poll_interval": self.poke_interval,
                 "max_poll_interval": self.max_poll_interval,
-                "hook_params": HookSettings.of(self.hook_params).as_hook_params(),
+                "hook_params": TopviewHookSettings.of(self.hook_params).as_hook_params(),
                 "end_task": self._end_task(),
             },
             next_method="execute_complete",
@@ -134,7 +134,7 @@ class ImageToVideoSensor(BaseSensorOperator):
 
     @decides_outcome
     def execute(self, context: Context) -> Any:
-        from airflow_topview.hooks.settings import HookSettings
+        from airflow_topview.hooks.settings import TopviewHookSettings
         from airflow_topview.settings import check_config, check_waiting
 
         topview_task_id = self._checked_task_id()
@@ -145,7 +145,7 @@ class ImageToVideoSensor(BaseSensorOperator):
             timeout=self.timeout,
             max_poll_interval=self.max_poll_interval,
         )
-        HookSettings.of(self.hook_params)
+        TopviewHookSettings.of(self.hook_params)
         if not self.deferrable:
             try:
                 return super().execute(context)
@@ -167,7 +167,7 @@ class ImageToVideoSensor(BaseSensorOperator):
             topview_conn_id=self.topview_conn_id,
             poll_interval=self.poke_interval,
             max_poll_interval=self.max_poll_interval,
-            hook_params=HookSettings.of(self.hook_params).as_hook_params(),
+            hook_params=TopviewHookSettings.of(self.hook_params).as_hook_params(),
             end_task=self._end_task(),
         )
 

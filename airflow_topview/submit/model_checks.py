@@ -11,7 +11,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from airflow_topview.catalog import CatalogError, UnknownCostError, check_request, estimate_cost, get_catalog
-from airflow_topview.exceptions import BudgetError, RequestValidationError
+from airflow_topview.exceptions import RequestValidationError, TopviewBudgetError
 
 if TYPE_CHECKING:
     from airflow.sdk.types import Logger
@@ -67,20 +67,20 @@ def check_model_and_budget(
     elif spec is None:
         log.info("Model %r is not in the model catalog: its parameters are not checked", request.model)
     elif validate_model and (problems := check_request(request, spec)):
-        raise BudgetError("Invalid Image-to-Video request: " + "; ".join(problems))
+        raise TopviewBudgetError("Invalid Image-to-Video request: " + "; ".join(problems))
     budget = budget_from(max_credits)
     try:
         estimate = estimate_cost(request, spec)
     except UnknownCostError as exc:
         if budget is not None:
-            raise BudgetError(
+            raise TopviewBudgetError(
                 f"max_credits={budget:g} is set but the cost cannot be estimated ({exc}), so the budget "
                 "cannot be enforced; add the model to a models file or unset max_credits"
             ) from None
         return None
     log.info("Estimated cost: %s", estimate)
     if budget is not None and estimate.credits > budget:
-        raise BudgetError(
+        raise TopviewBudgetError(
             f"max_credits: the estimated cost {estimate.credits:g} credits is above the budget of "
             f"{budget:g} ({estimate})"
         )
@@ -92,16 +92,16 @@ def budget_from(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise BudgetError(f"max_credits: must be a number of credits, got {value!r}")
+        raise TopviewBudgetError(f"max_credits: must be a number of credits, got {value!r}")
     if isinstance(value, str) and value.strip() in ("", "None", "null"):
-        raise BudgetError(
+        raise TopviewBudgetError(
             f"max_credits: rendered to {value!r}, not a number. A budget fails closed: give a number, "
             "or leave max_credits unset (Python None) for no budget"
         )
     try:
         budget = float(value)
     except (TypeError, ValueError):
-        raise BudgetError(f"max_credits: must be a number, got {value!r}") from None
+        raise TopviewBudgetError(f"max_credits: must be a number, got {value!r}") from None
     if not 0 <= budget < math.inf:
-        raise BudgetError(f"max_credits: must be a finite number, zero or more, got {value!r}")
+        raise TopviewBudgetError(f"max_credits: must be a finite number, zero or more, got {value!r}")
     return budget

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from airflow_topview import metrics
 from airflow_topview.client.redaction import without_query
 from airflow_topview.exceptions import (
-    ChangedRequestError,
     TopviewAPIError,
+    TopviewChangedRequestError,
     TopviewError,
     TopviewSubmitUncertainError,
 )
@@ -200,7 +200,7 @@ class PaidSubmit:
             )
             return None
         if self.on_changed_request == "fail":
-            raise ChangedRequestError(
+            raise TopviewChangedRequestError(
                 f"{what}, and its TopView task {record.topview_task_id} {state}. Not submitting a second "
                 "paid task (on_changed_request='fail'): make the templates render the same on every try, "
                 "or set on_changed_request='reuse' or 'resubmit'."

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
 
-from airflow_topview.exceptions import BudgetError, RequestValidationError
+from airflow_topview.exceptions import RequestValidationError, TopviewBudgetError
 
 if TYPE_CHECKING:
     from airflow_topview.catalog import CreditEstimate
@@ -44,7 +44,7 @@ _PRICING_FRAME = "run-budget-estimate"
 def video_count(videos: Any) -> int:
     """How many submits the fan-out makes: a whole number, or the length of what is mapped over."""
     if isinstance(videos, bool):
-        raise BudgetError(f"videos: give a count or the list mapped over, got {videos!r}")
+        raise TopviewBudgetError(f"videos: give a count or the list mapped over, got {videos!r}")
     if isinstance(videos, int):
         count = videos
     elif isinstance(videos, str) and videos.strip().isdigit():
@@ -52,12 +52,12 @@ def video_count(videos: Any) -> int:
     elif isinstance(videos, Sized) and not isinstance(videos, (str, bytes, dict)):
         count = len(videos)
     else:
-        raise BudgetError(
+        raise TopviewBudgetError(
             f"videos: give a count or the list mapped over (e.g. the same XComArg as the submit's expand), "
             f"got {type(videos).__name__} {str(videos)[:100]!r}"
         )
     if count < 0:
-        raise BudgetError(f"videos: must be zero or more, got {count}")
+        raise TopviewBudgetError(f"videos: must be zero or more, got {count}")
     return count
 
 
@@ -70,14 +70,14 @@ def price_one(settings: dict[str, Any], *, models_file: str | None) -> CreditEst
     try:
         request = build_request({**settings, "first_frame_file_id": _PRICING_FRAME})
     except RequestValidationError as exc:
-        raise BudgetError(str(exc)) from None
+        raise TopviewBudgetError(str(exc)) from None
     spec = catalog_for(models_file).find(request.model)
     if spec is not None and (problems := check_request(request, spec)):
-        raise BudgetError("Invalid Image-to-Video settings: " + "; ".join(problems))
+        raise TopviewBudgetError("Invalid Image-to-Video settings: " + "; ".join(problems))
     try:
         return estimate_cost(request, spec)
     except UnknownCostError as exc:
-        raise BudgetError(
+        raise TopviewBudgetError(
             f"The run budget cannot be enforced: {exc}. A budget fails closed: add the model's rates to a "
             "models file ([topview] models_file) or drop the budget"
         ) from None
@@ -98,12 +98,12 @@ def approve(
     """
     total = round(count * one.credits, 6)
     if total > max_credits:
-        raise BudgetError(
+        raise TopviewBudgetError(
             f"max_credits: the run would cost an estimated {total:g} credits ({count} x {one.credits:g}: "
             f"{one}), above the run budget of {max_credits:g}"
         )
     if remaining is not None and total > remaining:
-        raise BudgetError(
+        raise TopviewBudgetError(
             f"The account has {remaining:g} credits left, less than the run's estimated {total:g} credits "
             f"({count} x {one.credits:g})"
         )
@@ -130,31 +130,31 @@ def check_covered(
     try:
         approved = RunApproval.model_validate(approval)
     except ValidationError:
-        raise BudgetError(
+        raise TopviewBudgetError(
             "run_budget: expected the approval pushed by RunBudgetOperator (is the budget task's XCom "
             f"missing, e.g. marked success by hand?), got {str(approval)[:200]!r}"
         ) from None
     approved_by = approved.approved_by
     if approved_by not in set(upstream_task_ids):
-        raise BudgetError(
+        raise TopviewBudgetError(
             f"run_budget: the approval of budget task {approved_by!r} did not come straight from it: pass "
             "run_budget=budget.output, not through another task or a template (an approval passed on "
             "could reach a second submit task and pay for its videos twice)"
         )
     position = max(map_index, 0)
     if position >= approved.videos:
-        raise BudgetError(
+        raise TopviewBudgetError(
             f"run_budget: the run budget approved {approved.videos} video(s); this is number "
             f"{position + 1} (map index {map_index}): not submitting"
         )
     per_video = approved.credits_per_video
     if estimate is None:
-        raise BudgetError(
+        raise TopviewBudgetError(
             "run_budget: this submit's cost cannot be estimated (its model has no known rate), so the run "
             "budget cannot be enforced"
         )
     if estimate.credits > per_video + 1e-9:
-        raise BudgetError(
+        raise TopviewBudgetError(
             f"run_budget: this submit is estimated at {estimate.credits:g} credits ({estimate}), more than "
             f"the {per_video:g} per video the run budget approved"
         )

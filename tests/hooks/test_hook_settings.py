@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from airflow_topview.exceptions import RequestValidationError
-from airflow_topview.hooks.settings import HookSettings
+from airflow_topview.hooks.settings import TopviewHookSettings
 from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.hooks.topview_async import TopviewAsyncHook
 from airflow_topview.operators.budget import RunBudgetOperator, RunCostReportOperator
@@ -30,7 +30,7 @@ from airflow_topview.testing import Fault, TopviewSimulator
 )
 def test_bad_settings_are_refused_naming_the_key_and_the_value(hook_params: Any, message: str) -> None:
     with pytest.raises(RequestValidationError) as raised:
-        HookSettings.of(hook_params)
+        TopviewHookSettings.of(hook_params)
     assert message in str(raised.value)
     if isinstance(hook_params, dict):  # the hooks take them through the same model
         with pytest.raises(RequestValidationError, match="hook_params"):
@@ -40,21 +40,21 @@ def test_bad_settings_are_refused_naming_the_key_and_the_value(hook_params: Any,
 
 
 def test_settings_travel_to_the_trigger_as_json_and_mean_the_same_there() -> None:
-    settings = HookSettings.of({"retry_limit": 2, "timeout": (3, 30), "stall_timeout": 5})
+    settings = TopviewHookSettings.of({"retry_limit": 2, "timeout": (3, 30), "stall_timeout": 5})
     carried = settings.as_hook_params()
     assert carried == {"retry_limit": 2, "timeout": [3, 30], "stall_timeout": 5}
-    assert HookSettings.of(carried) == settings
+    assert TopviewHookSettings.of(carried) == settings
     worker, triggerer = TopviewHook(settings=settings), TopviewAsyncHook(**carried)
     assert worker.retry_policy == triggerer.retry_policy
     assert (
         (worker.timeout, worker.stall_timeout) == (triggerer.timeout, triggerer.stall_timeout) == ((3, 30), 5)
     )
-    assert HookSettings().as_hook_params() == {}
+    assert TopviewHookSettings().as_hook_params() == {}
 
 
 def test_settings_or_keywords_not_both() -> None:
     with pytest.raises(TypeError, match="not both"):
-        TopviewHook(settings=HookSettings(), retry_limit=2)
+        TopviewHook(settings=TopviewHookSettings(), retry_limit=2)
 
 
 @pytest.mark.parametrize("operator_class", [RunBudgetOperator, RunCostReportOperator])

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from airflow_topview.client.request import build_request
-from airflow_topview.exceptions import ChangedRequestError, TopviewSubmitUncertainError
+from airflow_topview.exceptions import TopviewChangedRequestError, TopviewSubmitUncertainError
 from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.submit.journal import JOURNAL_KEY
 from airflow_topview.submit.paid import PaidSubmit
@@ -82,7 +82,7 @@ def test_on_changed_request_chooses_for_a_re_rendered_retry(
     store, image = DictStore(), sim.add_file("png")
     attempt(store, request_for(sim, "seed 1", image), on_changed_request=choice)
     if choice == "fail":
-        with pytest.raises(ChangedRequestError, match="on_changed_request='fail'"):
+        with pytest.raises(TopviewChangedRequestError, match="on_changed_request='fail'"):
             attempt(store, request_for(sim, "seed 2", image), try_number=2, on_changed_request=choice)
         assert len(sim.requests_to("submit")) == 1
     else:

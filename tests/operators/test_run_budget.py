@@ -177,18 +177,18 @@ def test_a_malformed_approval_fails_closed(approval: object) -> None:
 
     request = build_request({"model": "seedance-1.5-pro", "first_frame_file_id": "f", "duration": 5})
     estimate = estimate_cost(request, get_catalog(None).find(request.model))
-    from airflow_topview.exceptions import BudgetError
+    from airflow_topview.exceptions import TopviewBudgetError
 
-    with pytest.raises(BudgetError, match="run_budget: expected the approval"):
+    with pytest.raises(TopviewBudgetError, match="run_budget: expected the approval"):
         check_covered(approval, estimate, 0, ["budget"])
 
 
 @pytest.mark.parametrize("budget", ["inf", float("inf"), float("nan"), -1])
 def test_budgets_must_be_finite_and_not_negative(budget: object) -> None:
-    from airflow_topview.exceptions import BudgetError
+    from airflow_topview.exceptions import TopviewBudgetError
     from airflow_topview.submit.model_checks import budget_from
 
-    with pytest.raises(BudgetError, match="max_credits: must be a finite number"):
+    with pytest.raises(TopviewBudgetError, match="max_credits: must be a finite number"):
         budget_from(budget)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airflow_topview.exceptions import WaitEventError
+from airflow_topview.exceptions import TopviewWaitEventError
 from airflow_topview.waiting import WaitStatus, make_event, read_event
 
 
@@ -22,7 +22,7 @@ from airflow_topview.waiting import WaitStatus, make_event, read_event
     ],
 )
 def test_malformed_events_are_provider_errors(event: Any, fragment: str) -> None:
-    with pytest.raises(WaitEventError, match=fragment):
+    with pytest.raises(TopviewWaitEventError, match=fragment):
         read_event(event)
 
 

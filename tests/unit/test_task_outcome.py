@@ -6,19 +6,19 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_topview.exceptions import (
-    BudgetError,
     CatalogError,
-    ChangedRequestError,
     RequestValidationError,
     TopviewAPIError,
+    TopviewBudgetError,
+    TopviewChangedRequestError,
     TopviewConnectionError,
     TopviewCredentialsError,
     TopviewSubmitUncertainError,
     TopviewTaskFailedError,
+    TopviewWaitEventError,
     TopviewWaitTimeout,
     TransferCancelledError,
     UnknownCostError,
-    WaitEventError,
 )
 from airflow_topview.task_outcome import decides_outcome, task_outcome
 
@@ -26,12 +26,12 @@ FINAL = [
     RequestValidationError("prompt: must be text, got 3"),
     CatalogError("models.json: not valid JSON"),
     UnknownCostError("no rate for model x"),
-    BudgetError("max_credits: 40 credits estimated, over 10"),
-    ChangedRequestError("rendered differently"),
+    TopviewBudgetError("max_credits: 40 credits estimated, over 10"),
+    TopviewChangedRequestError("rendered differently"),
     TopviewCredentialsError("no API key"),
     TopviewSubmitUncertainError("submit answered 502"),
     TopviewTaskFailedError("TopView task t failed: bad image"),
-    WaitEventError("no topview_task_id"),
+    TopviewWaitEventError("no topview_task_id"),
     TopviewAPIError("4001", "invalid parameter"),
 ]
 LEFT_TO_AIRFLOW = [
@@ -63,7 +63,7 @@ def test_the_decorator_keeps_the_method_and_its_result() -> None:
         def execute(self, context: object) -> str:
             """Submit."""
             if context == "bad":
-                raise BudgetError("over budget")
+                raise TopviewBudgetError("over budget")
             return "task-id"
 
     assert Operator().execute("ok") == "task-id"
