@@ -206,8 +206,7 @@ def run_row(row: Row, workers: int, reuse_after: float | None) -> Result:
                  "-p", "no:cacheprovider", f"--junitxml={row.junit}"],
                 stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=row_env(row), check=False,
             ).returncode  # fmt: skip
-        tail = log.read_text(errors="replace").splitlines()[-1:]
-        print(f"[{row.version}] {tail[0] if tail else 'no output'}", flush=True)
+        print(f"[{row.version}] {summary_line(log)}", flush=True)
         if result.suite_rc:
             result.note = f"pytest exit code {result.suite_rc}, see {log.relative_to(ROOT)}"
     if row.junit.is_file():
@@ -218,6 +217,13 @@ def run_row(row: Row, workers: int, reuse_after: float | None) -> Result:
         run_deploy_tests(row, result)
     result.seconds = time.monotonic() - started
     return result
+
+
+def summary_line(log: Path) -> str:
+    """pytest's closing ``=== N passed ... ===`` line (log lines printed at exit may follow it)."""
+    lines = log.read_text(errors="replace").splitlines()
+    summaries = [line for line in lines if line.startswith("=") and (" passed" in line or " failed" in line)]
+    return (summaries or lines or ["no output"])[-1]
 
 
 def run_deploy_tests(row: Row, result: Result) -> None:
@@ -232,8 +238,7 @@ def run_deploy_tests(row: Row, result: Result) -> None:
              f"--junitxml={report}", *row.deploy],
             stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=row_env(row), check=False,
         ).returncode  # fmt: skip
-    tail = log.read_text(errors="replace").splitlines()[-1:]
-    print(f"[{row.version}] deploy: {tail[0] if tail else 'no output'}", flush=True)
+    print(f"[{row.version}] deploy: {summary_line(log)}", flush=True)
     if report.is_file():
         read_junit(result, report)
     if code or not report.is_file():

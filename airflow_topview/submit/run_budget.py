@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 Credits = Annotated[StrictFloat | StrictInt, Field(ge=0, allow_inf_nan=False)]
 
 
-class RunApproval(BaseModel):
+class TopviewRunApproval(BaseModel):
     """What a run budget approved (XCom of the budget task), read back by each submit before it pays."""
 
     model_config = ConfigDict(frozen=True)
@@ -107,7 +107,7 @@ def approve(
             f"The account has {remaining:g} credits left, less than the run's estimated {total:g} credits "
             f"({count} x {one.credits:g})"
         )
-    approval = RunApproval(
+    approval = TopviewRunApproval(
         videos=count,
         credits_per_video=one.credits,
         estimated_credits=total,
@@ -128,7 +128,7 @@ def check_covered(
     relayed by another task, or pulled by a template, it could also reach a second submit task.
     """
     try:
-        approved = RunApproval.model_validate(approval)
+        approved = TopviewRunApproval.model_validate(approval)
     except ValidationError:
         raise TopviewBudgetError(
             "run_budget: expected the approval pushed by RunBudgetOperator (is the budget task's XCom "
