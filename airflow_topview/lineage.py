@@ -65,19 +65,20 @@ def uploaded_file(api: str, file_id: str) -> Dataset:
     return api, f"file/{file_id}"
 
 
-def generation_task(api: str, topview_task_id: str) -> Dataset:
-    return api, f"image2video/task/{topview_task_id}"
+def generation_task(api: str, topview_task_id: str, task_type: str = "image2video") -> Dataset:
+    """A TopView task as a dataset: ``<task type key>/task/<id>`` under the API's address."""
+    return api, f"{task_type}/task/{topview_task_id}"
 
 
 def submit_datasets(
-    base_url: str, request: ImageToVideoRequest, topview_task_id: str
+    base_url: str, request: ImageToVideoRequest, topview_task_id: str, task_type: str = "image2video"
 ) -> tuple[list[Dataset], list[Dataset]]:
     """A submit's lineage: the uploaded images it used -> the TopView task it created."""
     api = api_namespace(base_url)
     frames = [request.first_frame_file_id, request.end_frame_file_id]
     images = [*frames, *(request.reference_image_file_ids or [])]
     inputs = [uploaded_file(api, file_id) for file_id in images if file_id]
-    return inputs, [generation_task(api, topview_task_id)]
+    return inputs, [generation_task(api, topview_task_id, task_type)]
 
 
 def _host(hostname: str | None, port: int | None) -> str:

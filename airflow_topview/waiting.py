@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 from airflow_topview import metrics
 from airflow_topview.client.input_rules import MISSING_VALUE_TEXTS, shown
 from airflow_topview.client.retries import is_retryable
+from airflow_topview.client.task_types import IMAGE_TO_VIDEO
 from airflow_topview.exceptions import (
     RequestValidationError,
     TopviewError,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from airflow.sdk.types import Logger
 
     from airflow_topview.client.request import ImageToVideoTask
+    from airflow_topview.client.task_types import TaskType
     from airflow_topview.hooks.topview import TopviewHook
 
 
@@ -122,9 +124,10 @@ class StatusWatch:
     answer (or an error) means and on what the deadline reports.
     """
 
-    def __init__(self, topview_task_id: str, log: Logger) -> None:
+    def __init__(self, topview_task_id: str, log: Logger, task_type: TaskType = IMAGE_TO_VIDEO) -> None:
         self.topview_task_id = topview_task_id
         self.log = log
+        self.task_type = task_type
         self.last_status: str | None = None
         self.polls = 0
 
@@ -164,7 +167,7 @@ class StatusWatch:
 def poll_once(hook: TopviewHook, watch: StatusWatch) -> WaitEvent | None:
     """One synchronous status check: the final event, or None while running or after a transient error."""
     try:
-        task = hook.get_image_to_video_task(watch.topview_task_id)
+        task = hook.get_task(watch.task_type, watch.topview_task_id)
     except TopviewError as exc:
         return watch.decide(None, exc)
     return watch.decide(task)
@@ -276,10 +279,15 @@ def report_success(
 
 
 def poll_until_done(
-    hook: TopviewHook, topview_task_id: str, log: Logger, poll_interval: float, timeout: float
+    hook: TopviewHook,
+    topview_task_id: str,
+    log: Logger,
+    poll_interval: float,
+    timeout: float,
+    task_type: TaskType = IMAGE_TO_VIDEO,
 ) -> WaitEvent:
     """Wait on the worker (not deferrable): poll until the task finishes or ``timeout`` passes."""
-    watch = StatusWatch(topview_task_id, log)
+    watch = StatusWatch(topview_task_id, log, task_type)
     deadline = time.monotonic() + timeout
     while True:
         event = poll_once(hook, watch)

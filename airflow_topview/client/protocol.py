@@ -23,8 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 
-SUBMIT_IMAGE_TO_VIDEO = "/v2/common_task/image2video/task/submit"
-QUERY_IMAGE_TO_VIDEO = "/v2/common_task/image2video/task/query"
+# The submit and query endpoints of each task type: airflow_topview.client.task_types.
 UPLOAD_CREDENTIAL = "/v1/upload/credential"
 UPLOAD_CHECK = "/v1/upload/check"
 CREDIT_DETAIL = "/user/credit/detail"

@@ -102,3 +102,10 @@ def without_signatures(text: str) -> str:
     """A storage error body without what could sign a request again (signatures, tokens, credentials)."""
     text = _SIGNED_ELEMENTS.sub(lambda match: f"<{match.group(1)}>***</{match.group(1)}>", text)
     return without_query(_SIGNED_PARAMS.sub(lambda match: f"{match.group(1)}=***", text))
+
+
+def shown_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The submit body for the log: a callback URL without its query (tokens) or user:password."""
+    if isinstance(body.get("noticeUrl"), str):
+        return {**body, "noticeUrl": without_query(body["noticeUrl"])}
+    return body

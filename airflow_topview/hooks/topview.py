@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 import urllib3
@@ -23,12 +23,16 @@ from airflow_topview.client.request import (
     task_from_answer,
 )
 from airflow_topview.client.retries import CallAttempts, uncertain_submit
+from airflow_topview.client.task_types import IMAGE_TO_VIDEO
 from airflow_topview.exceptions import TopviewAPIError, TopviewConnectionError, TopviewError
 from airflow_topview.hooks.base import TopviewHookBase
 from airflow_topview.hooks.deadline import exchange_deadline, with_deadlines
 from airflow_topview.hooks.delivery import never_sent
 from airflow_topview.hooks.files import FileTransfers
 from airflow_topview.hooks.storage import StorageClient
+
+if TYPE_CHECKING:
+    from airflow_topview.client.task_types import SubmitsBody, TaskType
 
 # Bytes read at a time from an API answer (small JSON): the deadline is checked between reads.
 _ANSWER_READ_SIZE = 64 * 1024
@@ -229,10 +233,10 @@ class TopviewHook(FileTransfers, TopviewHookBase):
 
     # --- API calls ------------------------------------------------------------------------------
 
-    def submit_image_to_video(
-        self, request: ImageToVideoRequest, *, wait_when_busy: bool = True
+    def submit_task(
+        self, task_type: TaskType, request: SubmitsBody, *, wait_when_busy: bool = True
     ) -> SubmitResult:
-        """Submit an Image-to-Video V2 task (this spends credits). Returns the new task id.
+        """Submit a task of ``task_type`` (this spends credits). Returns the new task id.
 
         Repeated only after an answer that proves TopView created nothing (4007, 5003, HTTP 429, a
         connection refused before sending); after any other failure, or an answer without a readable
@@ -241,7 +245,7 @@ class TopviewHook(FileTransfers, TopviewHookBase):
         """
         result = self.call(
             "POST",
-            protocol.SUBMIT_IMAGE_TO_VIDEO,
+            task_type.submit_path,
             json=request.to_body(),
             paid=True,
             wait_when_busy=wait_when_busy,
@@ -251,16 +255,28 @@ class TopviewHook(FileTransfers, TopviewHookBase):
         except ValidationError:
             shown = protocol.short(repr(result))
             raise uncertain_submit(
-                f"POST {protocol.SUBMIT_IMAGE_TO_VIDEO}",
+                f"POST {task_type.submit_path}",
                 TopviewConnectionError(f"HTTP 200 whose result has no readable task id: {shown}"),
             ) from None
+
+    def get_task(
+        self, task_type: TaskType, topview_task_id: str, *, cloudfront_url: bool = True
+    ) -> ImageToVideoTask:
+        """Query a task's status and, once finished, its videos (signed URLs that expire)."""
+        params = protocol.query_params(topview_task_id, cloudfront_url)
+        return task_from_answer(self.call("GET", task_type.query_path, params=params))
+
+    def submit_image_to_video(
+        self, request: ImageToVideoRequest, *, wait_when_busy: bool = True
+    ) -> SubmitResult:
+        """Submit an Image-to-Video V2 task (this spends credits): :meth:`submit_task` for that type."""
+        return self.submit_task(IMAGE_TO_VIDEO, request, wait_when_busy=wait_when_busy)
 
     def get_image_to_video_task(
         self, topview_task_id: str, *, cloudfront_url: bool = True
     ) -> ImageToVideoTask:
-        """Query a task's status and, once finished, its videos (signed URLs that expire)."""
-        params = protocol.query_params(topview_task_id, cloudfront_url)
-        return task_from_answer(self.call("GET", protocol.QUERY_IMAGE_TO_VIDEO, params=params))
+        """Query an Image-to-Video task: :meth:`get_task` for that type."""
+        return self.get_task(IMAGE_TO_VIDEO, topview_task_id, cloudfront_url=cloudfront_url)
 
     def check_notice_url(self, notice_url: str) -> None:
         """Ask TopView to validate a callback URL before a submit names it; a refusal raises TopviewAPIError.

@@ -21,6 +21,7 @@ from airflow_topview.client import protocol
 from airflow_topview.client.redaction import Redactor
 from airflow_topview.client.request import task_from_answer
 from airflow_topview.client.retries import CallAttempts
+from airflow_topview.client.task_types import IMAGE_TO_VIDEO
 from airflow_topview.exceptions import TopviewConnectionError, TopviewError
 from airflow_topview.hooks.base import TopviewHookBase
 from airflow_topview.hooks.delivery import never_sent
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from airflow_topview.client.request import ImageToVideoTask
+    from airflow_topview.client.task_types import TaskType
 
 
 class TopviewAsyncHook(TopviewHookBase):
@@ -105,12 +107,18 @@ class TopviewAsyncHook(TopviewHookBase):
                 self.log.warning(attempts.describe(error, delay))
                 await asyncio.sleep(delay)
 
-    async def get_image_to_video_task(
-        self, topview_task_id: str, *, cloudfront_url: bool = True
+    async def get_task(
+        self, task_type: TaskType, topview_task_id: str, *, cloudfront_url: bool = True
     ) -> ImageToVideoTask:
         """Query a task's status and, once finished, its videos."""
         params = protocol.query_params(topview_task_id, cloudfront_url)
-        return task_from_answer(await self.call("GET", protocol.QUERY_IMAGE_TO_VIDEO, params=params))
+        return task_from_answer(await self.call("GET", task_type.query_path, params=params))
+
+    async def get_image_to_video_task(
+        self, topview_task_id: str, *, cloudfront_url: bool = True
+    ) -> ImageToVideoTask:
+        """Query an Image-to-Video task: :meth:`get_task` for that type."""
+        return await self.get_task(IMAGE_TO_VIDEO, topview_task_id, cloudfront_url=cloudfront_url)
 
 
 def ssl_setting(options: protocol.RequestOptions) -> ssl.SSLContext | bool:

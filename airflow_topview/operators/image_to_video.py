@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import conf
 
+from airflow_topview.client.task_types import IMAGE_TO_VIDEO
 from airflow_topview.links import TOPVIEW_APP_URL, TopviewVideoLink, push_link, task_link, video_link
 from airflow_topview.operators.submit_base import TopviewSubmitOperatorBase
 from airflow_topview.task_outcome import decides_outcome
@@ -81,6 +82,7 @@ class SubmitImageToVideoOperator(TopviewSubmitOperatorBase):
     :class:`~airflow_topview.operators.submit_base.TopviewSubmitOperatorBase`.
     """
 
+    topview_task_type = IMAGE_TO_VIDEO
     template_fields: Sequence[str] = (*BODY_PARAMETERS, "max_credits", "run_budget")
     template_fields_renderers: ClassVar[dict[str, str]] = {
         "reference_image_file_ids": "json",
@@ -176,6 +178,7 @@ class SubmitImageToVideoOperator(TopviewSubmitOperatorBase):
                 journal_cleared_on_success=conf.getboolean("state_store", "clear_on_success", fallback=False),
                 copy=JournalCopy.of(context),
                 durable=self.durable,
+                task_type=self.topview_task_type,
             )
             try:
                 topview_task_id, finished = submitter.resume_or_submit(request, identity=given)
@@ -195,11 +198,13 @@ class SubmitImageToVideoOperator(TopviewSubmitOperatorBase):
                 return topview_task_id
             if finished is None and self.deferrable:
                 # A task that is already over (a fast generation) finishes here, without a deferral.
-                finished = poll_once(hook, StatusWatch(topview_task_id, self.log))
+                finished = poll_once(hook, StatusWatch(topview_task_id, self.log, self.topview_task_type))
             if finished is None and self.deferrable:
                 self._defer_until_done(topview_task_id, request.model, estimate)
             if finished is None:
-                finished = poll_until_done(hook, topview_task_id, self.log, self.poll_interval, self.timeout)
+                finished = poll_until_done(
+                    hook, topview_task_id, self.log, self.poll_interval, self.timeout, self.topview_task_type
+                )
         finally:
             hook.close()
         return self.execute_complete(context, finished)

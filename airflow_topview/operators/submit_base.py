@@ -9,7 +9,7 @@ Imported at DAG parse time: nothing heavy at module level.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 from airflow.providers.common.compat.sdk import BaseOperator, conf
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from airflow_topview.catalog import CreditEstimate
     from airflow_topview.client.request import ImageToVideoRequest
+    from airflow_topview.client.task_types import TaskType
     from airflow_topview.hooks.topview import TopviewHook
 
 #: What a retry does when an earlier try sent a submit whose answer never arrived (the task may exist).
@@ -32,6 +33,8 @@ CHANGED_REQUEST_CHOICES = ("reuse", "resubmit", "fail")
 
 class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
     """The parameters and steps every TopView submit operator shares (not used in DAGs on its own).
+
+    A subclass names its :attr:`topview_task_type` (endpoints and label) and declares its body parameters.
 
     :param topview_conn_id: the ``topview`` connection.
     :param wait_for_completion: wait for the videos before finishing the task.
@@ -63,6 +66,9 @@ class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
         retry or clear reconnects to the earlier try's TopView task; False submits a new, paid task on
         every try.
     """
+
+    #: The kind of TopView task this operator submits.
+    topview_task_type: ClassVar[TaskType]
 
     def __init__(
         self,
@@ -160,7 +166,9 @@ class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
         # A key templated into the prompt is masked in rendered fields by Airflow; here by the hook.
         shown = self.hook.redactor.data(sent_request(request, topview_task_id))
         context["ti"].xcom_push(key=REQUEST_XCOM_KEY, value=shown)
-        self.record_lineage(*lineage.submit_datasets(self.hook.base_url, request, topview_task_id))
+        self.record_lineage(
+            *lineage.submit_datasets(self.hook.base_url, request, topview_task_id, self.topview_task_type.key)
+        )
         if submitted and estimate is not None:
             metrics.count(metrics.CREDITS_ESTIMATED, estimate.credits, model=request.model)
 
@@ -169,7 +177,9 @@ class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
         hook = self.hook
         try:
             hook.get_conn()
-            self.record_lineage(*lineage.submit_datasets(hook.base_url, request, topview_task_id))
+            self.record_lineage(
+                *lineage.submit_datasets(hook.base_url, request, topview_task_id, self.topview_task_type.key)
+            )
         except Exception as exc:
             self.log.warning("Lineage of TopView task %s not recorded: %s", topview_task_id, exc)
         finally:
@@ -190,6 +200,7 @@ class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
             topview_conn_id=self.topview_conn_id,
             poll_interval=self.poll_interval,
             hook_params=TopviewHookSettings.of(self.hook_params).as_hook_params(),
+            task_type=self.topview_task_type.key,
             end_task={
                 "returns": "task_id",
                 "fail_on_partial": self.fail_on_partial,

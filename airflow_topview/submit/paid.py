@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_topview import metrics
-from airflow_topview.client.redaction import without_query
+from airflow_topview.client.redaction import shown_body, without_query
+from airflow_topview.client.task_types import IMAGE_TO_VIDEO
 from airflow_topview.exceptions import (
     TopviewAPIError,
     TopviewChangedRequestError,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from airflow.sdk.types import Logger
 
     from airflow_topview.client.request import ImageToVideoRequest
+    from airflow_topview.client.task_types import TaskType
     from airflow_topview.hooks.topview import TopviewHook
     from airflow_topview.submit.journal_copy import JournalCopy
 
@@ -46,6 +48,7 @@ class PaidSubmit:
     :param copy: the journal's copy where a clear does not reach (:mod:`.journal_copy`).
     :param durable: False sends a new submit on every try, without a journal (Airflow's
         ``ResumableJobMixin(durable=False)``): each try may pay.
+    :param task_type: the kind of TopView task submitted (its endpoints).
     """
 
     def __init__(
@@ -62,10 +65,12 @@ class PaidSubmit:
         journal_cleared_on_success: bool = False,
         copy: JournalCopy | None = None,
         durable: bool = True,
+        task_type: TaskType = IMAGE_TO_VIDEO,
     ) -> None:
         self.hook = hook
         self.log = log
         self.durable = durable
+        self.task_type = task_type
         self.journal = SubmitJournal(store if durable else None, copy)
         self.try_number = try_number
         self.on_uncertain_submit = on_uncertain_submit
@@ -276,7 +281,7 @@ class PaidSubmit:
         topview_task_id = record.topview_task_id
         assert topview_task_id is not None
         try:
-            return event_for(self.hook.get_image_to_video_task(topview_task_id))
+            return event_for(self.hook.get_task(self.task_type, topview_task_id))
         except TopviewAPIError as exc:
             if exc.code != "4004":
                 raise
@@ -303,9 +308,9 @@ class PaidSubmit:
             self.log.info("TopView accepted the callback URL %s", without_query(request.notice_url))
         self.hook.prepare()  # local setup that can fail (connection, extras) fails before the journal
         record = self.journal.intent(body_fingerprint, self.max_tries)
-        self.log.info("Submitting TopView Image-to-Video task: %s", shown_body(request.to_body()))
+        self.log.info("Submitting TopView %s task: %s", self.task_type.label, shown_body(request.to_body()))
         try:
-            result = self.hook.submit_image_to_video(request, wait_when_busy=self.wait_when_busy)
+            result = self.hook.submit_task(self.task_type, request, wait_when_busy=self.wait_when_busy)
         except TopviewSubmitUncertainError as exc:
             metrics.count(metrics.UNCERTAIN_SUBMITS, model=request.model)
             raise TopviewSubmitUncertainError(f"{exc} (submit sent at {record.attempted_at})") from None
@@ -318,10 +323,3 @@ class PaidSubmit:
         metrics.count(metrics.SUBMITS, model=request.model)
         self.notice_uuid = result.notice_uuid
         return result.task_id
-
-
-def shown_body(body: dict[str, Any]) -> dict[str, Any]:
-    """The submit body for the log: a callback URL without its query (tokens) or user:password."""
-    if isinstance(body.get("noticeUrl"), str):
-        return {**body, "noticeUrl": without_query(body["noticeUrl"])}
-    return body

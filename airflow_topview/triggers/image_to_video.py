@@ -16,6 +16,7 @@ from airflow.providers.common.compat.sdk import Stats  # noqa: F401 (loaded befo
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_topview.client.redaction import NO_SECRETS
+from airflow_topview.client.task_types import IMAGE_TO_VIDEO, task_type_of
 from airflow_topview.deferral import (
     EndInTriggerer,
     WaitEnded,
@@ -67,6 +68,8 @@ class ImageToVideoTrigger(BaseTrigger):
     :param not_before: UNIX time before which no event resumes the task on a worker.
     :param end_task: how to end the task here on success (None: always resume on a worker).
     :param timeout: with ``end_time=None``, the longest wait in seconds.
+    :param task_type: the kind of TopView task (``image2video``, the default: triggers stored by earlier
+        releases carry none).
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class ImageToVideoTrigger(BaseTrigger):
         not_before: float | None = None,
         end_task: EndInTriggerer | None = None,
         timeout: float | None = None,
+        task_type: str = IMAGE_TO_VIDEO.key,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.topview_task_id = topview_task_id
@@ -91,6 +95,7 @@ class ImageToVideoTrigger(BaseTrigger):
         self.not_before = not_before
         self.end_task = end_task
         self.timeout = timeout
+        self.task_type = task_type
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -105,6 +110,7 @@ class ImageToVideoTrigger(BaseTrigger):
                 "not_before": self.not_before,
                 "end_task": self.end_task,
                 "timeout": self.timeout,
+                "task_type": self.task_type,
             },
         )
 
@@ -160,7 +166,7 @@ class ImageToVideoTrigger(BaseTrigger):
 
     async def _wait(self) -> WaitEvent:
         """Poll until the final event; whatever goes wrong, the trigger still ends with exactly one event."""
-        watch = StatusWatch(self.topview_task_id, self.log)
+        watch = StatusWatch(self.topview_task_id, self.log, task_type_of(self.task_type))
         hook: TopviewAsyncHook | None = None
         end_time = self.end_time if self.end_time is not None else time.time() + (self.timeout or 0.0)
         try:  # rendered in the triggerer when the task starts there: the sensor's own rule, no query
@@ -174,7 +180,7 @@ class ImageToVideoTrigger(BaseTrigger):
             async with hook.session():
                 while True:
                     try:
-                        event = watch.decide(await hook.get_image_to_video_task(self.topview_task_id))
+                        event = watch.decide(await hook.get_task(watch.task_type, self.topview_task_id))
                     except TopviewError as exc:
                         event = watch.decide(None, exc)
                     if event is not None:
@@ -202,6 +208,7 @@ def defer_until_finished(
     hook_params: dict[str, Any],
     max_poll_interval: float | None = None,
     end_task: EndInTriggerer | None = None,
+    task_type: str = IMAGE_TO_VIDEO.key,
 ) -> None:
     """Defer ``task`` (operator or sensor) to this trigger; it resumes in ``execute_complete``.
 
@@ -219,6 +226,7 @@ def defer_until_finished(
             hook_params=hook_params,
             not_before=not_before(),
             end_task=end_task if end_task is not None and can_end_in_triggerer(task) else None,
+            task_type=task_type,
         ),
         method_name="execute_complete",
         timeout=None,

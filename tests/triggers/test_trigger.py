@@ -63,6 +63,7 @@ def test_serialize_round_trip_holds_no_secret() -> None:
         "not_before",
         "end_task",
         "timeout",
+        "task_type",
     }
     assert "sk-" not in json.dumps(kwargs)
 
