@@ -53,8 +53,11 @@ def upload_format(source: str, file_format: str | None = None) -> str:
                 f"file_format {file_format!r} is not a format TopView accepts ({allowed})"
             )
         return fmt
-    path = urlsplit(source).path if "://" in source else source
     shown = source.split("?", 1)[0] if "://" in source else source  # a URL's query may hold a signature
+    try:
+        path = urlsplit(source).path if "://" in source else source
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise RequestValidationError(f"source {shown!r} is not a valid URL: {exc}") from None
     name = path.rstrip("/").rsplit("/", 1)[-1]
     stem, dot, extension = name.rpartition(".")
     fmt = extension.lower() if dot and stem else ""
@@ -124,8 +127,14 @@ def video_filename(
         )
     try:
         name = template.format(topview_task_id=topview_task_id, index=index, width=width, height=height)
-    except (ValueError, IndexError, AttributeError, TypeError) as exc:
+    except (ValueError, IndexError, AttributeError, TypeError, KeyError) as exc:
         raise RequestValidationError(f"filename_template {template!r} cannot be filled in: {exc}") from None
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        raise RequestValidationError(
+            f"filename_template {template!r} gives a name that is not valid text (a lone surrogate)"
+        ) from None
     normalized = posixpath.normpath(name) if name else ""
     if not name.strip() or name.startswith("/") or normalized == "." or normalized.startswith(".."):
         raise RequestValidationError(

@@ -275,7 +275,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("lock", "run"))
     parser.add_argument("--rows", default="", help="comma-separated Airflow versions (default: all)")
-    parser.add_argument("--workers", type=int, default=2, help="pytest workers in all, across parallel rows")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="pytest workers, split across the rows (each row at least one)"
+    )
     parser.add_argument("--reuse-after", type=float, help="latest row: reuse a junit report newer than this")
     args = parser.parse_args()
     wanted = {version for version in args.rows.split(",") if version}

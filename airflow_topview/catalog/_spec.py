@@ -45,8 +45,13 @@ class Durations(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _from_table(cls, data: Any) -> Any:
+        """The table's ``{"min", "max"}`` or ``{"values"}``, none of them null (null durations: any)."""
         if isinstance(data, dict) and set(data) == {"min", "max"}:
-            return {"minimum": data["min"], "maximum": data["max"]}
+            data = {"minimum": data["min"], "maximum": data["max"]}
+        if isinstance(data, dict):
+            missing = [name for name, value in data.items() if value is None]
+            if missing:
+                raise ValueError(f"{' and '.join(missing)} must not be null (set durations to null instead)")
         return data
 
     @field_validator("values")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from airflow_topview.exceptions import TopviewCredentialsError
 
@@ -190,13 +190,19 @@ def request_options(extra: Mapping[str, Any]) -> RequestOptions:
     headers; unknown ones are accepted and ignored (Airflow's UI adds its own), listed in ``ignored``
     (names only) for the hook to warn about.
     """
-    return RequestOptions(
-        proxies=extra.get("proxies", extra.get("proxy")),
-        verify=extra.get("verify", extra.get("verify_ssl", True)),
-        cert=extra.get("cert"),
-        timeout=extra.get("timeout"),
-        ignored=tuple(sorted(str(name) for name in extra if name not in REQUEST_OPTION_EXTRAS)),
-    )
+    try:
+        return RequestOptions(
+            proxies=extra.get("proxies", extra.get("proxy")),
+            verify=extra.get("verify", extra.get("verify_ssl", True)),
+            cert=extra.get("cert"),
+            timeout=extra.get("timeout"),
+            ignored=tuple(sorted(str(name) for name in extra if name not in REQUEST_OPTION_EXTRAS)),
+        )
+    except ValidationError as exc:  # pydantic's text quotes the input, which may hold a proxy password
+        fields = sorted({str(error["loc"][0]) for error in exc.errors() if error["loc"]})
+        raise TopviewCredentialsError(
+            f"Connection extras {', '.join(repr(name) for name in fields)}: not usable values"
+        ) from None
 
 
 _PROXY_SCHEMES = ("http", "https", "socks4", "socks5", "socks5h")
@@ -214,11 +220,18 @@ def _proxies(value: Any) -> dict[str, str]:
             raise TopviewCredentialsError(
                 f"Connection extra 'proxies': keys must be 'http' or 'https', got {_shown(scheme)}"
             )
-        parts = urlsplit(url) if isinstance(url, str) else None
-        if parts is None or parts.scheme not in _PROXY_SCHEMES or not parts.hostname or " " in url:
+        try:
+            parts = urlsplit(url) if isinstance(url, str) else None
+            hostname, password = (parts.hostname, parts.password) if parts is not None else (None, None)
+        except ValueError:  # never quoted: the URL may carry a password
             raise TopviewCredentialsError(
                 f"Connection extra 'proxies': {scheme} must be a proxy URL such as http://proxy:3128, "
-                f"got {_shown(url) if parts is None or parts.password is None else 'a URL with a password'}"
+                "got text that is not a URL"
+            ) from None
+        if parts is None or parts.scheme not in _PROXY_SCHEMES or not hostname or " " in url:
+            raise TopviewCredentialsError(
+                f"Connection extra 'proxies': {scheme} must be a proxy URL such as http://proxy:3128, "
+                f"got {_shown(url) if password is None else 'a URL with a password'}"
             )
     return {str(scheme): str(url) for scheme, url in value.items()}
 

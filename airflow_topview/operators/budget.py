@@ -89,9 +89,11 @@ class RunBudgetOperator(BaseOperator):
 
     @decides_outcome
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_topview.hooks.settings import TopviewHookSettings
         from airflow_topview.submit.model_checks import budget_from
         from airflow_topview.submit.run_budget import approve, price_one, video_count
 
+        TopviewHookSettings.of(self.hook_params)  # checked before anything, used only by check_balance
         budget = budget_from(self.max_credits)
         if budget is None:
             raise RequestValidationError("max_credits: a run budget needs a number of credits")
@@ -184,8 +186,10 @@ class RunCostReportOperator(BaseOperator):
 
     @decides_outcome
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_topview.hooks.settings import TopviewHookSettings
         from airflow_topview.operators.upstream import upstream_submit_ids
 
+        TopviewHookSettings.of(self.hook_params)  # before anything: the report must not fail half-way
         ti = context["ti"]
         submits = upstream_submit_ids(self)
         topview_ids = _pulled(ti, submits, "task_id")

@@ -150,6 +150,25 @@ class SubmitJournal:
         self._records = [entry for entry in self._records if entry is not record]
         self._write(copy_failure_fails=False)  # a stale intent in the copy errs on the safe side
 
+    def discard_copy(self) -> None:
+        """Delete a copy left by an earlier DAG run of the same id (a first try has nothing to resume).
+
+        A scheduled run that is deleted and made again has the same ``run_id`` and ``run_after``; its
+        first try would otherwise leave the old run's copy for a later try to read, should it fail before
+        journaling its own submit.
+        """
+        if self._copy is None:
+            return
+        try:
+            self._copy.write([])
+        except Exception as exc:
+            log.warning(
+                "Could not delete the submit journal's copy in Variable %s (%s): a later try of this task "
+                "may read what an earlier DAG run with the same id journaled",
+                self._copy.key,
+                type(exc).__name__,
+            )
+
     def _payload(self) -> dict[str, Any]:
         return {"submits": [entry.model_dump() for entry in self._records]}
 

@@ -8,8 +8,9 @@ and writes them through the execution API, so each journal write is copied to on
 instance and a later try whose store is empty reads the copy (:mod:`.journal`).
 docs/airflow-versions.md weighs this against refusing to submit.
 
-The copy names its DAG run by ``run_id`` and ``run_after`` (fixed for the run's lifetime): a copy left by
-a deleted run that a new run reuses the id of is ignored, and overwritten by the new run's first submit.
+The copy names its DAG run by ``run_id`` and ``run_after`` (fixed for the run's lifetime), and a task's
+first try deletes any copy it finds: a copy left by a deleted run whose id a new run reuses (a scheduled
+run made again has the same ``run_id`` and ``run_after``) is never read.
 """
 
 from __future__ import annotations
@@ -76,7 +77,10 @@ class JournalCopy:
 
     def read(self) -> list[dict[str, Any]]:
         """The copied records; none when there is no copy or it belongs to another (deleted) run."""
-        raw = self._load()
+        try:
+            raw = self._load()
+        except ValueError:  # not JSON: something was journaled there; an unreadable record is uncertain
+            return [{"attempted_at": "an unknown time (unreadable journal copy)"}]
         if raw is None:
             return []
         try:

@@ -106,6 +106,8 @@ class PaidSubmit:
             return self._submit(request, body_fingerprint), None
         if not self.journal.available:
             self._without_journal()
+        if self.try_number == 1:
+            self.journal.discard_copy()
         records = self.journal.read(from_copy=self.try_number > 1)
         if self.journal.restored_from_copy:
             self.log.warning(

@@ -211,3 +211,32 @@ def test_durable_false_submits_on_every_try(
     assert result.tries[("submit", -1)] == 3
     assert len(sim.requests_to("submit")) == 3
     assert result.log.count("durable=False: submitting a new TopView task") == 3
+
+
+def test_a_deleted_runs_copy_is_never_read_by_the_run_that_took_its_id(
+    topview_connection: TopviewSimulator,
+) -> None:
+    """A scheduled run made again has the same run_id and run_after: its first try deletes the old copy.
+
+    Try 1 fails before journaling (TopView refuses the callback URL); try 2 asks for something else and
+    must pay for it, not find the deleted run's video.
+    """
+    from airflow_topview.exceptions import TopviewAPIError
+    from tests.unit.test_journal_copy import OWNER, DictCopy
+
+    sim = topview_connection
+    image = sim.add_file("png")
+    variables: dict[str, Any] = {}
+    attempt(DictStore(), request_for(sim, "a cat", image), copy=DictCopy(OWNER, variables))  # the old run
+    [old_task] = sim.tasks
+    sim.inject("notice_check", Fault.code("4001"))
+    dog = build_request(
+        {"first_frame_file_id": image, "prompt": "a dog", "notice_url": "https://example.com/n"}
+    )
+    store = DictStore()  # the new run: same owner, empty store
+    with pytest.raises(TopviewAPIError):
+        attempt(store, dog, try_number=1, copy=DictCopy(OWNER, variables))
+    assert variables == {}
+    task_id, _ = attempt(store, dog, try_number=2, copy=DictCopy(OWNER, variables))
+    assert task_id != old_task
+    assert [entry.json["prompt"] for entry in sim.requests_to("submit")] == ["a cat", "a dog"]

@@ -388,6 +388,8 @@ def test_model_without_id_gets_a_kebab_id(tmp_path: Path) -> None:
             "durations: must be {'min': m, 'max': n} or {'values': [...]} or null",
         ),
         ({**NEW_MODEL, "resolutions": []}, "resolutions: Tuple should have at least 1 item"),
+        ({**NEW_MODEL, "durations": {"min": None, "max": 10}}, "durations: minimum must not be null"),
+        ({**NEW_MODEL, "durations": {"values": None}}, "durations: values must not be null"),
         (
             {**NEW_MODEL, "rates": [NEW_MODEL["rates"][0], NEW_MODEL["rates"][0]]},
             "two rates for resolution 720 and sound null",
