@@ -1,8 +1,9 @@
 """Many videos, never more in flight than the TopView plan allows: an Airflow pool sized to the limit.
 
 Shows how a fan-out of any size stays within TopView's concurrency limit without holding worker slots.
-TopView runs at most 8, 12 or 20 tasks at once per account (by plan) and answers a submit past that with
-4007 ("an unfinished task exists"). Here every generation is one submit-and-wait task
+TopView runs a limited number of tasks at once per account (your plan's limit, which TopView does not
+publish: the first 4007 answer shows you reached it) and answers a submit past that with 4007 ("an
+unfinished task exists"). Here every generation is one submit-and-wait task
 (``wait_for_completion=True, deferrable=True``) in the pool ``topview``, whose slots count deferred tasks
 too (``include_deferred``). A task takes its pool slot before it submits and gives it back only when its
 video is finished, waiting in the triggerer in between: so at most "slots" TopView tasks are ever in
