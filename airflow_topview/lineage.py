@@ -15,6 +15,8 @@ import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from airflow_topview.client.task_types import IMAGE_TO_VIDEO
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -65,13 +67,13 @@ def uploaded_file(api: str, file_id: str) -> Dataset:
     return api, f"file/{file_id}"
 
 
-def generation_task(api: str, topview_task_id: str, task_type: str = "image2video") -> Dataset:
+def generation_task(api: str, topview_task_id: str, task_type: str = IMAGE_TO_VIDEO.key) -> Dataset:
     """A TopView task as a dataset: ``<task type key>/task/<id>`` under the API's address."""
     return api, f"{task_type}/task/{topview_task_id}"
 
 
 def submit_datasets(
-    base_url: str, request: ImageToVideoRequest, topview_task_id: str, task_type: str = "image2video"
+    base_url: str, request: ImageToVideoRequest, topview_task_id: str, task_type: str = IMAGE_TO_VIDEO.key
 ) -> tuple[list[Dataset], list[Dataset]]:
     """A submit's lineage: the uploaded images it used -> the TopView task it created."""
     api = api_namespace(base_url)

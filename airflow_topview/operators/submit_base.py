@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from airflow_topview.catalog import CreditEstimate
     from airflow_topview.client.request import ImageToVideoRequest
     from airflow_topview.client.task_types import TaskType
+    from airflow_topview.hooks.settings import TopviewHookSettings
     from airflow_topview.hooks.topview import TopviewHook
 
 #: What a retry does when an earlier try sent a submit whose answer never arrived (the task may exist).
@@ -108,20 +109,26 @@ class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
         self.durable = durable
 
     @cached_property
+    def hook_settings(self) -> TopviewHookSettings:
+        """``hook_params`` checked once (a bad one raises RequestValidationError naming it)."""
+        from airflow_topview.hooks.settings import TopviewHookSettings
+
+        return TopviewHookSettings.of(self.hook_params)
+
+    @cached_property
     def hook(self) -> TopviewHook:
         """A hook for ``topview_conn_id``; built on first use so parsing a DAG never touches it."""
         from airflow_topview.hooks.topview import TopviewHook
 
-        return TopviewHook(self.topview_conn_id, **self.hook_params)
+        return TopviewHook(self.topview_conn_id, settings=self.hook_settings)
 
     def check_settings(self) -> None:
         """Waiting parameters, ``hook_params`` and ``on_uncertain_submit``, before anything is sent."""
-        from airflow_topview.hooks.settings import TopviewHookSettings
         from airflow_topview.settings import check_waiting
 
         if self.wait_for_completion:
             check_waiting(poll_interval=self.poll_interval, timeout=self.timeout)
-        TopviewHookSettings.of(self.hook_params)
+        self.hook_settings  # noqa: B018 (checked here, before anything is sent)
         if self.on_uncertain_submit not in UNCERTAIN_SUBMIT_CHOICES:
             raise RequestValidationError(
                 f"on_uncertain_submit: must be one of {', '.join(UNCERTAIN_SUBMIT_CHOICES)}, "
@@ -190,7 +197,6 @@ class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
         return cast("str", self.execute(context))
 
     def _defer_until_done(self, topview_task_id: str, model: str, estimate: CreditEstimate | None) -> None:
-        from airflow_topview.hooks.settings import TopviewHookSettings
         from airflow_topview.triggers.image_to_video import defer_until_finished
 
         defer_until_finished(
@@ -199,7 +205,7 @@ class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
             timeout=self.timeout,
             topview_conn_id=self.topview_conn_id,
             poll_interval=self.poll_interval,
-            hook_params=TopviewHookSettings.of(self.hook_params).as_hook_params(),
+            hook_params=self.hook_settings.as_hook_params(),
             task_type=self.topview_task_type.key,
             end_task={
                 "returns": "task_id",

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_topview.deferral import EndInTriggerer
+    from airflow_topview.hooks.settings import TopviewHookSettings
     from airflow_topview.hooks.topview import TopviewHook
     from airflow_topview.waiting import StatusWatch
 
@@ -116,10 +117,17 @@ class ImageToVideoSensor(BaseSensorOperator):
         }
 
     @cached_property
+    def hook_settings(self) -> TopviewHookSettings:
+        """``hook_params`` checked once (a bad one raises RequestValidationError naming it)."""
+        from airflow_topview.hooks.settings import TopviewHookSettings
+
+        return TopviewHookSettings.of(self.hook_params)
+
+    @cached_property
     def hook(self) -> TopviewHook:
         from airflow_topview.hooks.topview import TopviewHook
 
-        return TopviewHook(self.topview_conn_id, **self.hook_params)
+        return TopviewHook(self.topview_conn_id, settings=self.hook_settings)
 
     @cached_property
     def _watch(self) -> StatusWatch:
@@ -134,7 +142,6 @@ class ImageToVideoSensor(BaseSensorOperator):
 
     @decides_outcome
     def execute(self, context: Context) -> Any:
-        from airflow_topview.hooks.settings import TopviewHookSettings
         from airflow_topview.settings import check_config, check_waiting
 
         topview_task_id = self._checked_task_id()
@@ -145,7 +152,7 @@ class ImageToVideoSensor(BaseSensorOperator):
             timeout=self.timeout,
             max_poll_interval=self.max_poll_interval,
         )
-        TopviewHookSettings.of(self.hook_params)
+        self.hook_settings  # noqa: B018 (checked here, before anything is sent)
         if not self.deferrable:
             try:
                 return super().execute(context)
@@ -167,7 +174,7 @@ class ImageToVideoSensor(BaseSensorOperator):
             topview_conn_id=self.topview_conn_id,
             poll_interval=self.poke_interval,
             max_poll_interval=self.max_poll_interval,
-            hook_params=TopviewHookSettings.of(self.hook_params).as_hook_params(),
+            hook_params=self.hook_settings.as_hook_params(),
             end_task=self._end_task(),
         )
 

@@ -86,6 +86,15 @@ def deferred_and_reported(deployment: AirflowDeployment, run_id: str, try_number
     return wait_until(deferred, timeout=180, what=f"try {try_number} to be deferred")
 
 
+def rendering(deployment: AirflowDeployment, simulator: TopviewSimulator) -> tuple[str, str, str]:
+    """A run whose first try submitted and deferred: (image file id, run id, TopView task id)."""
+    image = simulator.add_file("png")
+    run_id = deployment.trigger(DAG_ID, {"first": image})
+    deferred_and_reported(deployment, run_id, 1)
+    [topview_task_id] = tasks_for(simulator, image)
+    return image, run_id, topview_task_id
+
+
 def clear_with_the_default_body(deployment: AirflowDeployment, run_id: str) -> None:
     """What the UI's Clear sends by default: no ``keep_task_state`` (false on Airflow 3.4).
 
@@ -128,10 +137,7 @@ def test_a_clear_after_a_lost_submit_answer_fails_as_uncertain_again(
 def test_a_clear_while_the_video_renders_reconnects_to_it(
     deployment: AirflowDeployment, simulator: TopviewSimulator, hardening_report: HardeningReport
 ) -> None:
-    image = simulator.add_file("png")
-    run_id = deployment.trigger(DAG_ID, {"first": image})
-    deferred_and_reported(deployment, run_id, 1)
-    [topview_task_id] = tasks_for(simulator, image)
+    image, run_id, topview_task_id = rendering(deployment, simulator)
     clear_with_the_default_body(deployment, run_id)
     deferred_and_reported(deployment, run_id, 2)
     simulator.finish_task(topview_task_id)
@@ -151,10 +157,7 @@ def test_a_clear_while_the_video_renders_reconnects_to_it(
 def test_a_clear_after_success_reuses_the_video(
     deployment: AirflowDeployment, simulator: TopviewSimulator, hardening_report: HardeningReport
 ) -> None:
-    image = simulator.add_file("png")
-    run_id = deployment.trigger(DAG_ID, {"first": image})
-    deferred_and_reported(deployment, run_id, 1)
-    [topview_task_id] = tasks_for(simulator, image)
+    image, run_id, topview_task_id = rendering(deployment, simulator)
     simulator.finish_task(topview_task_id)
     assert try_ended(deployment, run_id, 1)["state"] == "success", deployment.logs()
     clear_with_the_default_body(deployment, run_id)
