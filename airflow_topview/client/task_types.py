@@ -36,8 +36,24 @@ IMAGE_TO_VIDEO = TaskType(
     query_path="/v2/common_task/image2video/task/query",
 )
 
+TEXT_TO_VIDEO = TaskType(
+    key="text2video",
+    label="Text-to-Video",
+    submit_path="/v1/common_task/text2video/task/submit",
+    query_path="/v1/common_task/text2video/task/query",
+)
+
+OMNI_REFERENCE = TaskType(
+    key="omni_reference",
+    label="Omni Reference",
+    submit_path="/v1/common_task/omni_reference/task/submit",
+    query_path="/v1/common_task/omni_reference/task/query",
+)
+
 #: Every task type, by key.
-TASK_TYPES: dict[str, TaskType] = {task_type.key: task_type for task_type in (IMAGE_TO_VIDEO,)}
+TASK_TYPES: dict[str, TaskType] = {
+    task_type.key: task_type for task_type in (IMAGE_TO_VIDEO, TEXT_TO_VIDEO, OMNI_REFERENCE)
+}
 
 
 def task_type_of(key: str) -> TaskType:
