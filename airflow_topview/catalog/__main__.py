@@ -1,4 +1,4 @@
-"""``python -m airflow_topview.catalog``: print the model table the operator validates against."""
+"""``python -m airflow_topview.catalog``: print the model tables the operators validate against."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from airflow_topview.catalog._loader import configured_models_file, load_catalog
+from airflow_topview.catalog._files import packaged_source
+from airflow_topview.catalog._loader import configured_models_file, load_catalogs
+from airflow_topview.client.task_types import TASK_TYPES
 from airflow_topview.exceptions import CatalogError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow_topview.catalog._spec import ModelSpec
+    from airflow_topview.catalog._table import Catalog
 
 _MODES = {"first_end": "first+end", "single": "single", "multi_ref": "multi-ref"}
 _HEADERS = (
@@ -28,12 +31,19 @@ _HEADERS = (
     "prompt",
     "as of",
     "src",
+    "notes",
     "credits/s",
 )
 _SENT_AS = (
     "The submit body's model gets the 'sent as model' spelling (the display name unless a models file sets "
     "submit_name): TopView's own client sends display names, case-sensitive, not code names. A model not in "
     "this table is sent exactly as written."
+)
+_LEGEND = (
+    "credits/s: per video at resolution/sound (none given = any); total = rate x seconds x count",
+    "credits/s unknown: TopView has not published a rate; add one in a models file to estimate",
+    "notes: retired (date) = gone upstream, TopView likely refuses it; low confidence = third-party reports "
+    "only; was X = TopView no longer accepts the name X",
 )
 
 
@@ -54,19 +64,41 @@ def _rates(spec: ModelSpec) -> str:
     return "  ".join(parts) or "unknown"
 
 
+def _input(spec: ModelSpec) -> str:
+    if spec.input_mode is not None:
+        return _MODES.get(spec.input_mode, spec.input_mode)
+    if spec.video_edit:
+        return "video edit"
+    return "refs" if spec.task_type == "omni_reference" else "text"
+
+
+def _notes(spec: ModelSpec) -> str:
+    notes = []
+    if spec.retired is not None:
+        notes.append(f"retired {spec.retired.on}")
+    if spec.confidence == "low":
+        notes.append("low confidence")
+    if spec.internet_search:
+        notes.append("internet search")
+    notes.extend(f"was {name}" for name in spec.former_names)
+    return "; ".join(notes) or "-"
+
+
 def _row(spec: ModelSpec, source_number: int) -> tuple[str, ...]:
+    no_ratio = "from image" if spec.task_type == "image2video" else "none"
     return (
         spec.id,
         spec.name,
         spec.submit_name,
-        _MODES.get(spec.input_mode, spec.input_mode),
+        _input(spec),
         "any" if spec.resolutions is None else ",".join(str(value) for value in spec.resolutions),
         _durations(spec),
-        "from image" if spec.aspect_ratios is None else ",".join(spec.aspect_ratios),
+        no_ratio if spec.aspect_ratios is None else ",".join(spec.aspect_ratios),
         "yes" if spec.native_audio else "no",
         "required" if spec.prompt_required else "optional",
         spec.as_of or "?",
         f"[{source_number}]",
+        _notes(spec),
         _rates(spec),
     )
 
@@ -81,18 +113,47 @@ def _table(specs: Sequence[ModelSpec], sources: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def _print_tables(catalogs: Sequence[Catalog]) -> None:
+    specs = [spec for catalog in catalogs for spec in catalog]
+    sources = list(dict.fromkeys(spec.source for spec in specs))
+    print(_SENT_AS)
+    for catalog in catalogs:
+        label = TASK_TYPES[catalog.task_type].label
+        print(f"\n== {label} ({catalog.task_type}) ==")
+        print(_table(list(catalog), sources))
+        print(f"{len(catalog)} models from {'; '.join(catalog.sources)}")
+    print()
+    for line in _LEGEND:
+        print(line)
+    aliases = list(dict.fromkeys(alias for spec in specs for alias in spec.submit_aliases))
+    if aliases:
+        print(f"TopView also documents {', '.join(aliases)} as model; the display name is sent instead")
+    print("src: where each entry comes from (as of: when that source said so)")
+    for number, source in enumerate(sources, 1):
+        print(f"  [{number}] {source}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m airflow_topview.catalog",
-        description="Print the TopView Image-to-Video V2 model table (capabilities and credits per second).",
+        description=(
+            "Print TopView's model tables (capabilities and credits per second), one per task type: "
+            "Image-to-Video V2, Text-to-Video and Omni Reference."
+        ),
     )
-    parser.add_argument("--json", action="store_true", help="print JSON in the data file's shape")
+    parser.add_argument("--json", action="store_true", help="print JSON in the data files' shape")
+    parser.add_argument(
+        "--task-type",
+        choices=list(TASK_TYPES),
+        metavar="KEY",
+        help=f"only this task type's table: {', '.join(TASK_TYPES)}",
+    )
     parser.add_argument(
         "--models-file",
         action="append",
         default=[],
         metavar="PATH",
-        help="merge this file over the table (repeatable; after [topview] models_file)",
+        help="merge this file over the tables (repeatable; after [topview] models_file)",
     )
     parser.add_argument(
         "--no-config",
@@ -107,28 +168,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if configured:
             paths.insert(0, configured)
     try:
-        catalog = load_catalog(paths)
+        every = load_catalogs(paths)
     except CatalogError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
-    specs = list(catalog)
+    catalogs = [every[args.task_type]] if args.task_type else list(every.values())
     if args.json:
-        document = {"sources": list(catalog.sources), "models": [spec.to_json() for spec in specs]}
-        print(json.dumps(document, indent=1))
+        # The packaged tables first, then the models files in the order they were laid over them.
+        packaged = [packaged_source(catalog.task_type) for catalog in catalogs]
+        files = [source for catalog in catalogs for source in catalog.sources if source not in packaged]
+        sources = list(dict.fromkeys([*packaged, *files]))
+        models = [spec.to_json() for catalog in catalogs for spec in catalog]
+        print(json.dumps({"sources": sources, "models": models}, indent=1))
     else:
-        sources = list(dict.fromkeys(spec.source for spec in specs))
-        print(_SENT_AS, end="\n\n")
-        print(_table(specs, sources))
-        print(f"\n{len(specs)} models from {'; '.join(catalog.sources)}")
-        print("credits/s: per video at resolution/sound (none given = any); total = rate x seconds x count")
-        print("credits/s unknown: TopView has not published a rate; add one in a models file to estimate")
-        aliases = [alias for spec in specs for alias in spec.submit_aliases]
-        if aliases:
-            print(f"TopView also documents {', '.join(aliases)} as model; the display name is sent instead")
-        print("src: where each entry comes from (as of: when that source said so)")
-        for number, source in enumerate(sources, 1):
-            print(f"  [{number}] {source}")
+        _print_tables(catalogs)
     return 0
 
 

@@ -16,14 +16,13 @@ the estimate raises ``UnknownCostError`` rather than guess: a budget check shoul
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow_topview.catalog._loader import CONFIG_ENV, CONFIG_KEY, CONFIG_SECTION
 from airflow_topview.exceptions import UnknownCostError
 
 if TYPE_CHECKING:
     from airflow_topview.catalog._spec import ModelSpec, Rate
-    from airflow_topview.client.request import ImageToVideoRequest
 
 DEFAULT_SOUND = "off"
 DEFAULT_GENERATING_COUNT = 1
@@ -42,6 +41,8 @@ class CreditEstimate:
     generating_count: int
     #: One note per unset parameter the estimate had to assume, e.g. ``"duration 12 s (unset: the longest)"``.
     assumed: tuple[str, ...] = ()
+    #: The model entry's confidence: ``low`` when its rates come from third-party reports only.
+    confidence: str = "high"
 
     def __str__(self) -> str:
         at = f"{self.resolution}p, " if self.resolution is not None else ""
@@ -51,6 +52,8 @@ class CreditEstimate:
         )
         if self.assumed:
             text += "; assumed " + ", ".join(self.assumed)
+        if self.confidence == "low":
+            text += "; low confidence: the rates come from third-party reports, not TopView's tables"
         return text
 
 
@@ -71,9 +74,11 @@ def _unpriced(spec: ModelSpec) -> UnknownCostError:
     """No rate at all: say how to add one, since TopView publishes new models before their prices."""
     import json
 
-    example = {
-        "models": [{"id": spec.id, "rates": [{"resolution": None, "sound": None, "credits_per_second": 1.0}]}]
-    }
+    entry: dict[str, Any] = {"id": spec.id}
+    if spec.task_type != "image2video":  # an entry is Image-to-Video unless it says otherwise
+        entry["task_type"] = spec.task_type
+    entry["rates"] = [{"resolution": None, "sound": None, "credits_per_second": 1.0}]
+    example = {"models": [entry]}
     return UnknownCostError(
         f"cannot estimate credits for {spec.label}: the model table has no credit rate for it (TopView has "
         f"not published one). Add the rate in a models file, named by [{CONFIG_SECTION}] {CONFIG_KEY} "
@@ -83,20 +88,27 @@ def _unpriced(spec: ModelSpec) -> UnknownCostError:
     )
 
 
-def estimate_cost(request: ImageToVideoRequest, spec: ModelSpec | None) -> CreditEstimate:
+def _field(request: object, name: str) -> Any:
+    return getattr(request, name, None)
+
+
+def estimate_cost(request: object, spec: ModelSpec | None) -> CreditEstimate:
     """Price ``request`` with ``spec``'s rates; see the module docstring for the defaults of unset parameters.
 
-    Raises ``UnknownCostError`` when ``spec`` is None (unknown model), has no rates, or no rate fits.
+    ``request`` is a request of any task type (a field it lacks counts as unset; Omni Reference sends no
+    sound, so its rate is the sound-off one). Raises ``UnknownCostError`` when ``spec`` is None (unknown
+    model), has no rates, or no rate fits.
     """
     if spec is None:
-        raise UnknownCostError(f"cannot estimate credits: model {request.model!r} is not in the model table")
+        model = _field(request, "model")
+        raise UnknownCostError(f"cannot estimate credits: model {model!r} is not in the model table")
     if not spec.rates:
         raise _unpriced(spec)
     assumed: list[str] = []
-    sound = request.sound or DEFAULT_SOUND
-    count = request.generating_count or DEFAULT_GENERATING_COUNT
+    sound: str = _field(request, "sound") or DEFAULT_SOUND
+    count: int = _field(request, "generating_count") or DEFAULT_GENERATING_COUNT
 
-    duration = request.duration
+    duration: int | None = _field(request, "duration")
     if duration is None:
         duration = spec.durations.longest if spec.durations is not None else None
         if duration is None:
@@ -106,7 +118,7 @@ def estimate_cost(request: ImageToVideoRequest, spec: ModelSpec | None) -> Credi
             )
         assumed.append(f"duration {duration} s (unset: the longest allowed)")
 
-    resolution = request.resolution
+    resolution: int | None = _field(request, "resolution")
     rate: Rate | None
     if resolution is not None:
         rate = _best_rate(spec, resolution, sound)
@@ -141,9 +153,10 @@ def estimate_cost(request: ImageToVideoRequest, spec: ModelSpec | None) -> Credi
         sound=sound,
         generating_count=count,
         assumed=tuple(assumed),
+        confidence=spec.confidence,
     )
 
 
-def estimate_credits(request: ImageToVideoRequest, spec: ModelSpec | None) -> float:
+def estimate_credits(request: object, spec: ModelSpec | None) -> float:
     """Credits ``request`` should cost, rounded to 4 decimals; ``UnknownCostError`` when unknowable."""
     return estimate_cost(request, spec).credits

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     StrictBool,
-    StrictFloat,
     StrictInt,
     ValidationError,
     ValidationInfo,
@@ -23,133 +21,57 @@ from pydantic import (
     model_validator,
 )
 
-from airflow_topview.catalog._names import AS_OF, InputMode, Sound, join_or, kebab_id
+from airflow_topview.catalog._names import AS_OF, InputMode, kebab_id, model_key
+from airflow_topview.catalog._parts import DURATION_SHAPES, STRICT, Durations, Rate, Retirement
+from airflow_topview.client.task_types import IMAGE_TO_VIDEO, OMNI_REFERENCE, TASK_TYPES
+
+__all__ = ["Durations", "ModelSpec", "Rate", "Retirement", "build_spec"]
 
 _RATIO = re.compile(r"[1-9]\d{0,1}:[1-9]\d{0,1}")
-_STRICT = ConfigDict(extra="forbid", frozen=True)
-_DURATION_SHAPES = "{'min': m, 'max': n} or {'values': [...]}"
-
-
-class Durations(BaseModel):
-    """Allowed video lengths in seconds: a closed range (``minimum``..``maximum``) or a list of ``values``.
-
-    In the table: ``{"min": m, "max": n}`` or ``{"values": [...]}``.
-    """
-
-    model_config = _STRICT
-
-    minimum: StrictInt | None = Field(default=None, ge=1)
-    maximum: StrictInt | None = Field(default=None, ge=1)
-    values: tuple[StrictInt, ...] | None = Field(default=None, min_length=1)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_table(cls, data: Any) -> Any:
-        """The table's ``{"min", "max"}`` or ``{"values"}``, none of them null (null durations: any)."""
-        if isinstance(data, dict) and set(data) == {"min", "max"}:
-            data = {"minimum": data["min"], "maximum": data["max"]}
-        if isinstance(data, dict):
-            missing = [name for name, value in data.items() if value is None]
-            if missing:
-                raise ValueError(f"{' and '.join(missing)} must not be null (set durations to null instead)")
-        return data
-
-    @field_validator("values")
-    @classmethod
-    def _positive_unique(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
-        if value is not None and any(item < 1 for item in value):
-            raise ValueError("durations must be whole seconds >= 1")
-        if value is not None and len(set(value)) != len(value):
-            raise ValueError("repeats a duration")
-        return value
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Durations:
-        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
-            raise ValueError(f"min ({self.minimum}) is greater than max ({self.maximum})")
-        return self
-
-    def allows(self, seconds: int) -> bool:
-        if self.values is not None:
-            return seconds in self.values
-        low = self.minimum if self.minimum is not None else 1
-        return low <= seconds and (self.maximum is None or seconds <= self.maximum)
-
-    @property
-    def longest(self) -> int | None:
-        """The longest allowed duration (None when unbounded): the estimate's default for an unset one."""
-        return max(self.values) if self.values else self.maximum
-
-    @property
-    def shortest(self) -> int | None:
-        return min(self.values) if self.values else self.minimum
-
-    def describe(self) -> str:
-        """``"5 or 10 seconds"`` / ``"4 to 12 seconds"``, as messages and the table print it."""
-        if self.values is not None:
-            return f"{join_or(self.values)} seconds"
-        if self.maximum is None:
-            return f"at least {self.minimum or 1} seconds"
-        return f"{self.minimum or 1} to {self.maximum} seconds"
-
-    def to_json(self) -> dict[str, Any]:
-        if self.values is not None:
-            return {"values": list(self.values)}
-        return {"min": self.minimum, "max": self.maximum}
-
-
-class Rate(BaseModel):
-    """Credits per second of video for one video, at a resolution (None = any) and sound (None = either)."""
-
-    model_config = _STRICT
-
-    resolution: StrictInt | None = Field(gt=0)
-    sound: Sound | None
-    # Strict: "5" is a typo, not a rate; 0 would make every max_credits budget pass (refused below).
-    credits_per_second: StrictFloat = Field(allow_inf_nan=False)
-
-    @field_validator("credits_per_second")
-    @classmethod
-    def _positive(cls, value: float) -> float:
-        if value <= 0:
-            raise ValueError(
-                f"must be more than 0 credits per second, got {value!r} (a free model would pass every "
-                "max_credits budget; leave rates null when the price is unknown)"
-            )
-        return value
-
-    def matches(self, resolution: int | None, sound: str) -> bool:
-        return self.resolution in (None, resolution) and self.sound in (None, sound)
-
-    def to_json(self) -> dict[str, Any]:
-        return self.model_dump()
+_PARAMETER = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class ModelSpec(BaseModel):
-    """One model's capabilities and prices.
+    """One model's capabilities and prices, for one task type (``task_type``, a TaskType key).
 
     ``resolutions`` / ``durations`` None: any value (not checked). ``aspect_ratios`` None: the model takes
-    the shape from its input image and TopView rejects an ``aspectRatio`` (code 4000). ``rates`` empty
-    (null in the table): TopView has not published the model's price, so no estimate is possible. Two
-    specs are equal when they describe the same model the same way, wherever the facts come from.
+    no ``aspectRatio`` (Image-to-Video: the shape comes from the input image; TopView rejects one with code
+    4000). ``rates`` empty (null in the table): TopView has not published the model's price, so no estimate
+    is possible. Two specs are equal when they describe the same model the same way, wherever the facts
+    come from.
     """
 
-    model_config = _STRICT
+    model_config = STRICT
 
     name: str
     id: str
+    #: The task type whose table holds the entry (``image2video``, ``text2video``, ``omni_reference``).
+    task_type: str = IMAGE_TO_VIDEO.key
     #: What goes into the submit body's ``model``: TopView takes display names, so ``name`` unless overridden.
     submit_name: str
     #: Other spellings TopView documents for ``model`` (the kebab ids its docs page shows).
     submit_aliases: tuple[str, ...] = ()
-    input_mode: InputMode
+    #: Names TopView took for this model once and refuses now (``"Topview Omni"``); never looked up.
+    former_names: tuple[str, ...] = ()
+    #: Image-to-Video only (required there): first_end, single or multi_ref. None for the other task types.
+    input_mode: InputMode | None = None
     resolutions: tuple[StrictInt, ...] | None = Field(min_length=1)
     durations: Durations | None
     aspect_ratios: tuple[str, ...] | None = Field(min_length=1)
     native_audio: StrictBool
+    #: Omni Reference only: the model takes ``internetSearch`` (Standard and Fast).
+    internet_search: StrictBool = False
+    #: Omni Reference only: the model edits an input video, so a request needs ``input_videos``.
+    video_edit: StrictBool = False
     #: TopView fails the model's tasks without a prompt ("Prompt is required").
     prompt_required: StrictBool = False
     rates: tuple[Rate, ...]
+    #: Set when the model is gone upstream: TopView likely refuses it (the entry stays, to say so).
+    retired: Retirement | None = None
+    #: Operator parameter name -> a warning logged when a request sets that parameter.
+    caveats: dict[str, str] = Field(default_factory=dict)
+    #: ``low``: the facts (above all the rates) come from third-party reports, not TopView.
+    confidence: Literal["high", "low"] = "high"
     #: Where the entry's facts come from (a text, or the override file's path when it names none).
     source: str
     #: When ``source`` said so: ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; None when unknown.
@@ -184,16 +106,37 @@ class ModelSpec(BaseModel):
             "source": source.strip() if source else file,
             "file": file,
         }
-        if "rates" in data and data["rates"] is None:
-            filled["rates"] = ()
+        for key, empty in (("rates", ()), ("former_names", ()), ("caveats", {})):
+            if key in data and data[key] is None:
+                filled[key] = empty
         return filled
 
-    @field_validator("submit_aliases")
+    @field_validator("task_type")
     @classmethod
-    def _aliases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if any(not kebab_id(item) or item != item.strip() for item in value):
-            raise ValueError("each alias must name the model exactly as sent (no blank or padded text)")
+    def _task_type(cls, value: str) -> str:
+        if value not in TASK_TYPES:
+            raise ValueError(f"must be one of {', '.join(TASK_TYPES)}, got {value!r}")
         return value
+
+    @field_validator("submit_aliases", "former_names")
+    @classmethod
+    def _aliases(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        if any(not kebab_id(item) or item != item.strip() for item in value):
+            what = "alias" if info.field_name == "submit_aliases" else "former name"
+            raise ValueError(f"each {what} must name the model exactly as sent (no blank or padded text)")
+        return value
+
+    @field_validator("caveats")
+    @classmethod
+    def _caveats(cls, value: dict[str, str]) -> dict[str, str]:
+        for parameter, text in value.items():
+            if not _PARAMETER.fullmatch(parameter):
+                raise ValueError(
+                    f"keys must be operator parameter names like end_frame_file_id, got {parameter!r}"
+                )
+            if not text.strip():
+                raise ValueError(f"{parameter}: must say what to watch out for")
+        return {parameter: text.strip() for parameter, text in value.items()}
 
     @field_validator("as_of")
     @classmethod
@@ -213,9 +156,9 @@ class ModelSpec(BaseModel):
     @classmethod
     def _duration_shape(cls, value: Any) -> Any:
         if value is not None and not isinstance(value, (dict, Durations)):
-            raise ValueError(f"must be {_DURATION_SHAPES} or null, got {value!r}")
+            raise ValueError(f"must be {DURATION_SHAPES} or null, got {value!r}")
         if isinstance(value, dict) and set(value) not in ({"min", "max"}, {"values"}):
-            raise ValueError(f"must be {_DURATION_SHAPES}, got keys {sorted(value)}")
+            raise ValueError(f"must be {DURATION_SHAPES}, got keys {sorted(value)}")
         return value
 
     @field_validator("aspect_ratios")
@@ -238,6 +181,25 @@ class ModelSpec(BaseModel):
                     f"and sound {json.dumps(rate.sound)}"
                 )
             seen.add(slot)
+        return self
+
+    @model_validator(mode="after")
+    def _fits_its_task_type(self) -> ModelSpec:
+        """Input modes belong to Image-to-Video; internet search and video editing to Omni Reference."""
+        if self.task_type == IMAGE_TO_VIDEO.key and self.input_mode is None:
+            raise ValueError("input_mode: an image2video model needs one: first_end, single or multi_ref")
+        if self.task_type != IMAGE_TO_VIDEO.key and self.input_mode is not None:
+            raise ValueError(
+                f"input_mode: only image2video models have one; leave it out for {self.task_type}"
+            )
+        for flag in ("internet_search", "video_edit"):
+            if getattr(self, flag) and self.task_type != OMNI_REFERENCE.key:
+                raise ValueError(
+                    f"{flag}: only omni_reference models take it; leave it out for {self.task_type}"
+                )
+        own = {model_key(self.name), model_key(self.id)}
+        if clash := [name for name in self.former_names if model_key(name) in own]:
+            raise ValueError(f"former_names: {clash[0]!r} is the model's own name")
         return self
 
     def __eq__(self, other: object) -> bool:
@@ -263,15 +225,22 @@ class ModelSpec(BaseModel):
         return {
             "name": self.name,
             "id": self.id,
+            "task_type": self.task_type,
             "submit_name": self.submit_name,
             "submit_aliases": list(self.submit_aliases),
+            "former_names": list(self.former_names),
             "input_mode": self.input_mode,
             "resolutions": None if self.resolutions is None else list(self.resolutions),
             "durations": None if self.durations is None else self.durations.to_json(),
             "aspect_ratios": None if self.aspect_ratios is None else list(self.aspect_ratios),
             "native_audio": self.native_audio,
+            "internet_search": self.internet_search,
+            "video_edit": self.video_edit,
             "prompt_required": self.prompt_required,
             "rates": [rate.to_json() for rate in self.rates] if self.rates else None,
+            "retired": None if self.retired is None else self.retired.to_json(),
+            "caveats": dict(self.caveats),
+            "confidence": self.confidence,
             "source": self.source,
             "as_of": self.as_of,
         }

@@ -1,4 +1,4 @@
-"""The model table: every known model, looked up by display name, id or submit name in any spelling."""
+"""The model table of one task type: every known model, looked up by display name, id or submit name."""
 
 from __future__ import annotations
 
@@ -14,15 +14,22 @@ if TYPE_CHECKING:
 
 
 class Catalog:
-    """The model table, looked up by display name or id whatever the case or punctuation.
+    """The model table of one task type, looked up by display name or id whatever the case or punctuation.
 
-    An unknown model is ``None``, never an error: TopView adds models more often than we release.
+    An unknown model is ``None``, never an error: TopView adds models more often than we release. A name
+    TopView no longer accepts (a spec's ``former_names``) is not found either: ``replacement_for`` says
+    which model took its place.
     """
 
-    def __init__(self, specs: Iterable[ModelSpec], sources: Sequence[str] = ()) -> None:
+    def __init__(
+        self, specs: Iterable[ModelSpec], sources: Sequence[str] = (), task_type: str = "image2video"
+    ) -> None:
         self._specs = tuple(specs)
         self.sources = tuple(sources)
+        #: The TaskType key of every model in the table (``image2video``, ``text2video``, ``omni_reference``).
+        self.task_type = task_type
         self._index: dict[str, ModelSpec] = {}
+        self._former: dict[str, ModelSpec] = {}
         # Ids and names first, so a submit name never takes over another model's own name.
         for spec in self._specs:
             for key in (model_key(spec.id), model_key(spec.name)):
@@ -30,12 +37,24 @@ class Catalog:
         for spec in self._specs:
             for text in (spec.submit_name, *spec.submit_aliases):
                 self._index.setdefault(model_key(text), spec)
+        for spec in self._specs:
+            for text in spec.former_names:
+                self._former.setdefault(model_key(text), spec)
 
     def find(self, model: str | None) -> ModelSpec | None:
         """The spec of ``model`` (name, id or submit name, any spelling); None when the table lacks it."""
         if not model:
             return None
         return self._index.get(model_key(model))
+
+    def replacement_for(self, model: str | None) -> ModelSpec | None:
+        """The model that took over ``model``, a name TopView no longer accepts (any spelling); else None.
+
+        None as well when ``model`` is a live model of the table (a models file may bring a name back).
+        """
+        if not model or self.find(model) is not None:
+            return None
+        return self._former.get(model_key(model))
 
     def submit_name(self, model: str) -> str:
         """What to send as the submit body's ``model``: a known model's submit name, else ``model`` as given.
@@ -70,4 +89,5 @@ class Catalog:
         return len(self._specs)
 
     def __repr__(self) -> str:
-        return f"Catalog({len(self._specs)} models from {', '.join(self.sources) or 'nowhere'})"
+        where = ", ".join(self.sources) or "nowhere"
+        return f"Catalog({self.task_type}: {len(self._specs)} models from {where})"

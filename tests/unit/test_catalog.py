@@ -603,9 +603,10 @@ def test_cli_prints_every_model() -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("The submit body's model gets the 'sent as model' spelling")
-    assert lines[2].split()[:6] == ["id", "name", "sent", "as", "model", "input"]
+    assert lines[2] == "== Image-to-Video (image2video) =="
+    assert lines[3].split()[:6] == ["id", "name", "sent", "as", "model", "input"]
     for model_id in MODEL_IDS:
-        assert any(line.split()[0] == model_id for line in lines[3:] if line), model_id
+        assert any(line.split()[0] == model_id for line in lines[4:] if line), model_id
     seedance = next(line for line in lines if line.startswith("seedance-1.5-pro "))
     for part in ("Seedance 1.5 Pro", "first+end", "720,1080", "4-12", "from image", "yes", "1080/on 0.55"):
         assert part in seedance
@@ -620,14 +621,22 @@ def test_cli_json_and_config_file(tmp_path: Path) -> None:
     result = run_cli("--json", env={ENV: str(path)})
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert [model["id"] for model in document["models"]] == [*MODEL_IDS, "gen-next"]
+    image_to_video = [model for model in document["models"] if model["task_type"] == "image2video"]
+    assert [model["id"] for model in image_to_video] == [*MODEL_IDS, "gen-next"]
     # --json gives the data file's entries with every default spelled out
-    defaults = {key: _PACKAGED_FILE[key] for key in ("source", "as_of")}
-    spelled_out = [
-        {**defaults, "submit_name": entry["name"], "submit_aliases": [], "prompt_required": False, **entry}
-        for entry in _PACKAGED
-    ]
-    assert document["models"][: len(_PACKAGED)] == spelled_out
+    defaults = {key: _PACKAGED_FILE[key] for key in ("source", "as_of", "task_type")}
+    unset = {
+        "submit_aliases": [],
+        "former_names": [],
+        "internet_search": False,
+        "video_edit": False,
+        "prompt_required": False,
+        "retired": None,
+        "caveats": {},
+        "confidence": "high",
+    }
+    spelled_out = [{**defaults, "submit_name": entry["name"], **unset, **entry} for entry in _PACKAGED]
+    assert image_to_video[: len(_PACKAGED)] == spelled_out
     assert document["sources"][-1] == str(path)
 
 
@@ -646,11 +655,11 @@ import sys
 opened = []
 sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" else None)
 import airflow_topview.catalog as catalog
-from airflow_topview.catalog import _loader
+from airflow_topview.catalog import _files
 heavy = ("pydantic", "airflow", "airflow_topview.client.request", "airflow_topview.catalog._spec", "json")
 assert not [path for path in opened if "topview-models" in path], opened
 assert [name for name in heavy if name in sys.modules] == [], [n for n in heavy if n in sys.modules]
-assert _loader._packaged_entries.cache_info().currsize == 0
+assert _files.packaged_entries.cache_info().currsize == 0
 assert catalog.load_catalog().find("Kling V3") is not None
 assert [path for path in opened if path.endswith("topview-models.json")], opened
 assert "airflow_topview.catalog._spec" in sys.modules and "airflow" not in sys.modules

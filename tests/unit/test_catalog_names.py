@@ -48,7 +48,7 @@ def test_known_model_is_sent_by_its_display_name(catalog: Catalog, model: str, s
 
 @pytest.mark.parametrize(
     "model",
-    ["brand-new-model", "  Padded Model  ", "Topview Omni", "topview-omni", "kling v9", "Seedance 2.0", ""],
+    ["brand-new-model", "  Padded Model  ", "Topview Omni", "topview-omni", "kling v9", "Seedance 9.0", ""],
 )
 def test_unknown_model_is_sent_exactly_as_written(catalog: Catalog, model: str) -> None:
     assert catalog.submit_name(model) == model

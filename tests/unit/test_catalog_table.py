@@ -22,10 +22,10 @@ from airflow_topview.client.request import ImageToVideoRequest
 from tests.unit.test_catalog import ENV, NEW_MODEL, run_cli, valid_params, write_models
 
 NEW_MODELS = {
-    # id: (resolutions, durations as (min, max) or values, native audio)
-    "seedance-2.0-mini": ((480, 720), (4, 15), True),
-    "gemini-omni-flash": ((720, 1080, 2160), [4, 6, 8, 10], False),
-    "happy-horse-1.1": ((720, 1080), (3, 15), True),
+    # id: (resolutions, durations as (min, max) or values, native audio, input mode)
+    "seedance-2.0-mini": ((480, 720), (4, 15), True, "first_end"),
+    "gemini-omni-flash": ((720, 1080, 2160), [4, 6, 8, 10], False, "first_end"),
+    "happy-horse-1.1": ((720, 1080), (3, 15), True, "single"),
 }
 PROMPT_REQUIRED = [
     "sora-2",
@@ -50,8 +50,9 @@ def spec_of(model: str) -> ModelSpec:
 
 @pytest.mark.parametrize("model_id", NEW_MODELS)
 def test_new_model_capabilities(model_id: str) -> None:
-    resolutions, durations, audio = NEW_MODELS[model_id]
+    resolutions, durations, audio, mode = NEW_MODELS[model_id]
     spec = spec_of(model_id)
+    assert spec.input_mode == mode
     assert spec.resolutions == resolutions
     assert spec.durations is not None
     if isinstance(durations, tuple):
@@ -61,7 +62,10 @@ def test_new_model_capabilities(model_id: str) -> None:
     assert spec.native_audio is audio
     assert spec.rates == ()
     assert spec.as_of == "2026"
-    assert "Assumed: input_mode first_end" in spec.source
+    if mode == "single":  # TopView's client references say so: a start frame only
+        assert "a start frame only" in spec.source
+    else:
+        assert "Assumed: input_mode first_end" in spec.source
     assert "credit rate not published" in spec.source
     assert check_request(ImageToVideoRequest(**valid_params(spec)), spec) == []
 
@@ -139,9 +143,13 @@ def test_prompt_required_can_be_switched_off_in_a_models_file(tmp_path: Path) ->
 
 def test_every_entry_says_where_it_comes_from_and_when() -> None:
     for spec in load_catalog():
+        assert spec.file == "airflow_topview/data/topview-models.json (packaged)"
+        if spec.confidence == "low":  # seen by third parties, not in TopView's tables
+            assert spec.source.startswith("Third-party report, 2026-09"), spec.id
+            assert spec.as_of == "2026-09"
+            continue
         assert spec.source.startswith(("TopView's published", "TopView client model references")), spec.id
         assert spec.as_of == "2026"
-        assert spec.file == "airflow_topview/data/topview-models.json (packaged)"
     assert "Prompt is required" in spec_of("veo-3.1").source
     assert "kebab id" in spec_of("kling-v3").source
 
@@ -216,18 +224,19 @@ def test_json_output_reloads_to_the_same_table(tmp_path: Path) -> None:
 
 def test_cli_says_what_is_sent_and_where_entries_come_from(tmp_path: Path) -> None:
     path = write_models(tmp_path / "names.json", {"id": "kling-v3", "submit_name": "kling-v3"})
-    result = run_cli("--no-config", "--models-file", str(path))
+    result = run_cli("--no-config", "--models-file", str(path), "--task-type", "image2video")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     header = lines[0]
     assert "'sent as model'" in header
     assert "display names, case-sensitive, not code names" in header
     assert "not in this table is sent exactly as written" in header
-    columns = lines[2]
-    for column in ("sent as model", "prompt", "as of", "src", "credits/s"):
+    assert lines[2] == "== Image-to-Video (image2video) =="
+    columns = lines[3]
+    for column in ("sent as model", "prompt", "as of", "src", "notes", "credits/s"):
         assert column in columns
     legend = dict(line.strip().split(" ", 1) for line in lines if line.startswith("  ["))
-    row = {line.split()[0]: line for line in lines[3:] if line and not line.startswith(" ")}
+    row = {line.split()[0]: line for line in lines[4:] if line and not line.startswith(" ")}
 
     def source_of(model_id: str) -> str:
         number = re.search(r"  (\[\d+\])  ", row[model_id])
