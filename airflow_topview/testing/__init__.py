@@ -3,6 +3,10 @@
 Names are loaded lazily so that the pytest plugin (which imports this package) stays cheap::
 
     from airflow_topview.testing import TopviewSimulator, Fault
+
+The simulator serves Image-to-Video, Text-to-Video and Omni Reference; ``submit_endpoint(task_type)`` and
+``query_endpoint(task_type)`` name their endpoints for the journal and ``inject`` (``"submit"``,
+``"text2video_submit"``, ``"omni_reference_query"``, ...).
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ if TYPE_CHECKING:
     from airflow_topview.testing.lifecycle import TaskRecord, VideoRecord
     from airflow_topview.testing.records import CallbackRecord, FileRecord, JournalEntry
     from airflow_topview.testing.simulator import TopviewSimulator
+    from airflow_topview.testing.task_endpoints import TASK_ENDPOINTS, query_endpoint, submit_endpoint
 
 __all__ = [
     "ENDPOINTS",
+    "TASK_ENDPOINTS",
     "CallbackRecord",
     "Fault",
     "FileRecord",
@@ -25,6 +31,8 @@ __all__ = [
     "TaskRecord",
     "TopviewSimulator",
     "VideoRecord",
+    "query_endpoint",
+    "submit_endpoint",
 ]
 
 _HOMES = {
@@ -36,6 +44,9 @@ _HOMES = {
     "JournalEntry": "records",
     "TaskRecord": "lifecycle",
     "VideoRecord": "lifecycle",
+    "TASK_ENDPOINTS": "task_endpoints",
+    "query_endpoint": "task_endpoints",
+    "submit_endpoint": "task_endpoints",
 }
 
 

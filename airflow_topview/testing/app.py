@@ -10,7 +10,6 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,12 +25,13 @@ from airflow_topview.testing.answers import (
     fault_answer,
     stream_answer,
 )
-from airflow_topview.testing.endpoints import Endpoints
+from airflow_topview.testing.endpoints import Endpoints, Handler
 from airflow_topview.testing.records import JournalEntry
+from airflow_topview.testing.task_endpoints import TASK_ENDPOINTS
 from airflow_topview.testing.validation import ApiError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Awaitable, Callable, Iterable, Iterator
 
     from airflow_topview.testing.state import SimulatorState
 
@@ -45,9 +45,6 @@ class _Note:
     fault: str | None = None
     handler_code: str | None = None
     sent_bytes: int | None = None
-
-
-Handler = Callable[[web.Request, RequestBody], Awaitable[web.StreamResponse]]
 
 
 def _same(a: str, b: str) -> bool:
@@ -100,9 +97,13 @@ class SimulatorApp:
     def build(self) -> web.Application:
         app = web.Application()
         api = self._api
-        routes: list[tuple[str, str, str, Handler, bool]] = [
-            ("submit", "POST", "/v2/common_task/image2video/task/submit", api.submit, True),
-            ("query", "GET", "/v2/common_task/image2video/task/query", api.query, True),
+        routes: list[tuple[str, str, str, Handler, bool]] = []
+        for endpoint, (task_type, kind) in TASK_ENDPOINTS.items():  # each task type's submit and query
+            if kind == "submit":
+                routes.append((endpoint, "POST", task_type.submit_path, api.submit_for(task_type), True))
+            else:
+                routes.append((endpoint, "GET", task_type.query_path, api.query_for(task_type), True))
+        routes += [
             ("credential", "GET", "/v1/upload/credential", api.credential, True),
             ("upload", "PUT", "/_upload/{file_id}", self._upload, False),
             ("check", "GET", "/v1/upload/check", api.check, True),

@@ -1,4 +1,5 @@
-"""TopView's API endpoints as the simulator answers them (the storage side lives in :mod:`.storage`).
+"""TopView's API endpoints as the simulator answers them (the storage side lives in :mod:`.storage`):
+each task type's submit and query, uploads, credits and the callback check.
 
 Each handler returns a success envelope or raises :class:`ApiError`, which the app answers as TopView
 does: HTTP 200 with the error's code in the envelope.
@@ -6,17 +7,22 @@ does: HTTP 200 with the error's code in the envelope.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from airflow_topview.testing.answers import EnvelopeResponse, ok
-from airflow_topview.testing.validation import ApiError, validate_submit
+from aiohttp import web
+
+from airflow_topview.testing.answers import EnvelopeResponse, RequestBody, ok
+from airflow_topview.testing.task_rules import VALIDATORS
+from airflow_topview.testing.validation import ApiError
 
 if TYPE_CHECKING:
-    from aiohttp import web
-
-    from airflow_topview.testing.answers import RequestBody
+    from airflow_topview.client.task_types import TaskType
     from airflow_topview.testing.state import SimulatorState
+
+#: An endpoint: the request and its body as read, to the answer.
+Handler = Callable[[web.Request, RequestBody], Awaitable[web.StreamResponse]]
 
 UPLOAD_FORMATS = frozenset({"png", "jpg", "jpeg", "bmp", "webp", "mp4", "mov", "avi", "mp3", "wav", "m4a"})
 
@@ -42,22 +48,34 @@ class Endpoints:
         self.state = state
         self.uid = uid
 
-    async def submit(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
-        """Accepts with ``status: "success"`` (TopView's acceptance status, not the task's progress) and,
-        with a ``noticeUrl``, the ``noticeUuid`` its callback will carry."""
-        if body.invalid_json:
-            raise ApiError("4000", "body: must be a JSON object")
-        task = self.state.submit(validate_submit(body.json))
-        result: dict[str, Any] = {"taskId": task.task_id, "status": "success", "errorMsg": None}
-        if task.notice_uuid is not None:
-            result["noticeUuid"] = task.notice_uuid
-        return ok(result)
+    def submit_for(self, task_type: TaskType) -> Handler:
+        """The submit endpoint of ``task_type``: its body rules (:data:`~.task_rules.VALIDATORS`), then the
+        state's checks. Accepts with ``status: "success"`` (TopView's acceptance status, not the task's
+        progress) and, with a ``noticeUrl``, the ``noticeUuid`` its callback will carry [guess for the
+        task types other than Image-to-Video: by analogy]."""
+        validate = VALIDATORS[task_type.key]
 
-    async def query(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
-        task_id = request.query.get("taskId", "").strip()
-        if not task_id:
-            raise ApiError("4003", "taskId: required")
-        return ok(self.state.query(task_id, base_url(request)))
+        async def submit(request: web.Request, body: RequestBody) -> web.StreamResponse:
+            if body.invalid_json:
+                raise ApiError("4000", "body: must be a JSON object")
+            task = self.state.submit(validate(body.json))
+            result: dict[str, Any] = {"taskId": task.task_id, "status": "success", "errorMsg": None}
+            if task.notice_uuid is not None:
+                result["noticeUuid"] = task.notice_uuid
+            return ok(result)
+
+        return submit
+
+    def query_for(self, task_type: TaskType) -> Handler:
+        """The query endpoint of ``task_type``: ``taskId`` required; a task of another type is not found."""
+
+        async def query(request: web.Request, body: RequestBody) -> web.StreamResponse:
+            task_id = request.query.get("taskId", "").strip()
+            if not task_id:
+                raise ApiError("4003", "taskId: required")
+            return ok(self.state.query(task_id, base_url(request), task_type.key))
+
+        return query
 
     async def credential(self, request: web.Request, body: RequestBody) -> web.StreamResponse:
         fmt = request.query.get("format", "").strip().lower()

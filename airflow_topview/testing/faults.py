@@ -11,10 +11,14 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal
 
-#: Endpoint names used by the journal and by ``inject`` (one per route of the simulator).
+from airflow_topview.testing.task_endpoints import TASK_ENDPOINTS
+
+#: Endpoint names used by the journal and by ``inject`` (one per route of the simulator): each task type's
+#: submit and query (Image-to-Video's ``submit`` / ``query``, then ``text2video_submit``,
+#: ``text2video_query``, ``omni_reference_submit``, ``omni_reference_query``; see :mod:`.task_endpoints`),
+#: then the upload, credit, callback-check and download endpoints.
 ENDPOINTS: tuple[str, ...] = (
-    "submit",
-    "query",
+    *TASK_ENDPOINTS,
     "credential",
     "upload",
     "check",

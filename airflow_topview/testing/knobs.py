@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from airflow_topview.client.task_types import IMAGE_TO_VIDEO
+from airflow_topview.testing.task_endpoints import task_key
+
 if TYPE_CHECKING:
+    from airflow_topview.client.task_types import TaskType
     from airflow_topview.testing.state import SimulatorState
 
 
@@ -86,8 +90,9 @@ class SimulatorKnobs:
 
     @property
     def accept_any_model(self) -> bool:
-        """False (default): like TopView, a submit naming a model outside :attr:`known_models` is answered
-        4000 "Invalid parameter or model" (no task, no charge). True: every model is taken."""
+        """False (default): like TopView, a submit naming a model outside its task type's known models
+        (:meth:`known_models_for`) is answered 4000 "Invalid parameter or model" (no task, no charge).
+        True: every model is taken, for every task type."""
         return self._state.models.accept_any
 
     @accept_any_model.setter
@@ -97,12 +102,20 @@ class SimulatorKnobs:
 
     @property
     def known_models(self) -> frozenset[str]:
-        """The exact, case-sensitive model spellings a submit may use: the catalog's submit names (display
-        names and the documented kebab ids) plus those added with :meth:`add_model`."""
-        with self._state.lock:
-            return self._state.models.known()
+        """The exact, case-sensitive model spellings an Image-to-Video submit may use: the catalog's submit
+        names (display names and the documented kebab ids) of models not retired, plus those added with
+        :meth:`add_model`. Other task types: :meth:`known_models_for`."""
+        return self.known_models_for(IMAGE_TO_VIDEO)
 
-    def add_model(self, name: str) -> None:
-        """Take ``name``, exactly as spelled, as a model (say, newer than the catalog); reset() keeps it."""
+    def known_models_for(self, task_type: str | TaskType = IMAGE_TO_VIDEO) -> frozenset[str]:
+        """:attr:`known_models` of one task type (key or declaration), e.g.
+        ``sim.known_models_for("text2video")``."""
+        with self._state.lock:
+            return self._state.models.known(task_key(task_type))
+
+    def add_model(self, name: str, *, task_type: str | TaskType = IMAGE_TO_VIDEO) -> None:
+        """Take ``name``, exactly as spelled, as a model of ``task_type`` (default Image-to-Video; say, a
+        model newer than the catalog, or a retired one a test still wants); reset() keeps it."""
+        key = task_key(task_type)
         with self._state.mutate():
-            self._state.models.add(name)
+            self._state.models.add(name, key)

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from airflow_topview.client.task_types import IMAGE_TO_VIDEO, OMNI_REFERENCE, TEXT_TO_VIDEO
 from airflow_topview.testing.validation import DEFAULT_ASPECT_RATIO, SubmitRequest
 
 if TYPE_CHECKING:
@@ -21,6 +22,13 @@ if TYPE_CHECKING:
 Outcome = Literal["success", "fail", "partial"]
 ACTIVE_STATUSES = ("init", "running")  # what an unscripted task answers before it finishes
 DEFAULT_TASK_ERROR = "video generation failed"
+#: The callback's ``bizType`` per task type. Image-to-Video's is documented; [guess] TopView's for
+#: Text-to-Video and Omni Reference is unknown, so these follow its pattern (task path, upper case).
+BIZ_TYPES: dict[str, str] = {
+    IMAGE_TO_VIDEO.key: "COMMON_TASK_IMAGE2VIDEO",
+    TEXT_TO_VIDEO.key: "COMMON_TASK_TEXT2VIDEO",
+    OMNI_REFERENCE.key: "COMMON_TASK_OMNI_REFERENCE",
+}
 
 
 @dataclass
@@ -96,6 +104,11 @@ class TaskRecord:
     def body(self) -> dict[str, Any]:
         """The submit body as received."""
         return self.request.body
+
+    @property
+    def task_type(self) -> str:
+        """The key of its task type: ``image2video``, ``text2video`` or ``omni_reference``."""
+        return self.request.task_type
 
 
 def new_id() -> str:
@@ -204,10 +217,11 @@ def query_result(task: TaskRecord, signer: UrlSigner, base_url: str) -> dict[str
 
 
 def notice_payload(task: TaskRecord, signer: UrlSigner, base_url: str) -> dict[str, Any]:
-    """The body TopView POSTs to ``noticeUrl`` when the task ends; ``uuid`` is the submit's ``noticeUuid``."""
+    """The body TopView POSTs to ``noticeUrl`` when the task ends; ``uuid`` is the submit's ``noticeUuid``,
+    ``bizType`` the task type's (:data:`BIZ_TYPES`)."""
     return {
         "uuid": task.notice_uuid or str(uuid.uuid4()),
-        "bizType": "COMMON_TASK_IMAGE2VIDEO",
+        "bizType": BIZ_TYPES.get(task.task_type, BIZ_TYPES[IMAGE_TO_VIDEO.key]),
         "taskId": task.task_id,
         "status": task.status,
         "errorMsg": task.error_msg,

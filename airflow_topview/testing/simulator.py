@@ -15,11 +15,13 @@ from airflow_topview.testing.knobs import SimulatorKnobs
 from airflow_topview.testing.lifecycle import Outcome, TaskRecord, TaskScript
 from airflow_topview.testing.server import ServerThread
 from airflow_topview.testing.state import SimulatorState
+from airflow_topview.testing.task_endpoints import TASK_ENDPOINTS, submit_endpoint
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import TracebackType
 
+    from airflow_topview.client.task_types import TaskType
     from airflow_topview.testing.faults import Fault
     from airflow_topview.testing.records import CallbackRecord, FileRecord, JournalEntry
 
@@ -33,8 +35,14 @@ class TopviewSimulator(SimulatorKnobs):
 
     ``polls_to_finish=N``: a task answers ``running`` until its N-th query, which finishes it.
     ``seconds_to_finish=S``: tasks finish S seconds after submit, polled or not (overrides polls).
-    ``accept_any_model=True``: take any ``model``; by default only the catalog's exact submit names and
-    those added with ``add_model`` (others get TopView's 4000 "Invalid parameter or model").
+    ``accept_any_model=True``: take any ``model``; by default only the catalog's exact submit names of the
+    task type and those added with ``add_model`` (others get TopView's 4000 "Invalid parameter or model").
+
+    It serves every task type of :mod:`airflow_topview.client.task_types` at its own paths: Image-to-Video
+    (endpoints ``submit`` / ``query``), Text-to-Video (``text2video_submit`` / ``text2video_query``) and
+    Omni Reference (``omni_reference_submit`` / ``omni_reference_query``), with one journal, one credit
+    balance and one concurrency limit; ``submit_endpoint(task_type)`` / ``query_endpoint(task_type)``
+    (:mod:`.task_endpoints`) give the names. A task is found only by its own type's query.
     """
 
     def __init__(
@@ -125,8 +133,18 @@ class TopviewSimulator(SimulatorKnobs):
             return list(self._state.journal)
 
     def requests_to(self, endpoint: str) -> list[JournalEntry]:
-        """Journal entries for one endpoint name (``"submit"``, ``"query"``, ...)."""
+        """Journal entries for one endpoint name (``"submit"``, ``"query"``, ``"text2video_submit"``,
+        ``"omni_reference_query"``, ...: :data:`~airflow_topview.testing.faults.ENDPOINTS`)."""
         return [entry for entry in self.journal if entry.endpoint == endpoint]
+
+    def submits(self, task_type: str | TaskType | None = None) -> list[JournalEntry]:
+        """Journal entries of the submits of one task type (key or declaration), or of every task type
+        with None: ``sim.submits("text2video")``; ``sim.submits() == []`` when nothing was paid for."""
+        if task_type is None:
+            wanted = {name for name, (_, kind) in TASK_ENDPOINTS.items() if kind == "submit"}
+        else:
+            wanted = {submit_endpoint(task_type)}
+        return [entry for entry in self.journal if entry.endpoint in wanted]
 
     @property
     def tasks(self) -> dict[str, TaskRecord]:
@@ -177,7 +195,11 @@ class TopviewSimulator(SimulatorKnobs):
 
     # control -----------------------------------------------------------------------------------
     def inject(self, endpoint: str, fault: Fault, times: int | None = 1) -> None:
-        """Make the next ``times`` requests to ``endpoint`` misbehave (``None``: until ``clear_faults``)."""
+        """Make the next ``times`` requests to ``endpoint`` misbehave (``None``: until ``clear_faults``).
+
+        ``endpoint`` is a name of :data:`~airflow_topview.testing.faults.ENDPOINTS`, e.g.
+        ``sim.inject("text2video_submit", Fault.code("4007"))`` or, by task type,
+        ``sim.inject(query_endpoint("omni_reference"), Fault.http(503))``."""
         self._state.inject(endpoint, fault, times)
 
     def clear_faults(self) -> None:

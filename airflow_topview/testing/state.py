@@ -18,6 +18,7 @@ from importlib import resources
 from threading import Condition, RLock
 from typing import TYPE_CHECKING, Any
 
+from airflow_topview.client.task_types import IMAGE_TO_VIDEO
 from airflow_topview.testing import lifecycle
 from airflow_topview.testing.faults import Fault, FaultBook
 from airflow_topview.testing.lifecycle import (
@@ -185,9 +186,11 @@ class SimulatorState:
             self.scripts.append(script)
 
     def submit(self, request: SubmitRequest) -> TaskRecord:
-        """Create a task after the server-side checks (model, files, concurrency, credits)."""
+        """Create a task after the server-side checks (model of its task type, files, concurrency, credits).
+
+        The concurrency limit (4007) and the credits are the account's, shared by every task type [guess]."""
         with self.mutate():
-            self.models.check(request.model)
+            self.models.check(request.model, request.task_type)
             for name, file_id in request.file_ids():
                 record = self.files.get(file_id)
                 if record is None or not record.checked:
@@ -196,7 +199,12 @@ class SimulatorState:
             if self.max_running is not None and active >= self.max_running:
                 raise ApiError("4007", "an unfinished task exists, please wait")
             cost = task_cost(
-                request.model, request.resolution, request.sound, request.duration, request.generating_count
+                request.model,
+                request.resolution,
+                request.sound,
+                request.duration,
+                request.generating_count,
+                request.task_type,
             )
             available = self.credits - self.reserved()
             if cost > available:
@@ -222,11 +230,12 @@ class SimulatorState:
         with self.lock:
             return sum(task.estimated_cost for task in self.tasks.values() if not task.finished)
 
-    def query(self, task_id: str, base_url: str) -> dict[str, Any]:
-        """Answer of the query endpoint; a poll advances the task's lifecycle."""
+    def query(self, task_id: str, base_url: str, task_type: str = IMAGE_TO_VIDEO.key) -> dict[str, Any]:
+        """Answer of ``task_type``'s query endpoint; a poll advances the task's lifecycle. A task of
+        another task type is not found there (4004, as an unknown id) [guess: TopView's answer is unknown]."""
         with self.mutate():
             task = self.tasks.get(task_id)
-            if task is None:
+            if task is None or task.task_type != task_type:
                 raise ApiError("4004", f"taskId: task not found: {task_id}")
             if lifecycle.poll(task, time.monotonic()):
                 self._complete(task)

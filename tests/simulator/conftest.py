@@ -11,6 +11,7 @@ import pytest
 import requests
 from aiohttp import web
 
+from airflow_topview.client.task_types import IMAGE_TO_VIDEO, TaskType
 from airflow_topview.testing import TopviewSimulator
 
 if TYPE_CHECKING:
@@ -45,11 +46,11 @@ class Api:
             self.url(path), json=body, params=params, headers=AUTH if headers is None else headers, timeout=5
         )
 
-    def submit(self, body: Any) -> dict[str, Any]:
-        return self.post(SUBMIT, body).json()
+    def submit(self, body: Any, task_type: TaskType = IMAGE_TO_VIDEO) -> dict[str, Any]:
+        return self.post(task_type.submit_path, body).json()
 
-    def query(self, task_id: str) -> dict[str, Any]:
-        return self.get(QUERY, taskId=task_id, needCloudFrontUrl="true").json()
+    def query(self, task_id: str, task_type: TaskType = IMAGE_TO_VIDEO) -> dict[str, Any]:
+        return self.get(task_type.query_path, taskId=task_id, needCloudFrontUrl="true").json()
 
     def submit_ok(self, **body: Any) -> str:
         body.setdefault("model", "seedance-1.5-pro")
@@ -59,9 +60,11 @@ class Api:
         assert answer["code"] == "200", answer
         return str(answer["result"]["taskId"])
 
-    def run_to_end(self, task_id: str, max_polls: int = 10) -> dict[str, Any]:
+    def run_to_end(
+        self, task_id: str, max_polls: int = 10, task_type: TaskType = IMAGE_TO_VIDEO
+    ) -> dict[str, Any]:
         for _ in range(max_polls):
-            result = self.query(task_id)["result"]
+            result = self.query(task_id, task_type)["result"]
             if result["status"] not in ("init", "running"):
                 return dict(result)
         raise AssertionError(f"task {task_id} still running after {max_polls} polls")

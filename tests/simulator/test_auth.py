@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_topview.client.task_types import OMNI_REFERENCE, TEXT_TO_VIDEO
+
 from .conftest import KEY, SUBMIT, UID, Api
 
 BAD_HEADERS = {
@@ -24,6 +26,10 @@ ENDPOINTS = [
     ("check", "GET", "/v1/upload/check", {"fileId": "x"}),
     ("notice_check", "POST", "/notice/notice_url/check", {"noticeUrl": "https://example.com"}),
     ("submit", "POST", SUBMIT, {}),
+    ("text2video_submit", "POST", TEXT_TO_VIDEO.submit_path, {}),
+    ("text2video_query", "GET", TEXT_TO_VIDEO.query_path, {"taskId": "0" * 32}),
+    ("omni_reference_submit", "POST", OMNI_REFERENCE.submit_path, {}),
+    ("omni_reference_query", "GET", OMNI_REFERENCE.query_path, {"taskId": "0" * 32}),
 ]
 
 

@@ -178,7 +178,7 @@ def test_missing_task_id_is_4003(api: Api) -> None:
         ("seedance-1.5-pro", {}, 0.12 * 5),  # defaults: 720, sound off, 5 s, 1 video
         ("Seedance 1.5 Pro", {"resolution": 1080, "sound": "on", "duration": 8}, 0.55 * 8),
         ("Kling V3", {"sound": "on", "duration": 10, "generatingCount": 2}, 0.8 * 10 * 2),
-        ("sora-2", {"resolution": 1080, "duration": 4}, 0.56 * 4),  # resolution null = any
+        ("Topview Pro", {"resolution": 1080, "duration": 10}, 0.2 * 10),  # resolution null = any
         ("Kling 2.5 Turbo Pro", {"duration": 5}, 0.31 * 5),  # 720 not listed: falls back to its rate
         ("brand-new-model", {"duration": 6, "generatingCount": 2}, 1.0 * 6 * 2),  # added by the test
     ],
