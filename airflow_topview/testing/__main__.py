@@ -15,6 +15,8 @@ import socket
 import sys
 from typing import TYPE_CHECKING
 
+from airflow_topview.client.task_types import TASK_TYPES
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from types import FrameType
@@ -87,7 +89,17 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME",
-        help="also take this model name, exactly as spelled (repeatable); catalog names are always taken",
+        help="also take this Image-to-Video model name, exactly as spelled (repeatable); catalog names are "
+        "always taken",
+    )
+    add(
+        "--model-for",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("TASK_TYPE", "NAME"),
+        help=f"also take NAME as a model of TASK_TYPE ({', '.join(TASK_TYPES)}), e.g. "
+        "--model-for text2video 'New Model 2' (repeatable)",
     )
     add(
         "--accept-any-model",
@@ -134,7 +146,11 @@ def wait_for_signal(signals: Iterable[int] = STOP_SIGNALS, ready: Callable[[], N
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    for task_type, _ in args.model_for:
+        if task_type not in TASK_TYPES:
+            parser.error(f"--model-for: task type must be one of {', '.join(TASK_TYPES)}, got {task_type!r}")
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(message)s")
     # Only the simulator's own lines: third-party loggers could echo request details.
     logging.getLogger().handlers[0].addFilter(logging.Filter("airflow_topview.testing"))
@@ -152,12 +168,15 @@ def main(argv: list[str] | None = None) -> int:
         credits=args.credits,
         accept_any_model=args.accept_any_model,
     )
+    for task_type, name in args.model_for:
+        sim.add_model(name, task_type=task_type)
     for name in args.model:
         sim.add_model(name)
 
     def serve() -> None:
         sim.start()
-        models = "any model" if args.accept_any_model else f"{len(sim.known_models)} model names"
+        counts = ", ".join(f"{len(sim.known_models_for(key))} {key}" for key in TASK_TYPES)
+        models = "any model" if args.accept_any_model else f"model names ({counts})"
         print(sim.base_url, flush=True)
         print(connection_export(sim), flush=True)
         print(f"TopView simulator for uid {args.uid!r}, taking {models}; Ctrl-C stops it.", flush=True)

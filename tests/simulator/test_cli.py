@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import re
 import select
 import shlex
 import signal
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 import requests
 
+from airflow_topview.client.task_types import OMNI_REFERENCE, TEXT_TO_VIDEO
 from airflow_topview.testing.__main__ import DEFAULT_PORT, _parser, wait_for_signal
 
 from .conftest import SUBMIT
@@ -208,3 +210,35 @@ def test_wait_for_signal_wakes_when_another_thread_takes_the_signal() -> None:
 
     assert wait_for_signal([signal.SIGUSR1], ready=hit_a_helper_thread) == signal.SIGUSR1
     assert signal.getsignal(signal.SIGUSR1) == before
+
+
+def test_model_for_adds_a_model_to_one_task_type() -> None:
+    def submit(base_url: str, path: str, model: str) -> str:
+        inputs = [{"fileId": "no-such-file", "name": "A"}]
+        body = {"model": model, "prompt": "a kite", "inputImages": inputs, "firstFrameFileId": "no-such-file"}
+        answer = requests.post(f"{base_url}{path}", json=body, headers=HEADERS, timeout=5).json()
+        return str(answer["code"])  # t2v: 200 when taken; the others: 4004 (unknown file) when taken
+
+    cli, base_url, _ = _start(
+        "--model-for", "text2video", "Brand New 9", "--model-for", "omni_reference", "X 1"
+    )
+    try:
+        banner = cli.read_line()
+        codes = [
+            submit(base_url, TEXT_TO_VIDEO.submit_path, "Brand New 9"),
+            submit(base_url, TEXT_TO_VIDEO.submit_path, "X 1"),
+            submit(base_url, OMNI_REFERENCE.submit_path, "X 1"),
+            submit(base_url, OMNI_REFERENCE.submit_path, "Brand New 9"),
+            submit(base_url, SUBMIT, "Brand New 9"),
+        ]
+    finally:
+        cli.kill()
+    assert codes == ["200", "4000", "4004", "4000", "4000"]
+    assert re.search(r"taking model names \(\d+ image2video, \d+ text2video, \d+ omni_reference\)", banner)
+
+
+def test_model_for_refuses_an_unknown_task_type() -> None:
+    cmd = [sys.executable, "-m", "airflow_topview.testing", "--model-for", "video", "X"]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=DEADLINE, check=False)
+    assert run.returncode == 2
+    assert "--model-for: task type must be one of image2video, text2video, omni_reference" in run.stderr
