@@ -15,6 +15,7 @@ from airflow_topview.testing import ENDPOINTS, Fault, TopviewSimulator, query_en
 
 from .conftest import AUTH, Api, Receiver
 from .family import FAMILY, body_for, image, submit_ok, video
+from .test_user_project import doc_snippet
 
 ids = pytest.mark.parametrize("task_type", FAMILY, ids=lambda t: t.key)
 
@@ -278,3 +279,10 @@ def test_omni_inputs_are_recorded_on_the_task(api: Api) -> None:
         ("inputVideos[0].fileId", clip["fileId"]),
     ]
     assert api.sim.tasks[task_id].body["inputVideos"] == [clip]
+
+
+def test_the_docs_snippet_runs(api: Api) -> None:
+    task_id = submit_ok(api, TEXT_TO_VIDEO)
+    namespace = {"sim": api.sim, "task_id": task_id}
+    exec(compile(doc_snippet("simulator-task-types"), "docs/testing.md", "exec"), namespace)
+    assert api.sim.pending_faults("omni_reference_query") == 1
