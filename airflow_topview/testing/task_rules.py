@@ -15,8 +15,12 @@ Omni Reference: the same, plus ``inputImages`` (at most 9) and ``inputVideos`` (
 ``<<<Name>>>`` in the prompt names an input; ``internetSearch`` a boolean. That every ``fileId`` was uploaded
 is the state's check (4004, as for Image-to-Video). [guess] TopView's answers to a duplicate name and to a
 ``<<<Name>>>`` naming no input are unknown (TopView's docs call such prompts ambiguous): the simulator
-refuses both with 4000, before anything is created, so clients meet the strict answer. The limits of 9
-images and 3 videos are seen in third-party clients, not documented.
+refuses both with 4000, before anything is created, so clients meet the strict answer; names match
+exactly, case included [guess]. The limits of 9 images and 3 videos are seen in third-party clients, not
+documented.
+
+[guess] An unset ``resolution``, ``duration`` or ``sound`` defaults as for Image-to-Video (720, 5 s, off):
+TopView's defaults for these task types are not documented; they shape only the simulated videos and cost.
 """
 
 from __future__ import annotations
