@@ -1,8 +1,9 @@
 """Hostile ``models_file`` and ``[topview]`` settings: refused before the paid submit, naming what is wrong.
 
-A models file that is missing, not JSON, of the wrong shape, or with an impossible credit rate (a rate of
-0 would make every budget pass) fails the submit once (AirflowFailException), naming the file or the
-model and field; odd ``[topview]`` options fail it the same way. Loading stays linear in the entries.
+A models file that is missing, not JSON, of the wrong shape, with an unknown task type, or with an
+impossible credit rate (a rate of 0 would make every budget pass) fails the submit once
+(AirflowFailException), naming the file or the model and field; odd ``[topview]`` options fail it the same
+way. Loading stays linear in the entries.
 """
 
 from __future__ import annotations
@@ -66,6 +67,33 @@ FILES: list[tuple[str, str | None, str, str]] = [
         '{"models": [' + json.dumps(entry("Acme One", 1)).replace(": 1}", ": Infinity}") + "]}",
         "credits_per_second",
         "inf",
+    ),
+    (
+        "unknown-task-type",
+        json.dumps({"task_type": "video2video", "models": [entry("Acme One")]}),
+        "task_type",
+        "'video2video'",
+    ),
+    (
+        "entry-task-type",
+        json.dumps({"models": [{**entry("Acme One"), "task_type": "t2v"}]}),
+        "'Acme One'",
+        "image2video, text2video, omni_reference, got 't2v'",
+    ),
+    (
+        "retired-for-nothing",
+        json.dumps(
+            {
+                "models": [
+                    {
+                        **entry("Acme One"),
+                        "retired": {"on": "2026-09-24", "reason": "gone", "alternatives": ["Acme 2"]},
+                    }
+                ]
+            }
+        ),
+        "retired.alternatives",
+        "'Acme 2'",
     ),
     ("not-utf8", b"\xff\xfe{}".decode("latin-1"), "models_file", "cannot be read"),
     ("a-directory", "", "models_file", "cannot be read"),
