@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from airflow.providers.openlineage.extractors import OperatorLineage
 
-    from airflow_topview.client.request import ImageToVideoRequest
+    from airflow_topview.client.request_base import SubmitRequest
     from airflow_topview.client.responses import ImageToVideoTask
 
 #: XCom key of the request a submit sent (the documented body fields that say what was made).
@@ -34,11 +34,14 @@ SHOWN_FIELDS = (
     "firstFrameFileId",
     "endFrameFileId",
     "referenceImageFileIds",
+    "inputImages",
+    "inputVideos",
     "aspectRatio",
     "resolution",
     "duration",
     "sound",
     "generatingCount",
+    "internetSearch",
     "boardId",
 )
 
@@ -73,13 +76,11 @@ def generation_task(api: str, topview_task_id: str, task_type: str = IMAGE_TO_VI
 
 
 def submit_datasets(
-    base_url: str, request: ImageToVideoRequest, topview_task_id: str, task_type: str = IMAGE_TO_VIDEO.key
+    base_url: str, request: SubmitRequest, topview_task_id: str, task_type: str = IMAGE_TO_VIDEO.key
 ) -> tuple[list[Dataset], list[Dataset]]:
-    """A submit's lineage: the uploaded images it used -> the TopView task it created."""
+    """A submit's lineage: the uploaded files it used -> the TopView task it created."""
     api = api_namespace(base_url)
-    frames = [request.first_frame_file_id, request.end_frame_file_id]
-    images = [*frames, *(request.reference_image_file_ids or [])]
-    inputs = [uploaded_file(api, file_id) for file_id in images if file_id]
+    inputs = [uploaded_file(api, file_id) for file_id in request.file_ids()]
     return inputs, [generation_task(api, topview_task_id, task_type)]
 
 
@@ -116,9 +117,9 @@ def operator_lineage(inputs: Iterable[Dataset], outputs: Iterable[Dataset]) -> O
     return OperatorLineage(inputs=datasets(inputs), outputs=datasets(outputs))
 
 
-def sent_request(request: ImageToVideoRequest, topview_task_id: str) -> dict[str, Any]:
+def sent_request(request: SubmitRequest, topview_task_id: str) -> dict[str, Any]:
     """The XCom value for a submitted request: what it asked for, nothing that could be a secret."""
-    body = request.model_dump(by_alias=True, exclude_none=True, exclude={"extra_body"})
+    body = request.to_body()  # extra_body cannot set a shown field: only documented fields are copied
     return {"topview_task_id": topview_task_id, **{key: body[key] for key in SHOWN_FIELDS if key in body}}
 
 

@@ -95,15 +95,17 @@ def parse_list_literal(value: str) -> Any:
         ) from None
 
 
-def describe_validation_error(exc: ValidationError) -> str:
+def describe_validation_error(exc: ValidationError, label: str = "Image-to-Video") -> str:
     """One line per problem, each naming the parameter, the rule and (trimmed) the value received."""
     lines = []
     for error in exc.errors(include_url=False):
         where = ".".join(str(part) for part in error["loc"])
         message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "is not a parameter of the Image-to-Video V2 submit call"
+        if error["type"] == "missing":
+            message = "is required"
+        elif error["type"] == "extra_forbidden":
+            message = f"is not a parameter of the {label} submit call"
         elif "got " not in message and where and error.get("input") is not None:
             message = f"{message}, got {shown(error['input'])}"
         lines.append(f"{where}: {message}" if where else message)
-    return "Invalid Image-to-Video request: " + "; ".join(lines)
+    return f"Invalid {label} request: " + "; ".join(lines)

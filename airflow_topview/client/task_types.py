@@ -8,9 +8,15 @@ resumes under the next.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_topview.exceptions import RequestValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from airflow_topview.client.request_base import SubmitRequest
 
 
 class SubmitsBody(Protocol):
@@ -21,12 +27,20 @@ class SubmitsBody(Protocol):
 
 @dataclass(frozen=True)
 class TaskType:
-    """One kind of TopView task: its ``key`` (also its OpenLineage name), label and two endpoints."""
+    """One kind of TopView task: its ``key`` (also its OpenLineage name and its catalog's name), label,
+    two endpoints and the ``module:function`` that validates operator parameters into its request."""
 
     key: str
     label: str
     submit_path: str
     query_path: str
+    request_builder: str
+
+    def build_request(self, params: Mapping[str, Any]) -> SubmitRequest:
+        """Validate operator parameters into this type's request (pydantic is imported here, not before)."""
+        module, _, function = self.request_builder.partition(":")
+        built: SubmitRequest = getattr(import_module(module), function)(params)
+        return built
 
 
 IMAGE_TO_VIDEO = TaskType(
@@ -34,6 +48,7 @@ IMAGE_TO_VIDEO = TaskType(
     label="Image-to-Video",
     submit_path="/v2/common_task/image2video/task/submit",
     query_path="/v2/common_task/image2video/task/query",
+    request_builder="airflow_topview.client.request:build_request",
 )
 
 TEXT_TO_VIDEO = TaskType(
@@ -41,6 +56,7 @@ TEXT_TO_VIDEO = TaskType(
     label="Text-to-Video",
     submit_path="/v1/common_task/text2video/task/submit",
     query_path="/v1/common_task/text2video/task/query",
+    request_builder="airflow_topview.client.request_text_to_video:build_text_to_video_request",
 )
 
 OMNI_REFERENCE = TaskType(
@@ -48,6 +64,7 @@ OMNI_REFERENCE = TaskType(
     label="Omni Reference",
     submit_path="/v1/common_task/omni_reference/task/submit",
     query_path="/v1/common_task/omni_reference/task/query",
+    request_builder="airflow_topview.client.request_omni_reference:build_omni_reference_request",
 )
 
 #: Every task type, by key.

@@ -1,27 +1,23 @@
-"""What every TopView submit operator shares: connection, waiting, budget and paying-once parameters.
+"""What every TopView submit operator takes: connection, waiting, budget and paying-once parameters.
 
-A task type (Image-to-Video today) declares its body parameters and how they become a request; the
-parameters here, their checks before anything is sent, the hook, what a submit tells downstream tasks
-(XCom ``request``, lineage, metrics) and the deferral until the videos are done are the same for all.
-Imported at DAG parse time: nothing heavy at module level.
+The parameters, their checks before anything is sent and the hook are the same for every task type;
+the submit itself is in :mod:`airflow_topview.operators.submit`. Imported at DAG parse time: nothing
+heavy at module level.
 """
 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow.providers.common.compat.sdk import BaseOperator, conf
 
-from airflow_topview import lineage
 from airflow_topview.exceptions import RequestValidationError
 from airflow_topview.lineage import ReportsLineage
 
 if TYPE_CHECKING:
-    from airflow.providers.common.compat.sdk import Context
-
     from airflow_topview.catalog import CreditEstimate
-    from airflow_topview.client.request import ImageToVideoRequest
+    from airflow_topview.client.request_base import SubmitRequest
     from airflow_topview.client.task_types import TaskType
     from airflow_topview.hooks.settings import TopviewHookSettings
     from airflow_topview.hooks.topview import TopviewHook
@@ -33,9 +29,10 @@ CHANGED_REQUEST_CHOICES = ("reuse", "resubmit", "fail")
 
 
 class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
-    """The parameters and steps every TopView submit operator shares (not used in DAGs on its own).
+    """The parameters and checks every TopView submit operator shares (not used in DAGs on its own).
 
-    A subclass names its :attr:`topview_task_type` (endpoints and label) and declares its body parameters.
+    :class:`~airflow_topview.operators.submit.TopviewSubmitOperator` adds the submit itself; a task type's
+    operator names its :attr:`topview_task_type` and declares its body parameters.
 
     :param topview_conn_id: the ``topview`` connection.
     :param wait_for_completion: wait for the videos before finishing the task.
@@ -140,9 +137,7 @@ class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
                 f"got {self.on_changed_request!r}"
             )
 
-    def check_model_and_budget(
-        self, request: ImageToVideoRequest, map_index: int = -1
-    ) -> CreditEstimate | None:
+    def check_model_and_budget(self, request: SubmitRequest, map_index: int = -1) -> CreditEstimate | None:
         """Capability checks, ``max_credits`` and ``run_budget``, before anything is spent."""
         from airflow_topview.submit.model_checks import check_model_and_budget
         from airflow_topview.submit.run_budget import check_covered
@@ -153,64 +148,8 @@ class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
             validate_model=self.validate_model,
             max_credits=self.max_credits,
             log=self.log,
+            task_type=self.topview_task_type,
         )
         if self._run_budget_given or self.run_budget is not None:
             check_covered(self.run_budget, estimate, map_index, self.upstream_task_ids)
         return estimate
-
-    def _record_submit(
-        self,
-        context: Context,
-        request: ImageToVideoRequest,
-        topview_task_id: str,
-        submitted: bool,
-        estimate: CreditEstimate | None,
-    ) -> None:
-        """What downstream tasks, lineage and metrics learn of this submit (XCom ``request``)."""
-        from airflow_topview import metrics
-        from airflow_topview.lineage import REQUEST_XCOM_KEY, sent_request
-
-        # A key templated into the prompt is masked in rendered fields by Airflow; here by the hook.
-        shown = self.hook.redactor.data(sent_request(request, topview_task_id))
-        context["ti"].xcom_push(key=REQUEST_XCOM_KEY, value=shown)
-        self.record_lineage(
-            *lineage.submit_datasets(self.hook.base_url, request, topview_task_id, self.topview_task_type.key)
-        )
-        if submitted and estimate is not None:
-            metrics.count(metrics.CREDITS_ESTIMATED, estimate.credits, model=request.model)
-
-    def _record_lineage_after_wait(self, request: ImageToVideoRequest, topview_task_id: str) -> None:
-        """Lineage needs the API's address (the connection); it never fails a task TopView charged for."""
-        hook = self.hook
-        try:
-            hook.get_conn()
-            self.record_lineage(
-                *lineage.submit_datasets(hook.base_url, request, topview_task_id, self.topview_task_type.key)
-            )
-        except Exception as exc:
-            self.log.warning("Lineage of TopView task %s not recorded: %s", topview_task_id, exc)
-        finally:
-            hook.close()
-
-    def resume_after_busy(self, context: Context, event: Any = None) -> str:
-        """Back from a busy wait: run the whole try again (checks, journal, submit)."""
-        return cast("str", self.execute(context))
-
-    def _defer_until_done(self, topview_task_id: str, model: str, estimate: CreditEstimate | None) -> None:
-        from airflow_topview.triggers.image_to_video import defer_until_finished
-
-        defer_until_finished(
-            self,
-            topview_task_id,
-            timeout=self.timeout,
-            topview_conn_id=self.topview_conn_id,
-            poll_interval=self.poll_interval,
-            hook_params=self.hook_settings.as_hook_params(),
-            task_type=self.topview_task_type.key,
-            end_task={
-                "returns": "task_id",
-                "fail_on_partial": self.fail_on_partial,
-                "model": model,
-                "estimated_credits": estimate.credits if estimate else None,
-            },
-        )

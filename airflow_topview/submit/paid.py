@@ -23,7 +23,7 @@ from airflow_topview.waiting import WaitEvent, WaitStatus, event_for, make_event
 if TYPE_CHECKING:
     from airflow.sdk.types import Logger
 
-    from airflow_topview.client.request import ImageToVideoRequest
+    from airflow_topview.client.request_base import SubmitRequest
     from airflow_topview.client.task_types import TaskType
     from airflow_topview.hooks.topview import TopviewHook
     from airflow_topview.submit.journal_copy import JournalCopy
@@ -83,7 +83,7 @@ class PaidSubmit:
         self.submitted = False
 
     def resume_or_submit(
-        self, request: ImageToVideoRequest, *, identity: ImageToVideoRequest | None = None
+        self, request: SubmitRequest, *, identity: SubmitRequest | None = None
     ) -> tuple[str, WaitEvent | None]:
         """The TopView task id, and its final event when an earlier try's task already succeeded.
 
@@ -299,7 +299,7 @@ class PaidSubmit:
             self.log.warning("%s; submitting again as on_uncertain_submit='resubmit'", what)
             return make_event(WaitStatus.GONE, topview_task_id, message=str(exc))
 
-    def _submit(self, request: ImageToVideoRequest, body_fingerprint: str) -> str:
+    def _submit(self, request: SubmitRequest, body_fingerprint: str) -> str:
         """Check the callback URL, journal the intent, submit, journal the answer.
 
         A failure that proves nothing was created (a refusal, busy past busy_timeout, never sent) clears
