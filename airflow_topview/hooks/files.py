@@ -20,6 +20,7 @@ from airflow_topview import file_rules
 from airflow_topview.client import protocol
 from airflow_topview.client.redaction import without_query
 from airflow_topview.client.responses import UploadCredential
+from airflow_topview.client.task_types import IMAGE_TO_VIDEO
 from airflow_topview.exceptions import TopviewAPIError, TopviewError
 from airflow_topview.hooks.storage import fsspec_view, open_storage
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from airflow.sdk.types import Logger
 
     from airflow_topview.client.responses import ImageToVideoTask
+    from airflow_topview.client.task_types import TaskType
     from airflow_topview.hooks.storage import StorageClient
 
     #: What an upload source may be: a local path, an http(s) URL, or an object-storage path.
@@ -41,7 +43,7 @@ DEFAULT_UPLOAD_CHECK_INTERVAL = 1.0
 
 
 class FileTransfers:
-    """Uploads and downloads for a hook that has ``call``, ``storage`` and ``get_image_to_video_task``."""
+    """Uploads and downloads for a hook that has ``call``, ``storage`` and ``get_task``."""
 
     log: Logger
     base_url: str
@@ -53,8 +55,8 @@ class FileTransfers:
         @property
         def storage(self) -> StorageClient: ...
 
-        def get_image_to_video_task(
-            self, topview_task_id: str, *, cloudfront_url: bool = True
+        def get_task(
+            self, task_type: TaskType, topview_task_id: str, *, cloudfront_url: bool = True
         ) -> ImageToVideoTask: ...
 
     def get_upload_credential(self, file_format: str) -> UploadCredential:
@@ -220,12 +222,14 @@ class FileTransfers:
         *,
         filename_template: str = file_rules.DEFAULT_FILENAME_TEMPLATE,
         refresh_expired_urls: bool = True,
+        task_type: TaskType = IMAGE_TO_VIDEO,
     ) -> list[str]:
         """Download every successful video of a finished task into ``destination``; returns the paths written.
 
         Files are named by ``filename_template`` (default ``{topview_task_id}_{index}.mp4``, ``index`` being
         the video's position in the task). Failed videos are skipped with a warning. Signed URLs expire: on
-        a 403 the task is queried once for fresh URLs and the download is tried again. Each file appears
+        a 403 the task is queried once (at ``task_type``'s endpoint) for fresh URLs and the download is tried
+        again. Each file appears
         only once complete (see :meth:`download_video`).
         """
         from airflow.providers.common.compat.sdk import ObjectStoragePath
@@ -275,7 +279,7 @@ class FileTransfers:
                     task.task_id,
                     exc.message,
                 )
-                task = self.get_image_to_video_task(task.task_id)
+                task = self.get_task(task_type, task.task_id)
                 refreshed = True
                 fresh = task.videos[index] if index < len(task.videos) else None
                 if fresh is None or not fresh.succeeded:

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_topview.client.task_types import TaskType
+
 #: Settings of one submit that decide its price (the submit operator's parameter names).
 PRICED_SETTINGS = ("model", "duration", "resolution", "sound", "generating_count")
 
@@ -37,8 +39,9 @@ class RunBudgetOperator(BaseOperator):
     """Price a whole fan-out before anything is paid; fail when it is over budget; push the approval.
 
     The estimate is ``videos`` x the catalog price of one submit with the given settings (the same
-    estimate ``max_credits`` uses). It fails closed: a model without known rates fails the task. With
-    ``check_balance=True`` the account's remaining credits (``GET /user/credit/detail``) must cover it too.
+    estimate ``max_credits`` uses), from the model table of the downstream submit's task type. It fails
+    closed: a model without known rates fails the task. With ``check_balance=True`` the account's
+    remaining credits (``GET /user/credit/detail``) must cover it too.
 
     ``return_value`` is the approval: ``videos``, ``credits_per_video``, ``estimated_credits``,
     ``max_credits`` and ``remaining_credits`` (None unless checked). Hand it to every submit of
@@ -97,9 +100,10 @@ class RunBudgetOperator(BaseOperator):
         budget = budget_from(self.max_credits)
         if budget is None:
             raise RequestValidationError("max_credits: a run budget needs a number of credits")
-        self._check_one_submit_task()
+        task_type = self._submit_task_type()
         count = video_count(self.videos)
-        one = price_one({name: getattr(self, name) for name in PRICED_SETTINGS}, models_file=self.models_file)
+        settings = {name: getattr(self, name) for name in PRICED_SETTINGS}
+        one = price_one(settings, models_file=self.models_file, task_type=task_type)
         remaining = self._remaining_credits() if self.check_balance else None
         approval = approve(count, one, max_credits=budget, remaining=remaining, approved_by=self.task_id)
         self.log.info(
@@ -112,9 +116,10 @@ class RunBudgetOperator(BaseOperator):
         )
         return approval
 
-    def _check_one_submit_task(self) -> None:
-        """The approval counts the videos of ONE mapped submit task: two sharing it could spend twice."""
-        from airflow_topview.operators.upstream import is_submit
+    def _submit_task_type(self) -> TaskType:
+        """The task type of the ONE submit task the approval is for (two sharing it could spend twice)."""
+        from airflow_topview.client.task_types import IMAGE_TO_VIDEO
+        from airflow_topview.operators.upstream import is_submit, submit_task_type
 
         # Any direct downstream submit holding a run_budget may be handed this approval, however it is
         # written (budget.output, a template); submits further down are refused by check_covered.
@@ -132,6 +137,8 @@ class RunBudgetOperator(BaseOperator):
             )
         if not users:
             self.log.warning("No submit downstream has run_budget=%s.output", self.task_id)
+            return IMAGE_TO_VIDEO
+        return submit_task_type(self.dag.get_task(users[0]))
 
     def _remaining_credits(self) -> float:
         from airflow_topview.hooks.settings import TopviewHookSettings
@@ -150,7 +157,7 @@ class RunBudgetOperator(BaseOperator):
 class RunCostReportOperator(BaseOperator):
     """Sum what TopView charged for every submit upstream of this task, beside the run's estimate.
 
-    Every ``SubmitImageToVideoOperator`` upstream (mapped ones included) is read: its XCom ``result``
+    Every TopView submit upstream (any task type, mapped ones included) is read: its XCom ``result``
     when it waited, else its TopView task is queried. Tasks not finished yet are listed, not guessed.
     Run it with ``trigger_rule="all_done"`` so failed submits do not hide what the others cost.
     ``return_value``: ``charged_credits``, ``tasks`` (TopView task id -> charged credits or None),
@@ -187,14 +194,19 @@ class RunCostReportOperator(BaseOperator):
     @decides_outcome
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_topview.hooks.settings import TopviewHookSettings
-        from airflow_topview.operators.upstream import upstream_submit_ids
+        from airflow_topview.operators.upstream import submit_task_type, upstream_submit_ids
 
         TopviewHookSettings.of(self.hook_params)  # before anything: the report must not fail half-way
         ti = context["ti"]
         submits = upstream_submit_ids(self)
         topview_ids = _pulled(ti, submits, "task_id")
+        kinds = {
+            tid: submit_task_type(self.dag.get_task(sid))
+            for sid in submits
+            for tid in _pulled(ti, [sid], "task_id")
+        }
         results = {r.get("taskId"): r for r in _pulled(ti, submits, "result") if isinstance(r, dict)}
-        charged = self._charges(topview_ids, results)
+        charged = self._charges(topview_ids, results, kinds)
         approval = ti.xcom_pull(task_ids=self.budget_task_id) if self.budget_task_id else None
         approval = approval if isinstance(approval, dict) else {}
         failed = self._failed_upstream(ti)
@@ -236,7 +248,9 @@ class RunCostReportOperator(BaseOperator):
             if state in ("failed", "upstream_failed")
         }
 
-    def _charges(self, topview_ids: list[Any], results: dict[Any, dict[str, Any]]) -> dict[str, float | None]:
+    def _charges(
+        self, topview_ids: list[Any], results: dict[Any, dict[str, Any]], kinds: dict[Any, TaskType]
+    ) -> dict[str, float | None]:
         from airflow_topview.hooks.settings import TopviewHookSettings
         from airflow_topview.hooks.topview import TopviewHook
 
@@ -250,19 +264,19 @@ class RunCostReportOperator(BaseOperator):
                     hook = hook or TopviewHook(
                         self.topview_conn_id, settings=TopviewHookSettings.of(self.hook_params)
                     )
-                    cost = self._queried_charge(hook, task_id)
+                    cost = self._queried_charge(hook, task_id, kinds[task_id])
                 charged[task_id] = float(cost) if isinstance(cost, (int, float)) else None
         finally:
             if hook is not None:
                 hook.close()
         return charged
 
-    def _queried_charge(self, hook: Any, task_id: str) -> float | None:
+    def _queried_charge(self, hook: Any, task_id: str, task_type: TaskType) -> float | None:
         """A task's charge from TopView; None while it runs or when the query fails (logged)."""
         from airflow_topview.exceptions import TopviewError
 
         try:
-            task = hook.get_image_to_video_task(task_id)
+            task = hook.get_task(task_type, task_id)
         except TopviewError as exc:
             self.log.warning("Could not read the charge of TopView task %s: %s", task_id, exc)
             return None

@@ -10,63 +10,27 @@ from __future__ import annotations
 import ast
 import json
 import os
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
-
-from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_topview import file_rules, lineage
 from airflow_topview.exceptions import RequestValidationError, TopviewTaskFailedError
-from airflow_topview.lineage import ReportsLineage
 from airflow_topview.operators import upstream
+from airflow_topview.operators.transfers import CancellableTransfers, hook_failing_permanently
 from airflow_topview.task_outcome import decides_outcome
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_topview.client.request import ImageToVideoTask
-    from airflow_topview.hooks.topview import TopviewHook
-    from airflow_topview.hooks.transfer_control import TransferCancel
-
-
-class _CancellableTransfers(BaseOperator, ReportsLineage):
-    """``on_kill`` (Airflow calls it on SIGTERM) cancels the transfer in progress; the try then fails.
-
-    The cancel is checked between reads and upload pieces, and the sockets being read are shut down, so
-    the transfer stops within moments and leaves no partial file under a final name. Waits that are not
-    transfers (API calls, upload confirmation) end by their own timeouts.
-    """
-
-    _transfers: TransferCancel | None = None
-
-    def on_kill(self) -> None:
-        cancel = self._transfers
-        if cancel is None:
-            from airflow_topview.hooks.transfer_control import TransferCancel
-
-            cancel = self._transfers = TransferCancel()  # killed before execute got to its transfers
-        self.log.info("Task is being stopped: cancelling its file transfers")
-        cancel.cancel()
-
-    @contextmanager
-    def _cancellable(self) -> Iterator[None]:
-        from airflow_topview.hooks.transfer_control import TransferCancel
-
-        cancel = self._transfers = self._transfers or TransferCancel()
-        try:
-            with cancel.applies():
-                yield
-        finally:
-            self._transfers = None
 
 
 #: Key in the upload task's ``task_state_store``: SHA-256 of uploaded bytes -> TopView file id.
 UPLOADS_KEY = "topview_uploads"
 
 
-class UploadFileOperator(_CancellableTransfers):
+class UploadFileOperator(CancellableTransfers):
     """Upload one file to TopView and push its TopView file id (str) as ``return_value``.
 
     On Airflow 3.3+ the task remembers what it uploaded (``task_state_store``): a retry or a clear with
@@ -137,7 +101,7 @@ class UploadFileOperator(_CancellableTransfers):
         store = task_state_store(context)
         earlier = store.get(UPLOADS_KEY) if store is not None else None
         uploads = {str(k): str(v) for k, v in earlier.items()} if isinstance(earlier, dict) else {}
-        with self._cancellable(), _hook_failing_permanently(self.topview_conn_id, self.hook_params) as hook:
+        with self._cancellable(), hook_failing_permanently(self.topview_conn_id, self.hook_params) as hook:
             file_id = hook.upload_file(
                 source,
                 file_format=fmt,
@@ -153,7 +117,7 @@ class UploadFileOperator(_CancellableTransfers):
         return file_id
 
 
-class DownloadVideosOperator(_CancellableTransfers):
+class DownloadVideosOperator(CancellableTransfers):
     """Download the videos of a finished TopView task; ``return_value`` is the list of paths written (str).
 
     Give either ``task_result`` (the finished task as TopView returns it: the ``ImageToVideoSensor``'s
@@ -181,6 +145,9 @@ class DownloadVideosOperator(_CancellableTransfers):
         such as ``wait.output`` passes the dict itself, a rendered JSON or Python literal is read too), or
         a TopView task id such as ``submit.output`` (the task is then queried).
     :param topview_task_id: the TopView task id, when ``task_result`` is not given (templated).
+    :param topview_task_type: ``image2video``, ``text2video`` or ``omni_reference``: where the task is
+        queried (and fresh URLs asked for). Unset: the type of the submits upstream (Image-to-Video when
+        none is upstream).
     :param filename_template: file name of each video; placeholders ``{topview_task_id}``, ``{index}``,
         ``{width}``, ``{height}`` (templated, so Jinja such as ``{{ run_id }}_{index}.mp4`` works too).
     :param topview_conn_id: the ``topview`` connection.
@@ -197,6 +164,7 @@ class DownloadVideosOperator(_CancellableTransfers):
         destination: Any,
         task_result: Any = None,
         topview_task_id: str | None = None,
+        topview_task_type: str | None = None,
         filename_template: str = file_rules.DEFAULT_FILENAME_TEMPLATE,
         topview_conn_id: str = "topview_default",
         hook_params: dict[str, Any] | None = None,
@@ -206,6 +174,7 @@ class DownloadVideosOperator(_CancellableTransfers):
         self.destination = destination
         self.task_result = task_result
         self.topview_task_id = topview_task_id
+        self.topview_task_type = topview_task_type
         self.filename_template = filename_template
         self.topview_conn_id = topview_conn_id
         self.hook_params = hook_params or {}
@@ -217,15 +186,16 @@ class DownloadVideosOperator(_CancellableTransfers):
         destination = self._checked_destination()
         file_rules.check_filename_template(self.filename_template)
         TopviewHookSettings.of(self.hook_params)
+        task_type = upstream.task_type_to_read(self, self.topview_task_type)
         given = _given(self.task_result)
         if given == _given(self.topview_task_id):
             raise RequestValidationError("give task_result or topview_task_id (one of them)")
         task_id = _task_id_given_as_result(self.task_result) if given else self._checked_task_id()
-        with self._cancellable(), _hook_failing_permanently(self.topview_conn_id, self.hook_params) as hook:
+        with self._cancellable(), hook_failing_permanently(self.topview_conn_id, self.hook_params) as hook:
             if task_id is None:
                 task = _task_from_result(self.task_result)
             else:
-                task = hook.get_image_to_video_task(task_id)
+                task = hook.get_task(task_type, task_id)
             if task.state != "success":
                 raise RequestValidationError(
                     f"TopView task {task.task_id} is {task.status!r}, not finished successfully: "
@@ -235,12 +205,16 @@ class DownloadVideosOperator(_CancellableTransfers):
                 raise TopviewTaskFailedError(
                     f"TopView task {task.task_id} has no successful video to download"
                 )
-            written = hook.download_videos(task, destination, filename_template=self.filename_template)
+            written = hook.download_videos(
+                task, destination, filename_template=self.filename_template, task_type=task_type
+            )
             api = lineage.api_namespace(hook.base_url)
         self.log.info(
             "Downloaded %d video(s) of TopView task %s to %s", len(written), task.task_id, destination
         )
-        self.record_lineage([lineage.generation_task(api, task.task_id)], map(lineage.location, written))
+        self.record_lineage(
+            [lineage.generation_task(api, task.task_id, task_type.key)], map(lineage.location, written)
+        )
         upstream.announce(self, context, task, written)
         return written
 
@@ -268,26 +242,6 @@ class DownloadVideosOperator(_CancellableTransfers):
 
 def _given(value: Any) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
-
-
-@contextmanager
-def _hook_failing_permanently(topview_conn_id: str, hook_params: dict[str, Any]) -> Iterator[TopviewHook]:
-    """A hook, closed afterwards; bad input (ValueError) and a missing source become RequestValidationError.
-
-    The task's outcome is decided by :func:`~airflow_topview.task_outcome.task_outcome`: those and
-    permanent API errors fail at once, transient ones are left to Airflow's retries.
-    """
-    from airflow_topview.hooks.topview import TopviewHook
-
-    hook = TopviewHook(topview_conn_id, **hook_params)
-    try:
-        yield hook
-    except RequestValidationError:
-        raise
-    except (ValueError, FileNotFoundError, IsADirectoryError) as exc:
-        raise RequestValidationError(str(exc)) from None
-    finally:
-        hook.close()
 
 
 def _task_id_given_as_result(value: Any) -> str | None:

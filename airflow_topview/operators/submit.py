@@ -70,6 +70,7 @@ class TopviewSubmitOperator(TopviewSubmitOperatorBase):
         from airflow_topview.submit.journal import task_state_store
         from airflow_topview.submit.journal_copy import JournalCopy
         from airflow_topview.submit.paid import PaidSubmit
+        from airflow_topview.submit.run_budget import NO_CREDITS, explain_no_credits
         from airflow_topview.waiting import StatusWatch, poll_once, poll_until_done
 
         push_link(context.get("ti"), TOPVIEW_APP_URL)
@@ -102,6 +103,8 @@ class TopviewSubmitOperator(TopviewSubmitOperatorBase):
             except TopviewAPIError as exc:
                 if defer_when_busy and is_busy(exc):
                     defer_while_busy(self, store, hook.retry_policy, exc)
+                if exc.code == NO_CREDITS:
+                    raise explain_no_credits(exc, self.run_budget) from None
                 raise
             if defer_when_busy:
                 clear_busy(store)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_topview.client.responses import ImageToVideoTask
+    from airflow_topview.client.task_types import TaskType
 
 
 def upstream_request(operator: Any, context: Context, topview_task_id: str) -> dict[str, Any] | None:
@@ -51,13 +52,45 @@ def announce(operator: Any, context: Context, task: ImageToVideoTask, paths: lis
 
 
 def upstream_submit_ids(operator: Any) -> list[str]:
-    """Task ids of the ``SubmitImageToVideoOperator`` tasks upstream of ``operator`` (any distance)."""
+    """Task ids of the TopView submit tasks upstream of ``operator`` (any distance)."""
     return sorted(task.task_id for task in operator.get_flat_relatives(upstream=True) if is_submit(task))
 
 
+def submit_task_type(task: Any) -> TaskType:
+    """The task type a submit task (mapped or not) submits."""
+    cls = getattr(task, "operator_class", None) or type(task)
+    task_type: TaskType = cls.topview_task_type
+    return task_type
+
+
+def task_type_to_read(operator: Any, given: str | None) -> TaskType:
+    """Which task type a sensor or download reads: ``given``, else that of the submits upstream of it.
+
+    A TopView task id does not say its type, and each type has its own query endpoint. With no submit
+    upstream (an id from elsewhere) it is Image-to-Video; submits of several types upstream must be told
+    apart with ``topview_task_type``.
+    """
+    from airflow_topview.client.task_types import IMAGE_TO_VIDEO, task_type_of
+    from airflow_topview.exceptions import RequestValidationError
+
+    if given is not None:
+        try:
+            return task_type_of(given)
+        except RequestValidationError as exc:
+            raise RequestValidationError(f"topview_{exc}") from None
+    submits = [task for task in operator.get_flat_relatives(upstream=True) if is_submit(task)]
+    found = {submit_task_type(task).key: submit_task_type(task) for task in submits}
+    if len(found) > 1:
+        raise RequestValidationError(
+            f"topview_task_type: the submits upstream are of the task types {', '.join(sorted(found))}; "
+            "set topview_task_type to the one this task reads"
+        )
+    return next(iter(found.values()), IMAGE_TO_VIDEO)
+
+
 def is_submit(task: Any) -> bool:
-    """Whether a task (mapped or not) is a ``SubmitImageToVideoOperator``."""
-    from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
+    """Whether a task (mapped or not) submits TopView tasks (any task type)."""
+    from airflow_topview.operators.submit import TopviewSubmitOperator
 
     cls = getattr(task, "operator_class", None) or type(task)
-    return isinstance(cls, type) and issubclass(cls, SubmitImageToVideoOperator)
+    return isinstance(cls, type) and issubclass(cls, TopviewSubmitOperator)

@@ -1,4 +1,4 @@
-"""ImageToVideoSensor: wait for a TopView Image-to-Video task (poke, reschedule or deferrable).
+"""ImageToVideoSensor: wait for a TopView task of any task type (poke, reschedule or deferrable).
 
 Imported at DAG parse time, so the hook, trigger and models are imported only when the sensor runs.
 """
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_topview.client.task_types import TaskType
     from airflow_topview.deferral import EndInTriggerer
     from airflow_topview.hooks.settings import TopviewHookSettings
     from airflow_topview.hooks.topview import TopviewHook
@@ -38,6 +39,9 @@ class ImageToVideoSensor(BaseSensorOperator):
     Transient API errors while polling are logged and waited out.
 
     :param topview_task_id: the TopView task id (templated), usually ``submit.output``.
+    :param topview_task_type: the task's type, ``image2video``, ``text2video`` or ``omni_reference`` (each
+        has its own query endpoint). Unset: the type of the submits upstream (Image-to-Video when none is
+        upstream); set it when submits of several types are upstream, or with ``start_from_trigger``.
     :param topview_conn_id: the ``topview`` connection.
     :param fail_on_partial: fail when any video of the task failed.
     :param deferrable: wait in the triggerer, holding no worker slot.
@@ -59,6 +63,7 @@ class ImageToVideoSensor(BaseSensorOperator):
         self,
         *,
         topview_task_id: str,
+        topview_task_type: str | None = None,
         topview_conn_id: str = "topview_default",
         fail_on_partial: bool = False,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
@@ -70,6 +75,7 @@ class ImageToVideoSensor(BaseSensorOperator):
         kwargs.setdefault("poke_interval", 10.0)
         super().__init__(**kwargs)
         self.topview_task_id = topview_task_id
+        self.topview_task_type = topview_task_type
         self.topview_conn_id = topview_conn_id
         self.fail_on_partial = fail_on_partial
         self.deferrable = deferrable
@@ -82,6 +88,7 @@ class ImageToVideoSensor(BaseSensorOperator):
         """Airflow's ``start_from_trigger``: the trigger's kwargs are fixed here, at parse time."""
         from airflow.triggers.base import StartTriggerArgs
 
+        from airflow_topview.client.task_types import IMAGE_TO_VIDEO, task_type_of
         from airflow_topview.hooks.settings import TopviewHookSettings
         from airflow_topview.settings import check_waiting
 
@@ -102,6 +109,8 @@ class ImageToVideoSensor(BaseSensorOperator):
                 "max_poll_interval": self.max_poll_interval,
                 "hook_params": TopviewHookSettings.of(self.hook_params).as_hook_params(),
                 "end_task": self._end_task(),
+                # Upstream tasks are not known yet while the operator is built: the type must be given.
+                "task_type": task_type_of(self.topview_task_type or IMAGE_TO_VIDEO.key).key,
             },
             next_method="execute_complete",
             next_kwargs=None,
@@ -130,10 +139,17 @@ class ImageToVideoSensor(BaseSensorOperator):
         return TopviewHook(self.topview_conn_id, settings=self.hook_settings)
 
     @cached_property
+    def topview_type(self) -> TaskType:
+        """The task type read: ``topview_task_type``, else the upstream submits' (checked before requests)."""
+        from airflow_topview.operators.upstream import task_type_to_read
+
+        return task_type_to_read(self, self.topview_task_type)
+
+    @cached_property
     def _watch(self) -> StatusWatch:
         from airflow_topview.waiting import StatusWatch
 
-        return StatusWatch(self._checked_task_id(), self.log)
+        return StatusWatch(self._checked_task_id(), self.log, self.topview_type)
 
     def _checked_task_id(self) -> str:
         from airflow_topview.waiting import require_task_id
@@ -145,6 +161,7 @@ class ImageToVideoSensor(BaseSensorOperator):
         from airflow_topview.settings import check_config, check_waiting
 
         topview_task_id = self._checked_task_id()
+        self.topview_type  # noqa: B018 (checked here, before anything is sent)
         check_config()
         push_link(context["ti"], task_link(topview_task_id))
         check_waiting(
@@ -175,6 +192,7 @@ class ImageToVideoSensor(BaseSensorOperator):
             poll_interval=self.poke_interval,
             max_poll_interval=self.max_poll_interval,
             hook_params=self.hook_settings.as_hook_params(),
+            task_type=self.topview_type.key,
             end_task=self._end_task(),
         )
 

@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
 
+from airflow_topview.client.task_types import IMAGE_TO_VIDEO
 from airflow_topview.exceptions import RequestValidationError, TopviewBudgetError
 
 if TYPE_CHECKING:
     from airflow_topview.catalog import CreditEstimate
+    from airflow_topview.client.task_types import TaskType
+    from airflow_topview.exceptions import TopviewAPIError
 
 #: A finite number of credits, zero or more (an int or a float: not text, not a boolean).
 Credits = Annotated[StrictFloat | StrictInt, Field(ge=0, allow_inf_nan=False)]
@@ -61,19 +64,24 @@ def video_count(videos: Any) -> int:
     return count
 
 
-def price_one(settings: dict[str, Any], *, models_file: str | None) -> CreditEstimate:
-    """The catalog estimate of one submit with these settings; fails when its rate is unknown."""
+def price_one(
+    settings: dict[str, Any], *, models_file: str | None, task_type: TaskType = IMAGE_TO_VIDEO
+) -> CreditEstimate:
+    """The catalog estimate of one ``task_type`` submit with these settings; fails on an unknown rate."""
     from airflow_topview.catalog import UnknownCostError, check_request, estimate_cost
-    from airflow_topview.client.request import build_request
-    from airflow_topview.submit.model_checks import catalog_for
+    from airflow_topview.submit.model_checks import catalog_for, refuse_former_name
 
+    # Inputs do not change the price: a stand-in makes the settings a whole request of the task type.
+    stand_in = {"first_frame_file_id": _PRICING_FRAME} if task_type is IMAGE_TO_VIDEO else {"prompt": "price"}
     try:
-        request = build_request({**settings, "first_frame_file_id": _PRICING_FRAME})
+        request = task_type.build_request({**settings, **stand_in})
     except RequestValidationError as exc:
         raise TopviewBudgetError(str(exc)) from None
-    spec = catalog_for(models_file).find(request.model)
+    catalog = catalog_for(models_file, task_type)
+    refuse_former_name(catalog, request.model)
+    spec = catalog.find(request.model)
     if spec is not None and (problems := check_request(request, spec)):
-        raise TopviewBudgetError("Invalid Image-to-Video settings: " + "; ".join(problems))
+        raise TopviewBudgetError(f"Invalid {task_type.label} settings: " + "; ".join(problems))
     try:
         return estimate_cost(request, spec)
     except UnknownCostError as exc:
@@ -158,3 +166,34 @@ def check_covered(
             f"run_budget: this submit is estimated at {estimate.credits:g} credits ({estimate}), more than "
             f"the {per_video:g} per video the run budget approved"
         )
+
+
+#: TopView's code for "not enough credits".
+NO_CREDITS = "4100"
+#: TopView's billing page: credits of the Ultra plan are for the web app; the API cannot spend them.
+ULTRA_PLAN_NOTE = (
+    "TopView's billing page says credits of the Ultra plan cannot be spent through the API: "
+    "API calls need credits bought for the API"
+)
+
+
+def explain_no_credits(exc: TopviewAPIError, approval: Any) -> TopviewAPIError:
+    """A 4100 ("not enough credits") that says why it may come although the account shows credits.
+
+    After a run budget's balance check saw enough credits, the likely cause is credits the API cannot
+    spend (the Ultra plan's); the error says so, with the balance the check saw.
+    """
+    from airflow_topview.exceptions import TopviewAPIError
+
+    remaining = approval.get("remaining_credits") if isinstance(approval, dict) else None
+    if isinstance(remaining, (int, float)) and not isinstance(remaining, bool):
+        note = f"the run budget's balance check saw {remaining:g} credits on the account; {ULTRA_PLAN_NOTE}"
+    else:
+        note = ULTRA_PLAN_NOTE
+    return TopviewAPIError(
+        exc.code,
+        f"{exc.message} ({note})",
+        http_status=exc.http_status,
+        retry_after=exc.retry_after,
+        endpoint=exc.endpoint,
+    )

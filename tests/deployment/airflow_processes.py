@@ -263,15 +263,18 @@ def example_deployment(
     *,
     env: dict[str, str] | None = None,
     before_start: Callable[[AirflowDeployment], None] | None = None,
+    also: tuple[str, ...] = (),
 ) -> Iterator[AirflowDeployment]:
     """One example DAG file (unchanged, with the sample images beside it) in a fresh deployment.
 
+    ``also``: more example files in the same deployment (one start-up for several examples).
     ``before_start`` runs after the DB migration, before any component starts (e.g. to create a pool).
     Yields once every DAG of ``dag_ids`` is parsed; stops every component afterwards.
     """
     name = example.removeprefix("example_topview_").removesuffix(".py")
     dags = tmp_path_factory.mktemp(f"{name}-dags")
-    shutil.copy(EXAMPLE_DAGS / example, dags / example)
+    for file in (example, *also):
+        shutil.copy(EXAMPLE_DAGS / file, dags / file)
     shutil.copytree(EXAMPLE_DAGS / "assets", dags / "assets")
     airflow = AirflowDeployment(tmp_path_factory.mktemp(f"airflow-{name}"), dags, connection, env=env)
     airflow.migrate()

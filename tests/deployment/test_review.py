@@ -23,6 +23,7 @@ pytestmark = pytest.mark.deploy
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "dags" / "example_topview_review.py"
 DAG_ID = "example_topview_review"
+BRIEF_DAG_ID = "example_topview_brief_to_video"
 UID, API_KEY = "review-uid", "sk-review-secret"
 
 
@@ -37,18 +38,20 @@ def deployment(
     tmp_path_factory: pytest.TempPathFactory, simulator: TopviewSimulator
 ) -> Iterator[AirflowDeployment]:
     connection = {"conn_type": "topview", "login": UID, "password": API_KEY, "host": simulator.base_url}
-    with example_deployment(tmp_path_factory, EXAMPLE.name, connection, (DAG_ID,)) as airflow:
+    with example_deployment(
+        tmp_path_factory, EXAMPLE.name, connection, (DAG_ID, BRIEF_DAG_ID), also=(f"{BRIEF_DAG_ID}.py",)
+    ) as airflow:
         yield airflow
 
 
-def hitl_detail(deployment: AirflowDeployment, run_id: str) -> dict[str, Any] | None:
+def hitl_detail(deployment: AirflowDeployment, run_id: str, dag_id: str = DAG_ID) -> dict[str, Any] | None:
     """The review task's question once it is waiting for an answer (None before)."""
-    ti = deployment.task_instance(DAG_ID, run_id, "review")
+    ti = deployment.task_instance(dag_id, run_id, "review")
     if not ti or ti["state"] not in ("awaiting_input", "deferred"):
         return None
     try:
         detail: dict[str, Any] = deployment.get(
-            f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/review/-1/hitlDetails"
+            f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/review/-1/hitlDetails"
         )
     except requests.RequestException:  # a slow answer under load: ask again
         return None
@@ -117,3 +120,43 @@ def test_person_picks_one_candidate_and_only_that_video_is_downloaded(
         "deployment review",
         "deployment: a human review answered through the REST API; only the chosen video was downloaded",
     )
+
+
+def test_a_brief_becomes_clips_that_are_downloaded_once_a_person_approves(
+    deployment: AirflowDeployment, simulator: TopviewSimulator, tmp_path: Path
+) -> None:
+    simulator.reset()  # this test's requests only
+    brief = ["A paper boat in a puddle", "A fox in the snow"]
+    out = tmp_path / "clips"
+    run_id = deployment.trigger(BRIEF_DAG_ID, {"brief": brief, "output_dir": str(out)})
+    try:
+        detail = wait_until(
+            lambda: hitl_detail(deployment, run_id, BRIEF_DAG_ID), timeout=240, what="the approval to ask"
+        )
+    except TimeoutError as exc:
+        raise AssertionError(deployment.logs()) from exc
+    submits = simulator.submits("text2video")
+    assert sorted(entry.json["prompt"] for entry in submits) == sorted(brief)
+    assert all(entry.json["model"] == "Seedance 1.5 Pro" for entry in submits)
+    assert detail["options"] == ["Approve", "Reject"]
+    rows = [line for line in detail["body"].splitlines() if line.startswith("| A ")]
+    assert len(rows) == 2
+    assert all("credits | [watch](http://127.0.0.1:" in row for row in rows)
+    assert not out.exists()  # nothing downloaded before the approval
+
+    review_ti = deployment.task_instance(BRIEF_DAG_ID, run_id, "review")
+    assert review_ti is not None
+    wait_until(
+        lambda: deployment.scheduler_saw_workload_end(review_ti["id"]),
+        timeout=60,
+        what="the scheduler to process the approval task's parked try",
+    )
+    deployment.send(
+        "PATCH",
+        f"/dags/{BRIEF_DAG_ID}/dagRuns/{run_id}/taskInstances/review/-1/hitlDetails",
+        {"chosen_options": ["Approve"]},
+    )
+    assert deployment.wait_for_run_end(BRIEF_DAG_ID, run_id) == "success", deployment.logs()
+    clip_tasks = {task_id for task_id, task in simulator.tasks.items() if task.task_type == "text2video"}
+    assert sorted(path.name for path in out.iterdir()) == sorted(f"{task}_0.mp4" for task in clip_tasks)
+    assert not simulator.requests_to("query")  # every wait and download read Text-to-Video's endpoint

@@ -71,6 +71,8 @@ EXAMPLES = {
     "example_topview_assets",  # and the next, in a real deployment: tests/deployment/test_assets.py
     "example_topview_publish",
     "example_topview_budget",  # run by tests/operators/test_run_budget.py
+    "example_topview_product_shots",
+    "example_topview_brief_to_video",  # run in a real deployment: tests/deployment/test_review.py
 }
 NO_TOPVIEW_HEADERS = {"Authorization", "Topview-Uid"}
 
@@ -176,6 +178,36 @@ def test_multi_reference_dag(
     paths = result.xcom("download_videos")
     assert paths == [str(tmp_path / f"multi_reference_{topview_task_id}_0.mp4")]
     assert_videos(paths, tmp_path, sim)
+
+
+def test_product_shots_dag_keeps_the_same_references_in_every_scene(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path
+) -> None:
+    sim = topview_connection
+    result = dag_runner.run("example_topview_product_shots", conf={"output_dir": str(tmp_path)})
+    assert result.state == "success", result.log[-4000:]
+    uploaded = [result.xcom("upload", map_index=index) for index in range(2)]
+    references = [{"fileId": uploaded[0], "name": "Product1"}, {"fileId": uploaded[1], "name": "Product2"}]
+    bodies = [entry.json for entry in sim.requests_to("omni_reference_submit")]
+    assert sorted(str(body["prompt"]) for body in bodies) == sorted(
+        [
+            "<<<Product1>>> floats past <<<Product2>>> on a calm lake at dawn",
+            "<<<Product2>>> sniffs <<<Product1>>> on a wooden jetty, close-up",
+        ]
+    )
+    for body in bodies:
+        assert {key: value for key, value in body.items() if key != "prompt"} == {
+            "model": "Fast",
+            "inputImages": references,
+            "aspectRatio": "16:9",
+            "resolution": 720,
+            "duration": 5,
+        }
+    assert result.xcom("budget")["estimated_credits"] == pytest.approx(10.0)  # 2 scenes x 1.0 x 5 s
+    paths = [path for index in range(2) for path in result.xcom("download", map_index=index)]
+    assert sorted(Path(path).name for path in paths) == sorted(f"{task}_0.mp4" for task in sim.tasks)
+    assert_videos(paths, tmp_path, sim)
+    assert not sim.requests_to("submit")
 
 
 def test_fan_out_dag(topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path) -> None:

@@ -1,0 +1,232 @@
+"""Text-to-Video and Omni Reference in real DAG runs against the simulator: what was sent, pushed, paid."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_topview.testing import Fault, TopviewSimulator
+from airflow_topview.testing.dag_runner import DagRunner, DagRunResult
+
+pytestmark = pytest.mark.dag
+
+
+def only_body(sim: TopviewSimulator, endpoint: str) -> dict[str, Any]:
+    [entry] = sim.requests_to(endpoint)
+    assert isinstance(entry.json, dict)
+    return entry.json
+
+
+def assert_no_secret(sim: TopviewSimulator, result: DagRunResult) -> None:
+    assert sim.api_key not in result.log
+    assert sim.api_key not in json.dumps(list(result.xcoms.values()), default=str)
+    assert sim.api_key not in json.dumps(list(result.rendered_fields.values()), default=str)
+
+
+def test_text_to_video_is_budgeted_templated_waited_for_and_downloaded(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path
+) -> None:
+    sim = topview_connection
+    conf = {"model": "Kling V3", "time": "noon", "ratio": "9:16", "duration": 5, "sound": "on"}
+    result = dag_runner.run("topview_family_t2v", conf={**conf, "board": "b1", "folder": str(tmp_path)})
+    assert result.state == "success", result.log[-4000:]
+    assert only_body(sim, "text2video_submit") == {
+        "model": "Kling V3",
+        "prompt": "a paper boat at noon",
+        "aspectRatio": "9:16",
+        "resolution": 720,
+        "duration": 5,
+        "sound": "on",
+        "generatingCount": 1,
+        "boardId": "b1",
+    }
+    [topview_task_id] = sim.tasks
+    assert result.xcom("submit") == topview_task_id
+    assert result.xcom("submit", key="request")["prompt"] == "a paper boat at noon"
+    # The sensor and the download found the task type from the submit upstream: no Image-to-Video call.
+    assert sim.requests_to("text2video_query")
+    assert not sim.requests_to("query")
+    assert result.xcom("budget")["credits_per_video"] == pytest.approx(4.0)  # Kling V3 720p sound on
+    assert result.xcom("report")["charged_credits"] == pytest.approx(4.0)
+    written = result.xcom("download")
+    assert [Path(path).name for path in written] == [f"{topview_task_id}_0.mp4"]
+    assert Path(written[0]).stat().st_size > 0
+    assert_no_secret(sim, result)
+
+
+def test_text_to_video_waits_in_the_triggerer_and_pushes_the_result(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    sim = topview_connection
+    result = dag_runner.run("topview_family_t2v_deferred")
+    assert result.state == "success", result.log[-4000:]
+    [topview_task_id] = sim.tasks
+    assert result.xcom("submit") == topview_task_id
+    assert result.xcom("submit", key="result")["taskId"] == topview_task_id
+    assert result.xcom("submit", key="estimated_credits") == pytest.approx(2.5)  # 0.5 x 5 s, sound off
+    assert len(sim.submits()) == 1
+    assert not sim.requests_to("query")
+
+
+def test_omni_reference_sends_named_inputs_natively_and_downloads(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path
+) -> None:
+    sim = topview_connection
+    image, product, video = sim.add_file("png"), sim.add_file("jpg"), sim.add_file("mp4")
+    conf = {
+        "prompt": "<<<Image1>>> holds <<<Product>>> and moves like <<<Video1>>>",
+        "images": {"Image1": image, "Product": product},
+        "videos": [{"file_id": video, "name": "Video1"}],
+        "resolution": 720,
+        "duration": 5,
+        "search": True,
+        "folder": str(tmp_path),
+    }
+    result = dag_runner.run("topview_family_omni_native", conf=conf)
+    assert result.state == "success", result.log[-4000:]
+    assert only_body(sim, "omni_reference_submit") == {
+        "model": "Standard",
+        "prompt": conf["prompt"],
+        "inputImages": [{"fileId": image, "name": "Image1"}, {"fileId": product, "name": "Product"}],
+        "inputVideos": [{"fileId": video, "name": "Video1"}],
+        "aspectRatio": "9:16",
+        "resolution": 720,
+        "duration": 5,
+        "internetSearch": True,
+    }
+    rendered = result.rendered_fields[("submit", -1)]
+    assert rendered["input_images"] == [
+        {"file_id": image, "name": "Image1"},
+        {"file_id": product, "name": "Product"},
+    ]
+    [topview_task_id] = sim.tasks
+    assert [Path(path).name for path in result.xcom("download")] == [f"{topview_task_id}_0.mp4"]
+    assert sim.requests_to("omni_reference_query")
+    assert not sim.requests_to("query")
+    assert_no_secret(sim, result)
+
+
+def test_omni_reference_inputs_rendered_as_text_are_read_back(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    sim = topview_connection
+    image = sim.add_file("png")
+    conf = {"model": "Fast", "prompt": "<<<Image1>>> waves", "images": [{"file_id": image, "name": "Image1"}]}
+    result = dag_runner.run("topview_family_omni_text", conf=conf)
+    assert result.state == "success", result.log[-4000:]
+    body = only_body(sim, "omni_reference_submit")
+    assert body == {
+        "model": "Fast",
+        "prompt": "<<<Image1>>> waves",
+        "inputImages": [{"fileId": image, "name": "Image1"}],
+    }
+    assert "internetSearch" not in body  # TopView's client leaves it out unless it is on
+
+
+BAD_TEXT_TO_VIDEO = {
+    "no prompt": ({"model": "Standard"}, "prompt: is required"),
+    "former name": (
+        {"model": "Topview Omni", "prompt": "x"},
+        "model: 'Topview Omni' is no longer accepted by TopView; use 'Gemini Omni Flash'",
+    ),
+    "duration": (
+        {"model": "Kling 2.6", "prompt": "x", "duration": 7},
+        "duration: kling-2.6 (Kling 2.6) takes 5 or 10 seconds, got 7",
+    ),
+    "ratio": (
+        {"model": "Kling V3", "prompt": "x", "ratio": "4:3"},
+        "aspect_ratio: kling-v3 (Kling V3) takes 9:16, 1:1 or 16:9, got 4:3",
+    ),
+    "no audio": (
+        {"model": "Kling 2.5 Turbo Pro", "prompt": "x", "sound": "on"},
+        "sound: kling-2.5-turbo-pro",
+    ),
+    "budget": (
+        {"model": "Standard", "prompt": "x", "duration": 15, "max_credits": 5},
+        "max_credits: the estimated cost 15 credits is above the budget of 5",
+    ),
+    "blank prompt": ({"model": "Standard", "prompt": "  "}, "prompt: must not be empty"),
+}
+
+
+@pytest.mark.parametrize(("conf", "message"), BAD_TEXT_TO_VIDEO.values(), ids=BAD_TEXT_TO_VIDEO.keys())
+def test_bad_text_to_video_input_fails_before_any_request(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, conf: dict[str, Any], message: str
+) -> None:
+    sim = topview_connection
+    result = dag_runner.run("topview_family_t2v_bad", conf=conf)
+    assert result.state == "failed"
+    assert message in result.log
+    assert sim.journal == []
+    assert result.tries[("submit", -1)] == 1
+
+
+BAD_OMNI = {
+    "unknown placeholder": (
+        "<<<Image2>>> waves",
+        1,
+        "prompt: <<<Image2>>> names no input; the inputs are <<<Image1>>>",
+    ),
+    "too many images": ("<<<Image1>>> waves", 10, "input_images: TopView takes at most 9, got 10"),
+}
+
+
+@pytest.mark.parametrize(("prompt", "images", "message"), BAD_OMNI.values(), ids=BAD_OMNI.keys())
+def test_bad_omni_reference_input_fails_before_any_request(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, prompt: str, images: int, message: str
+) -> None:
+    sim = topview_connection
+    given = [{"file_id": f"f{index}", "name": f"Image{index + 1}"} for index in range(images)]
+    result = dag_runner.run(
+        "topview_family_omni_text", conf={"model": "Standard", "prompt": prompt, "images": given}
+    )
+    assert result.state == "failed"
+    assert message in result.log
+    assert sim.journal == []
+
+
+def test_a_retired_model_is_named_with_its_date_and_alternatives_and_topview_refuses_it(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    sim = topview_connection
+    result = dag_runner.run("topview_family_t2v_bad", conf={"model": "Sora 2", "prompt": "a fox"})
+    assert result.state == "failed"
+    assert "Sora 2 was retired on 2026-09-24" in result.log
+    assert "use Veo 3.1 or Kling V3" in result.log
+    [refused] = sim.submits()
+    assert refused.code == "4000"
+    assert not sim.tasks
+
+
+def test_no_credits_after_a_passed_balance_check_names_the_ultra_plan(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path
+) -> None:
+    sim = topview_connection
+    sim.inject("text2video_submit", Fault.code("4100"))
+    conf = {"model": "Kling V3", "time": "noon", "ratio": "9:16", "duration": 5, "sound": "on"}
+    result = dag_runner.run("topview_family_t2v", conf={**conf, "board": "b1", "folder": str(tmp_path)})
+    assert result.task_state("budget") == "success"
+    assert result.task_state("submit") == "failed"
+    assert "the run budget's balance check saw 10000 credits on the account" in result.log
+    assert "credits of the Ultra plan cannot be spent through the API" in result.log
+    assert not sim.tasks
+
+
+def test_a_sensor_below_submits_of_two_task_types_must_be_told_which(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    sim = topview_connection
+    result = dag_runner.run("topview_family_mixed")
+    assert result.task_state("wait_unsure") == "failed"
+    assert (
+        "topview_task_type: the submits upstream are of the task types omni_reference, text2video; "
+        "set topview_task_type to the one this task reads"
+    ) in result.log
+    assert result.task_state("wait_told") == "success"
+    omni_id = result.xcom("refs")
+    assert [entry.query["taskId"] for entry in sim.requests_to("omni_reference_query")] == [omni_id]
+    assert not sim.requests_to("text2video_query")
+    assert not sim.requests_to("query")
