@@ -1,4 +1,7 @@
-"""The review example in a real deployment: a person's choice, sent through the REST API, picks the downloads.
+"""The review examples in a real deployment: a person's choice, sent through the REST API, picks downloads.
+
+The same deployment runs the Text-to-Video brief example (approved through the REST API) and the Omni
+Reference product-shots example, so both new task types wait in a real triggerer.
 
 ``dags/example_topview_review.py`` runs unchanged (LocalExecutor, a triggerer) against the simulator. The
 test waits for the review task to ask, reads what it shows (prompt, model, cost, a link per candidate),
@@ -24,6 +27,7 @@ pytestmark = pytest.mark.deploy
 EXAMPLE = Path(__file__).resolve().parents[2] / "dags" / "example_topview_review.py"
 DAG_ID = "example_topview_review"
 BRIEF_DAG_ID = "example_topview_brief_to_video"
+SHOTS_DAG_ID = "example_topview_product_shots"
 UID, API_KEY = "review-uid", "sk-review-secret"
 
 
@@ -39,7 +43,11 @@ def deployment(
 ) -> Iterator[AirflowDeployment]:
     connection = {"conn_type": "topview", "login": UID, "password": API_KEY, "host": simulator.base_url}
     with example_deployment(
-        tmp_path_factory, EXAMPLE.name, connection, (DAG_ID, BRIEF_DAG_ID), also=(f"{BRIEF_DAG_ID}.py",)
+        tmp_path_factory,
+        EXAMPLE.name,
+        connection,
+        (DAG_ID, BRIEF_DAG_ID, SHOTS_DAG_ID),
+        also=(f"{BRIEF_DAG_ID}.py", f"{SHOTS_DAG_ID}.py"),
     ) as airflow:
         yield airflow
 
@@ -160,3 +168,20 @@ def test_a_brief_becomes_clips_that_are_downloaded_once_a_person_approves(
     clip_tasks = {task_id for task_id, task in simulator.tasks.items() if task.task_type == "text2video"}
     assert sorted(path.name for path in out.iterdir()) == sorted(f"{task}_0.mp4" for task in clip_tasks)
     assert not simulator.requests_to("query")  # every wait and download read Text-to-Video's endpoint
+
+
+def test_product_shots_become_omni_reference_clips_in_a_deployment(
+    deployment: AirflowDeployment, simulator: TopviewSimulator, tmp_path: Path
+) -> None:
+    simulator.reset()  # this test's requests only
+    out = tmp_path / "clips"
+    run_id = deployment.trigger(SHOTS_DAG_ID, {"output_dir": str(out)})
+    assert deployment.wait_for_run_end(SHOTS_DAG_ID, run_id) == "success", deployment.logs()
+    submits = simulator.submits("omni_reference")
+    assert len(submits) == 2
+    assert len(simulator.submits()) == 2  # one per scene, nothing else paid
+    names = {tuple(item["name"] for item in entry.json["inputImages"]) for entry in submits}
+    assert names == {("Product1", "Product2")}
+    assert sorted(path.name for path in out.iterdir()) == sorted(f"{task}_0.mp4" for task in simulator.tasks)
+    assert not simulator.requests_to("query")  # waited (in the triggerer) at Omni Reference's endpoint
+    assert simulator.requests_to("omni_reference_query")
