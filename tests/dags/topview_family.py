@@ -137,3 +137,6 @@ with DAG("topview_family_mixed", schedule=None) as mixed_dag:
         )
         << text
     )
+
+with DAG("topview_family_t2v_retries", schedule=None, default_args={"retries": 2, "retry_delay": 0}):
+    SubmitTextToVideoOperator(task_id="submit", prompt="a heron", model="Kling V3", hook_params=FAST_HOOK)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from airflow_topview.client.task_types import OMNI_REFERENCE, TEXT_TO_VIDEO, TaskType
+from airflow_topview.hooks.topview import TopviewHook
+from airflow_topview.submit.paid import PaidSubmit
 from airflow_topview.testing import Fault, TopviewSimulator
 from airflow_topview.testing.dag_runner import DagRunner, DagRunResult
+from tests.unit.test_submit_journal import DictStore
 
 pytestmark = pytest.mark.dag
 
@@ -230,3 +235,43 @@ def test_a_sensor_below_submits_of_two_task_types_must_be_told_which(
     assert [entry.query["taskId"] for entry in sim.requests_to("omni_reference_query")] == [omni_id]
     assert not sim.requests_to("text2video_query")
     assert not sim.requests_to("query")
+
+
+def test_an_ambiguous_text_to_video_submit_is_never_sent_again_by_retries(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    sim = topview_connection
+    sim.inject("text2video_submit", Fault.http(502, after_accepting=True), times=None)
+    result = dag_runner.run("topview_family_t2v_retries")
+    assert result.state == "failed"
+    assert result.tries[("submit", -1)] == 1  # retries=2 in the DAG: none of them may run
+    assert "TopView may have created (and will bill) a task, so it is not sent again" in result.log
+    assert len(sim.submits()) == 1
+    assert len(sim.tasks) == 1
+
+
+@pytest.mark.parametrize("task_type", [TEXT_TO_VIDEO, OMNI_REFERENCE], ids=lambda kind: kind.key)
+def test_a_retry_reuses_the_task_an_earlier_try_paid_for(
+    topview_connection: TopviewSimulator, task_type: TaskType
+) -> None:
+    sim = topview_connection
+    store = DictStore()
+    request = task_type.build_request({"prompt": "a heron at dawn", "duration": 5})
+
+    def attempt(try_number: int) -> str:
+        submitter = PaidSubmit(
+            TopviewHook(retry_limit=1),
+            logging.getLogger("tests.family"),
+            store=store,
+            try_number=try_number,
+            on_uncertain_submit="fail",
+            max_tries=2,
+            task_type=task_type,
+        )
+        topview_task_id, _ = submitter.resume_or_submit(request)
+        return topview_task_id
+
+    first = attempt(1)
+    assert attempt(2) == first
+    assert [entry.endpoint for entry in sim.submits()] == [f"{task_type.key}_submit"]
+    assert [entry.query["taskId"] for entry in sim.requests_to(f"{task_type.key}_query")] == [first]
