@@ -2,7 +2,8 @@
 
 Python on the pages is either included from an example DAG (``literalinclude`` between
 ``# [START howto_topview_...]`` and ``# [END ...]`` markers) or follows a ``<!-- snippet: NAME -->`` marker
-that a test file reads by name (``doc_snippet("NAME")``) and runs.
+that a test file reads by name (``doc_snippet("NAME")``) and runs. The rules docs/task-types.md states that
+the DAG tests do not reach are checked here too.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from airflow_topview.testing import TopviewSimulator
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -135,3 +139,120 @@ def test_the_site_builds_without_warnings(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     for page in PAGES:
         assert (tmp_path / f"{page.stem}.html").is_file()
+
+
+# --- docs/task-types.md: what the DAG tests (tests/operators/test_family_operators.py) do not reach -----
+
+
+def omni_body(**params: Any) -> dict[str, Any]:
+    from airflow_topview.client.task_types import OMNI_REFERENCE
+
+    return OMNI_REFERENCE.build_request(params).to_body()
+
+
+def test_omni_reference_inputs_take_the_shapes_the_page_names() -> None:
+    sent = [{"fileId": "f1", "name": "Hero"}, {"fileId": "f2", "name": "Can"}]
+    shapes = [
+        [{"file_id": "f1", "name": "Hero"}, {"file_id": "f2", "name": "Can"}],
+        [{"fileId": "f1", "name": "Hero"}, {"fileId": "f2", "name": "Can"}],
+        {"Hero": "f1", "Can": "f2"},
+        '{"Hero": "f1", "Can": "f2"}',
+        "{'Hero': 'f1', 'Can': 'f2'}",
+        '[{"file_id": "f1", "name": "Hero"}, {"file_id": "f2", "name": "Can"}]',
+    ]
+    for shape in shapes:
+        body = omni_body(prompt="<<<Hero>>> opens <<<Can>>>", input_images=shape)
+        assert body["inputImages"] == sent, shape
+        body = omni_body(prompt="<<<Hero>>> opens <<<Can>>>", input_videos=shape)
+        assert body["inputVideos"] == sent, shape
+    body = omni_body(prompt="<<<Hero>>> waves", input_images={"Hero": "f1"}, internet_search=False)
+    assert body == {"model": "Standard", "prompt": "<<<Hero>>> waves", "inputImages": [sent[0]]}
+    assert omni_body(prompt="x", internet_search=True)["internetSearch"] is True
+
+
+OMNI_REFUSED = {
+    "no input named": ({"prompt": "<<<Villain>>> waves", "input_images": {"Hero": "f1"}}, "names no input"),
+    "a name twice": (
+        {"prompt": "x", "input_images": {"Hero": "f1"}, "input_videos": {"Hero": "v1"}},
+        "the name 'Hero' is used twice",
+    ),
+    "10 images": (
+        {"prompt": "x", "input_images": {f"Image{n}": f"f{n}" for n in range(10)}},
+        "input_images: TopView takes at most 9, got 10",
+    ),
+    "4 videos": (
+        {"prompt": "x", "input_videos": {f"Video{n}": f"v{n}" for n in range(4)}},
+        "input_videos: TopView takes at most 3, got 4",
+    ),
+    "a space": ({"prompt": "x", "input_images": {"My hero": "f1"}}, "without spaces"),
+    "angle brackets": ({"prompt": "x", "input_images": {"<Hero>": "f1"}}, "without spaces or '<' '>'"),
+    "65 characters": ({"prompt": "x", "input_images": {"H" * 65: "f1"}}, "at most 64 characters"),
+}
+
+
+@pytest.mark.parametrize(("params", "message"), OMNI_REFUSED.values(), ids=OMNI_REFUSED.keys())
+def test_omni_reference_inputs_the_page_says_are_refused(params: dict[str, Any], message: str) -> None:
+    from airflow_topview.exceptions import RequestValidationError
+
+    with pytest.raises(RequestValidationError, match=re.escape(message)):
+        omni_body(**params)
+
+
+@pytest.mark.parametrize(("given", "read"), [(None, "image2video"), ("text2video", "text2video")])
+def test_a_sensor_starting_in_the_triggerer_waits_at_the_type_it_is_given(
+    given: str | None, read: str
+) -> None:
+    from airflow_topview.sensors.image_to_video import ImageToVideoSensor
+
+    sensor = ImageToVideoSensor(
+        task_id="wait",
+        topview_task_id="{{ dag_run.conf['topview_task_id'] }}",
+        topview_task_type=given,
+        deferrable=True,
+        start_from_trigger=True,
+    )
+    assert sensor.start_trigger_args is not None
+    assert (sensor.start_trigger_args.trigger_kwargs or {})["task_type"] == read
+
+
+def test_a_download_asks_its_task_types_endpoint_for_fresh_urls(
+    topview_connection: TopviewSimulator, tmp_path: Path
+) -> None:
+    from airflow_topview.client.task_types import OMNI_REFERENCE
+    from airflow_topview.hooks.topview import TopviewHook
+
+    sim = topview_connection
+    hook = TopviewHook("topview_default", retry_limit=2, retry_delay=0.01, timeout=5)
+    try:
+        request = OMNI_REFERENCE.build_request({"prompt": "a fox"})
+        task = hook.get_task(OMNI_REFERENCE, hook.submit_task(OMNI_REFERENCE, request).task_id)
+        sim.expire_urls()
+        [path] = hook.download_videos(task, str(tmp_path), task_type=OMNI_REFERENCE)
+    finally:
+        hook.close()
+    assert Path(path).read_bytes()[4:8] == b"ftyp"
+    assert [(entry.endpoint, entry.status) for entry in sim.journal] == [
+        ("omni_reference_submit", 200),
+        ("omni_reference_query", 200),
+        ("download", 403),
+        ("omni_reference_query", 200),
+        ("download", 200),
+    ]
+
+
+def test_an_omni_reference_submits_lineage_names_its_inputs_and_its_task_type() -> None:
+    """docs/observability.md: the TopView task's dataset is named by its task type."""
+    from airflow_topview.client.task_types import OMNI_REFERENCE, TEXT_TO_VIDEO
+    from airflow_topview.lineage import submit_datasets
+
+    request = OMNI_REFERENCE.build_request(
+        {"prompt": "<<<Hero>>> in <<<Clip>>>", "input_images": {"Hero": "f1"}, "input_videos": {"Clip": "v1"}}
+    )
+    inputs, outputs = submit_datasets("https://api.topview.ai", request, "t1", OMNI_REFERENCE.key)
+    assert [name for _, name in inputs] == ["file/f1", "file/v1"]
+    assert [name for _, name in outputs] == ["omni_reference/task/t1"]
+    text = TEXT_TO_VIDEO.build_request({"prompt": "a fox"})
+    assert submit_datasets("https://api.topview.ai", text, "t2", TEXT_TO_VIDEO.key) == (
+        [],
+        [(inputs[0][0], "text2video/task/t2")],
+    )
