@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_topview import file_rules, lineage
 from airflow_topview.exceptions import RequestValidationError, TopviewTaskFailedError
 from airflow_topview.operators import upstream
+from airflow_topview.operators.labels import with_default_label
 from airflow_topview.operators.transfers import CancellableTransfers, hook_failing_permanently
 from airflow_topview.task_outcome import decides_outcome
 
@@ -26,6 +27,13 @@ if TYPE_CHECKING:
     from airflow_topview.client.request import ImageToVideoTask
 
 
+#: Labels of mapped tasks in the UI instead of 0, 1, 2: the file uploaded, the TopView task downloaded.
+UPLOAD_LABEL = (
+    "{{ (task.source | string).replace('\\\\', '/').rstrip('/').rsplit('/', 1)[-1] | truncate(60) }}"
+)
+DOWNLOAD_LABEL = (
+    "{{ task.topview_task_id or (task.task_result.taskId if task.task_result is mapping else '') }}"
+)
 #: Key in the upload task's ``task_state_store``: SHA-256 of uploaded bytes -> TopView file id.
 UPLOADS_KEY = "topview_uploads"
 
@@ -60,6 +68,12 @@ class UploadFileOperator(CancellableTransfers):
     """
 
     template_fields: Sequence[str] = ("source", "file_format")
+
+    @classmethod
+    def partial(cls, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Airflow's ``partial``; each mapped upload is labelled by its file name unless told otherwise."""
+        return super().partial(**with_default_label(kwargs, UPLOAD_LABEL))
+
     ui_color = "#dcefff"
 
     def __init__(
@@ -155,6 +169,12 @@ class DownloadVideosOperator(CancellableTransfers):
     """
 
     template_fields: Sequence[str] = ("destination", "task_result", "topview_task_id", "filename_template")
+
+    @classmethod
+    def partial(cls, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Airflow's ``partial``; each mapped download is labelled by its TopView task id."""
+        return super().partial(**with_default_label(kwargs, DOWNLOAD_LABEL))
+
     template_fields_renderers: ClassVar[dict[str, str]] = {"task_result": "json"}
     ui_color = "#dcefff"
 

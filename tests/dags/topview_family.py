@@ -140,3 +140,16 @@ with DAG("topview_family_mixed", schedule=None) as mixed_dag:
 
 with DAG("topview_family_t2v_retries", schedule=None, default_args={"retries": 2, "retry_delay": 0}):
     SubmitTextToVideoOperator(task_id="submit", prompt="a heron", model="Kling V3", hook_params=FAST_HOOK)
+
+with DAG("topview_family_mapped", schedule=None):
+    clips = SubmitTextToVideoOperator.partial(
+        task_id="submit",
+        model="Kling V3",
+        duration=5,
+        wait_for_completion=True,
+        poll_interval=0.05,
+        hook_params=FAST_HOOK,
+    ).expand(prompt=["A heron lands on a post", "A very long prompt " + "that keeps going " * 8])
+    DownloadVideosOperator.partial(
+        task_id="download", destination="{{ dag_run.conf['folder'] }}", hook_params=FAST_HOOK
+    ).expand(topview_task_id=clips.output)

@@ -275,3 +275,23 @@ def test_a_retry_reuses_the_task_an_earlier_try_paid_for(
     assert attempt(2) == first
     assert [entry.endpoint for entry in sim.submits()] == [f"{task_type.key}_submit"]
     assert [entry.query["taskId"] for entry in sim.requests_to(f"{task_type.key}_query")] == [first]
+
+
+def test_mapped_submits_and_downloads_are_listed_by_prompt_and_task_id(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path
+) -> None:
+    from airflow_topview.testing.run_reader import task_instances
+
+    sim = topview_connection
+    result = dag_runner.run("topview_family_mapped", conf={"folder": str(tmp_path)})
+    assert result.state == "success", result.log[-4000:]
+    labels = {
+        (ti["task_id"], ti["map_index"]): ti["rendered_map_index"]
+        for ti in task_instances(result.dag_id, result.run_id)
+    }
+    long_label = labels[("submit", 1)]
+    assert labels[("submit", 0)] == "A heron lands on a post"
+    assert long_label.startswith("A very long prompt that keeps going")
+    assert len(long_label) <= 60
+    assert long_label.endswith("...")
+    assert {labels[("download", index)] for index in (0, 1)} == set(sim.tasks)
