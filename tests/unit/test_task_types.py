@@ -43,7 +43,10 @@ def test_each_task_type_has_topviews_endpoints_and_its_own_request() -> None:
 
 @pytest.mark.parametrize("key", ["text-to-video", None, ""])
 def test_an_unknown_task_type_names_the_known_ones(key: object) -> None:
-    with pytest.raises(RequestValidationError, match=r"task_type: must be one of image2video, text2video, omni_reference, got"):
+    with pytest.raises(
+        RequestValidationError,
+        match=r"task_type: must be one of image2video, text2video, omni_reference, got",
+    ):
         task_type_of(key)  # type: ignore[arg-type]
 
 
