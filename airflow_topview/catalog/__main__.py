@@ -1,4 +1,5 @@
-"""``python -m airflow_topview.catalog``: print the model tables the operators validate against."""
+"""``python -m airflow_topview.catalog``: print the model tables the operators validate against, or price one
+submit before a run (``--estimate``, in ``_estimate_cli``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from airflow_topview.catalog import _estimate_cli
 from airflow_topview.catalog._files import packaged_source
 from airflow_topview.catalog._loader import configured_models_file, load_catalogs
 from airflow_topview.client.task_types import TASK_TYPES
@@ -138,7 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m airflow_topview.catalog",
         description=(
             "Print TopView's model tables (capabilities and credits per second), one per task type: "
-            "Image-to-Video V2, Text-to-Video and Omni Reference."
+            "Image-to-Video V2, Text-to-Video and Omni Reference; or, with --estimate, the credit "
+            "estimate of one submit."
         ),
     )
     parser.add_argument("--json", action="store_true", help="print JSON in the data files' shape")
@@ -146,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--task-type",
         choices=list(TASK_TYPES),
         metavar="KEY",
-        help=f"only this task type's table: {', '.join(TASK_TYPES)}",
+        help=f"only this task type's table; with --estimate, the submit's task type: {', '.join(TASK_TYPES)}",
     )
     parser.add_argument(
         "--models-file",
@@ -160,7 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="ignore [topview] models_file / AIRFLOW__TOPVIEW__MODELS_FILE (and do not import Airflow)",
     )
+    _estimate_cli.add_arguments(parser)
     args = parser.parse_args(argv)
+    if (problem := _estimate_cli.misuse(args)) is not None:
+        parser.error(problem)
 
     paths = list(args.models_file)
     if not args.no_config:
@@ -173,6 +179,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
+    if args.estimate:
+        try:
+            print(_estimate_cli.report(args, *_estimate_cli.price(args, every)))
+        except _estimate_cli.EstimateError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
     catalogs = [every[args.task_type]] if args.task_type else list(every.values())
     if args.json:
         # The packaged tables first, then the models files in the order they were laid over them.

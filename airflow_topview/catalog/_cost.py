@@ -6,11 +6,15 @@ so the others assume the worst and an estimate never undercounts because somethi
 - ``sound`` unset -> ``"off"`` (TopView's documented default);
 - ``generating_count`` unset -> 1 (TopView's documented default);
 - ``duration`` unset -> the model's longest allowed duration (``max``, or the largest of ``values``);
-- ``resolution`` unset -> the allowed resolution with the highest rate for that sound.
+- ``resolution`` unset -> the allowed resolution with the highest rate for that sound (none named when
+  every allowed resolution has the same rate).
 
-Set ``resolution`` and ``duration`` for an exact figure. When no rate fits (a resolution the rates do not
-cover, a model whose price TopView has not published, an unset duration on a model with no duration limit),
-the estimate raises ``UnknownCostError`` rather than guess: a budget check should then fail closed.
+An estimate that had a duration or resolution to choose is therefore an upper bound
+(``CreditEstimate.upper_bound``): its text says "at most" and names what it assumed. Set ``resolution`` and
+``duration`` for an exact figure; ``python -m airflow_topview.catalog --estimate`` prices a request before
+a run. When no rate fits (a resolution the rates do not cover, a model whose price TopView has not
+published, an unset duration on a model with no duration limit), the estimate raises ``UnknownCostError``
+rather than guess: a budget check should then fail closed.
 """
 
 from __future__ import annotations
@@ -39,19 +43,34 @@ class CreditEstimate:
     duration: int
     sound: str
     generating_count: int
-    #: One note per unset parameter the estimate had to assume, e.g. ``"duration 12 s (unset: the longest)"``.
+    #: One note per parameter the request left unset and the estimate priced at its maximum, starting with
+    #: the parameter's name, e.g. ``"duration unset: priced at the longest allowed, 12 s"``.
     assumed: tuple[str, ...] = ()
     #: The model entry's confidence: ``low`` when its rates come from third-party reports only.
     confidence: str = "high"
 
+    @property
+    def upper_bound(self) -> bool:
+        """True when unset parameters were priced at their maximum: the task costs ``credits`` at most."""
+        return bool(self.assumed)
+
+    @property
+    def unset(self) -> tuple[str, ...]:
+        """The parameters priced at their maximum (duration, resolution): set them for an exact figure."""
+        return tuple(note.split(" ", 1)[0] for note in self.assumed)
+
     def __str__(self) -> str:
         at = f"{self.resolution}p, " if self.resolution is not None else ""
-        text = (
-            f"{self.model}: {self.credits_per_second:g} credits/s x {self.duration} s x "
-            f"{self.generating_count} video(s) = {self.credits:g} credits ({at}sound {self.sound})"
+        working = (
+            f"{self.credits_per_second:g} credits/s x {self.duration} s x {self.generating_count} video(s)"
         )
-        if self.assumed:
-            text += "; assumed " + ", ".join(self.assumed)
+        if self.upper_bound:
+            text = (
+                f"{self.model}: at most {self.credits:g} credits ({'; '.join(self.assumed)}): "
+                f"{working} ({at}sound {self.sound})"
+            )
+        else:
+            text = f"{self.model}: {working} = {self.credits:g} credits ({at}sound {self.sound})"
         if self.confidence == "low":
             text += "; low confidence: the rates come from third-party reports, not TopView's tables"
         return text
@@ -116,7 +135,8 @@ def estimate_cost(request: object, spec: ModelSpec | None) -> CreditEstimate:
                 f"cannot estimate credits for {spec.label}: duration is unset and the table gives no "
                 "longest duration; set duration"
             )
-        assumed.append(f"duration {duration} s (unset: the longest allowed)")
+        if spec.durations is None or spec.durations.shortest != duration:  # a choice: the longest is a bound
+            assumed.append(f"duration unset: priced at the longest allowed, {duration} s")
 
     resolution: int | None = _field(request, "resolution")
     rate: Rate | None
@@ -140,8 +160,10 @@ def estimate_cost(request: object, spec: ModelSpec | None) -> CreditEstimate:
                 f"(rates cover resolution/sound {_rates_text(spec)})"
             )
         resolution, rate = max(priced, key=lambda pair: pair[1].credits_per_second)
-        if resolution is not None:
-            assumed.append(f"resolution {resolution} (unset: the priciest allowed)")
+        if len({found.credits_per_second for _, found in priced}) > 1:
+            assumed.append(f"resolution unset: priced at the priciest allowed, {resolution}p")
+        elif len(priced) > 1:  # the same rate at every allowed resolution: the figure holds for any of them
+            resolution = None
 
     credits = round(rate.credits_per_second * duration * count, 4)
     return CreditEstimate(

@@ -119,7 +119,9 @@ def check_model_and_budget(
                 "cannot be enforced; add the model to a models file or unset max_credits"
             ) from None
         return None
-    log.info("Estimated cost: %s", estimate)
+    # An estimate that priced unset parameters at their maximum says "at most"; name what makes it exact.
+    exact = f"; set {' and '.join(estimate.unset)} for the exact figure" if estimate.upper_bound else ""
+    log.info("Estimated cost: %s%s", estimate, exact)
     if budget is not None and estimate.credits > budget:
         raise TopviewBudgetError(
             f"max_credits: the estimated cost {estimate.credits:g} credits is above the budget of "

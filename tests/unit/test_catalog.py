@@ -537,10 +537,15 @@ def test_estimate_defaults_assume_the_worst() -> None:
         1,
     )
     assert estimate.assumed == (
-        "duration 12 s (unset: the longest allowed)",
-        "resolution 1080 (unset: the priciest allowed)",
+        "duration unset: priced at the longest allowed, 12 s",
+        "resolution unset: priced at the priciest allowed, 1080p",
     )
-    assert "assumed duration 12 s" in str(estimate)
+    assert (estimate.upper_bound, estimate.unset) == (True, ("duration", "resolution"))
+    assert str(estimate) == (
+        "seedance-1.5-pro (Seedance 1.5 Pro): at most 3.36 credits (duration unset: priced at the longest "
+        "allowed, 12 s; resolution unset: priced at the priciest allowed, 1080p): 0.28 credits/s x 12 s x "
+        "1 video(s) (1080p, sound off)"
+    )
     # with sound on the priciest is still judged per sound
     veo = spec_of("veo-3.1")
     assert estimate_credits(request(first_frame_file_id="f", sound="on", duration=4), veo) == pytest.approx(
@@ -552,7 +557,8 @@ def test_estimate_defaults_assume_the_worst() -> None:
     assert estimate_credits(request(first_frame_file_id="f"), vidu) == pytest.approx(16.0)
     # nothing to assume when the rate does not depend on resolution
     sora = estimate_cost(request(first_frame_file_id="f", duration=4), spec_of("sora-2"))
-    assert sora.assumed == ()
+    assert (sora.assumed, sora.upper_bound, sora.unset) == ((), False, ())
+    assert "at most" not in str(sora)
     assert sora.resolution is None
     assert sora.credits == pytest.approx(2.24)
 

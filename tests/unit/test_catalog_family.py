@@ -612,8 +612,8 @@ def test_model_checks_name_the_task_type() -> None:
         check(ImageToVideoRequest(model="kling-2.6", first_frame_file_id="f", duration=7))
     log = check(TextRequest(model="Standard", duration=5), TEXT_TO_VIDEO, max_credits=5)
     assert log.infos == [
-        "Estimated cost: standard: 1 credits/s x 5 s x 1 video(s) = 5 credits (480p, sound off); "
-        "assumed resolution 480 (unset: the priciest allowed)"
+        # Standard costs the same at every resolution: an unset one leaves the figure exact, unqualified
+        "Estimated cost: standard: 1 credits/s x 5 s x 1 video(s) = 5 credits (sound off)"
     ]
 
 
