@@ -11,8 +11,9 @@ refused here too.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from airflow_topview.catalog._stand_in import stand_ins
 from airflow_topview.client.task_types import TASK_TYPES
 from airflow_topview.exceptions import RequestValidationError, UnknownCostError
 
@@ -33,7 +34,6 @@ PARAMETERS = {
     "aspect_ratio": "aspect_ratio",
 }
 #: Stand-in inputs: they make the settings a whole request and do not change the price.
-_STAND_IN = "price-estimate"
 
 
 class EstimateError(Exception):
@@ -68,19 +68,6 @@ def misuse(args: argparse.Namespace) -> str | None:
     if args.model is None:
         return "--estimate needs --model"
     return None
-
-
-def stand_ins(task_type: str, spec: ModelSpec) -> dict[str, Any]:
-    """Inputs that make settings a whole request of ``spec``'s input mode; no price depends on them."""
-    inputs: dict[str, Any] = {"prompt": _STAND_IN}
-    if task_type == "image2video":
-        if spec.input_mode == "multi_ref":
-            inputs["reference_image_file_ids"] = [f"{_STAND_IN}-1", f"{_STAND_IN}-2"]
-        else:
-            inputs["first_frame_file_id"] = _STAND_IN
-    elif spec.video_edit:
-        inputs["input_videos"] = [{"file_id": _STAND_IN, "name": "video"}]
-    return inputs
 
 
 def _unknown_model(model: str, task_type: str, catalogs: Catalogs) -> EstimateError:

@@ -41,7 +41,6 @@ class TopviewRunApproval(BaseModel):
 
 
 #: Placeholder frame for pricing: the estimate depends on model, duration, resolution, sound and count.
-_PRICING_FRAME = "run-budget-estimate"
 
 
 def video_count(videos: Any) -> int:
@@ -69,15 +68,16 @@ def price_one(
 ) -> CreditEstimate:
     """The catalog estimate of one ``task_type`` submit with these settings; fails on an unknown rate."""
     from airflow_topview.catalog import UnknownCostError, check_request, estimate_cost
+    from airflow_topview.catalog._stand_in import stand_ins
     from airflow_topview.submit.model_checks import catalog_for, refuse_former_name
 
-    # Inputs do not change the price: a stand-in makes the settings a whole request of the task type.
-    stand_in = {"first_frame_file_id": _PRICING_FRAME} if task_type is IMAGE_TO_VIDEO else {"prompt": "price"}
+    catalog = catalog_for(models_file, task_type)
+    model = settings.get("model")
+    known = catalog.find(model) if isinstance(model, str) else None
     try:
-        request = task_type.build_request({**settings, **stand_in})
+        request = task_type.build_request({**settings, **stand_ins(task_type.key, known)})
     except RequestValidationError as exc:
         raise TopviewBudgetError(str(exc)) from None
-    catalog = catalog_for(models_file, task_type)
     refuse_former_name(catalog, request.model)
     spec = catalog.find(request.model)
     if spec is not None and (problems := check_request(request, spec)):
