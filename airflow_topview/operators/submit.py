@@ -113,6 +113,9 @@ class TopviewSubmitOperator(TopviewSubmitOperatorBase):
             if submitter.notice_uuid:
                 context["ti"].xcom_push(key="notice_uuid", value=submitter.notice_uuid)
             context["ti"].xcom_push(key="estimated_credits", value=estimate.credits if estimate else None)
+            # True when unset parameters were priced at their maximum: the estimate is "at most".
+            upper_bound = estimate.upper_bound if estimate else None
+            context["ti"].xcom_push(key="estimate_is_upper_bound", value=upper_bound)
             self._record_submit(context, request, topview_task_id, submitter.submitted, estimate)
             if not self.wait_for_completion:
                 return topview_task_id

@@ -72,6 +72,7 @@ def test_text_to_video_waits_in_the_triggerer_and_pushes_the_result(
     assert result.xcom("submit") == topview_task_id
     assert result.xcom("submit", key="result")["taskId"] == topview_task_id
     assert result.xcom("submit", key="estimated_credits") == pytest.approx(2.5)  # 0.5 x 5 s, sound off
+    assert result.xcom("submit", key="estimate_is_upper_bound") is False  # everything priced was set
     assert len(sim.submits()) == 1
     assert not sim.requests_to("query")
 
@@ -129,6 +130,9 @@ def test_omni_reference_inputs_rendered_as_text_are_read_back(
         "inputImages": [{"fileId": image, "name": "Image1"}],
     }
     assert "internetSearch" not in body  # TopView's client leaves it out unless it is on
+    # No duration: priced at the longest the model allows, so the estimate is an upper bound.
+    assert result.xcom("submit", key="estimate_is_upper_bound") is True
+    assert "at most 15 credits" in result.log
 
 
 BAD_TEXT_TO_VIDEO = {
