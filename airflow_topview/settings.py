@@ -7,13 +7,18 @@ queries. Imported at DAG parse time by the operators, so it imports nothing heav
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
+from airflow_topview.client.input_rules import MISSING_VALUE_TEXTS, shown
 from airflow_topview.exceptions import RequestValidationError
 
 #: The shortest wait between two status queries: TopView tasks take minutes, clients poll every 4-10 s.
 #: ``[topview] min_poll_interval`` lowers it for tests against the bundled simulator.
 MIN_POLL_INTERVAL = 1.0
+#: Seconds between two progress lines of a wait whose status does not change (``[topview]
+#: progress_interval``): a triggerer's many waits share its log, so not one line per poll.
+PROGRESS_INTERVAL = 60.0
 
 
 def config_seconds(key: str, fallback: float, *, positive: bool) -> float:
@@ -40,14 +45,21 @@ def min_poll_interval() -> float:
     return config_seconds("min_poll_interval", MIN_POLL_INTERVAL, positive=True)
 
 
+def progress_interval() -> float:
+    """``[topview] progress_interval``; a value that is not a positive number raises ValueError."""
+    return config_seconds("progress_interval", PROGRESS_INTERVAL, positive=True)
+
+
 def check_config() -> None:
     """The ``[topview]`` options a TopView task depends on, checked before it sends anything.
 
-    ``min_poll_interval`` (> 0), ``min_deferral`` (>= 0, finite) and ``task_link_template`` (formats with
-    ``{topview_task_id}`` alone, into an http(s) URL). A broken one raises ValueError naming the option
-    and the value: the task would otherwise find it only after TopView accepted (and billed) the task.
+    ``min_poll_interval`` and ``progress_interval`` (> 0), ``min_deferral`` (>= 0, finite) and
+    ``task_link_template`` (formats with ``{topview_task_id}`` alone, into an http(s) URL). A broken one
+    raises ValueError naming the option and the value: the task would otherwise find it only after
+    TopView accepted (and billed) the task.
     """
     min_poll_interval()
+    progress_interval()
     config_seconds("min_deferral", 10.0, positive=False)
     from airflow.providers.common.compat.sdk import conf
 
@@ -95,3 +107,24 @@ def check_waiting(*, poll_interval: Any, timeout: Any, max_poll_interval: Any = 
     check_number("timeout", timeout, minimum=0, inclusive=False)
     if max_poll_interval is not None:
         check_number("max_poll_interval", max_poll_interval, minimum=interval)
+
+
+_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,255}")
+
+
+def require_task_id(value: Any, parameter: str = "topview_task_id") -> str:
+    """The rendered task id (surrounding whitespace dropped), or a failure naming what was given instead.
+
+    TopView's ids are 32 hex characters; taken are letters, digits and ``- _ . :``, up to 256 of them.
+    Refused: anything but text, line breaks or spaces inside, and the ``None``/``null`` a template of a
+    missing XCom renders, which would otherwise be queried (and waited for) as a task.
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise RequestValidationError(f"{parameter} must be a TopView task id (text), got {shown(value)}")
+    if text in MISSING_VALUE_TEXTS or not _TASK_ID.fullmatch(text):
+        raise RequestValidationError(
+            f"{parameter} must be a TopView task id (letters, digits, - _ . : and at most 256 of them; a "
+            f"template of a missing XCom renders 'None'), got {shown(value)}"
+        )
+    return text

@@ -1,33 +1,32 @@
 """Waiting for a TopView task: the final event's shape, and what a finished task means for the Airflow task.
 
-Every waiting path (trigger events, sensor pokes, the operator's own polling) turns a task into the same
-typed event (:class:`WaitEvent`): the trigger yields it, the resuming worker reads it back
-(``execute_complete``) through :func:`read_event`, the one place that checks what arrives, and
-:func:`result_from_event` turns it into the XCom value or the failure. One set of rules for the sensor,
-the operator and the trigger.
+Every waiting path (trigger, sensor pokes, the operator's polling) polls through :class:`StatusWatch`
+and ends with the same typed event (:class:`WaitEvent`), which :func:`read_event` checks on the resuming
+worker and :func:`result_from_event` turns into the XCom value or the failure: one set of rules for all.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
-from airflow_topview import metrics
-from airflow_topview.client.input_rules import MISSING_VALUE_TEXTS, shown
+from airflow_topview import metrics, settings
+from airflow_topview.client.input_rules import shown
 from airflow_topview.client.retries import is_retryable
 from airflow_topview.client.task_types import IMAGE_TO_VIDEO
 from airflow_topview.exceptions import (
-    RequestValidationError,
     TopviewError,
     TopviewTaskFailedError,
     TopviewWaitEventError,
     TopviewWaitTimeout,
 )
+from airflow_topview.settings import require_task_id as require_task_id  # where it lived before
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from airflow.sdk.types import Logger
 
     from airflow_topview.client.request import ImageToVideoTask
@@ -82,27 +81,6 @@ def read_event(event: Any) -> WaitEvent:
     return event  # type: ignore[return-value]
 
 
-_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,255}")
-
-
-def require_task_id(value: Any, parameter: str = "topview_task_id") -> str:
-    """The rendered task id (surrounding whitespace dropped), or a failure naming what was given instead.
-
-    TopView's ids are 32 hex characters; taken are letters, digits and ``- _ . :``, up to 256 of them.
-    Refused: anything but text, line breaks or spaces inside, and the ``None``/``null`` a template of a
-    missing XCom renders, which would otherwise be queried (and waited for) as a task.
-    """
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        raise RequestValidationError(f"{parameter} must be a TopView task id (text), got {shown(value)}")
-    if text in MISSING_VALUE_TEXTS or not _TASK_ID.fullmatch(text):
-        raise RequestValidationError(
-            f"{parameter} must be a TopView task id (letters, digits, - _ . : and at most 256 of them; a "
-            f"template of a missing XCom renders 'None'), got {shown(value)}"
-        )
-    return text
-
-
 def event_for(task: ImageToVideoTask) -> WaitEvent | None:
     """The final event for a finished task, or None while it is still running (or in an unknown status)."""
     if task.state == "success" and not task.videos:
@@ -118,22 +96,33 @@ def event_for(task: ImageToVideoTask) -> WaitEvent | None:
 
 
 class StatusWatch:
-    """What one wait has seen of a task: logs each status once (unknown ones as such), decides each poll.
+    """What one wait has seen of a task: decides each poll, and keeps the task log posted, not flooded.
 
-    The sync loop, the sensor and the trigger all poll through :meth:`decide`, so they agree on what an
-    answer (or an error) means and on what the deadline reports.
+    A status change is logged at once (an unknown one as such); while it holds, one line per
+    ``progress_interval`` s (None: ``[topview] progress_interval``) with the time since the first poll
+    (``clock``: monotonic seconds). The worker, the sensor and the trigger all poll through :meth:`decide`.
     """
 
-    def __init__(self, topview_task_id: str, log: Logger, task_type: TaskType = IMAGE_TO_VIDEO) -> None:
-        self.topview_task_id = topview_task_id
-        self.log = log
-        self.task_type = task_type
+    def __init__(
+        self,
+        topview_task_id: str,
+        log: Logger,
+        task_type: TaskType = IMAGE_TO_VIDEO,
+        *,
+        progress_interval: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.topview_task_id, self.log, self.task_type, self.clock = topview_task_id, log, task_type, clock
+        every = settings.progress_interval() if progress_interval is None else progress_interval
+        self.progress_interval, self.polls, self.said = every, 0, ""  # said: the last status line's status
+        self.started = self.logged_at = 0.0  # the clock at the first poll and at the last status line
         self.last_status: str | None = None
-        self.polls = 0
 
     def decide(self, task: ImageToVideoTask | None, error: BaseException | None = None) -> WaitEvent | None:
         """The final event, or None: keep polling (running, unknown status, or a transient error)."""
         self.polls += 1
+        now = self.clock()
+        self.started = now if self.polls == 1 else self.started
         if task is None:
             if is_retryable(error or Exception()):
                 self.log.warning(
@@ -143,17 +132,23 @@ class StatusWatch:
             return make_event(
                 WaitStatus.ERROR, self.topview_task_id, message=str(error), code=getattr(error, "code", None)
             )
-        if self.polls == 1 or task.status != self.last_status:  # one line per change: a triggerer runs many
-            if task.state == "unknown":
-                self.log.warning(
-                    "TopView task %s reports status %r, which this provider does not know; polling on",
-                    self.topview_task_id,
-                    task.status,
-                )
-            else:
-                self.log.info("TopView task %s is %s", self.topview_task_id, task.status)
+        self._report(task, now, f"{_duration(now - self.started)} in")
         self.last_status = task.status
         return event_for(task)
+
+    def _report(self, task: ImageToVideoTask, now: float, since: str) -> None:
+        """A line for each status change, else one per ``progress_interval``; never the task's URLs."""
+        name = f"TopView {self.task_type.label} task {self.topview_task_id}"
+        said = shown(task.status, 60) if task.state == "unknown" else str(task.status)
+        if not self.said or task.status != self.last_status:
+            was = f" (was {self.said}), {since}" if self.said else ""
+            unknown = ", which this provider does not know; polling on" if task.state == "unknown" else ""
+            (self.log.warning if unknown else self.log.info)("%s is %s%s%s", name, said, unknown, was)
+        elif now - self.logged_at >= self.progress_interval:
+            self.log.info("%s is still %s, %s (%d polls)", name, said, since, self.polls)
+        else:
+            return
+        self.logged_at, self.said = now, said
 
     def timeout_event(self) -> WaitEvent:
         return make_event(
@@ -162,6 +157,11 @@ class StatusWatch:
             message="the task did not finish in time",
             last_status=self.last_status,
         )
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
 def poll_once(hook: TopviewHook, watch: StatusWatch) -> WaitEvent | None:

@@ -12,7 +12,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import Stats  # noqa: F401 (loaded before the event loop runs)
+from airflow.providers.common.compat.sdk import Stats, conf  # noqa: F401 (loaded before the event loop runs)
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_topview.client.redaction import NO_SECRETS
@@ -28,6 +28,7 @@ from airflow_topview.deferral import (
 )
 from airflow_topview.exceptions import TopviewError
 from airflow_topview.hooks.topview_async import TopviewAsyncHook
+from airflow_topview.settings import PROGRESS_INTERVAL, progress_interval
 from airflow_topview.waiting import (
     StatusWatch,
     WaitEvent,
@@ -39,7 +40,7 @@ from airflow_topview.waiting import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
 
 class ImageToVideoTrigger(BaseTrigger):
@@ -57,6 +58,10 @@ class ImageToVideoTrigger(BaseTrigger):
 
     Transient errors and unreadable answers while polling are logged and polling goes on; statuses this
     provider does not know are logged once and polled on; ``cancelled``/``expired`` end the wait as ``fail``.
+    The task log gets a line per status change and, while the status holds, one every ``[topview]
+    progress_interval`` seconds (the triggerer's setting) with the time since this trigger's first poll: a
+    trigger picked up again by another triggerer counts from there. ``progress_clock`` (monotonic seconds)
+    is the clock of those lines, replaced in tests.
 
     :param topview_task_id: the TopView task to wait for.
     :param topview_conn_id: the ``topview`` connection (only its id is stored, never the key).
@@ -96,6 +101,7 @@ class ImageToVideoTrigger(BaseTrigger):
         self.end_task = end_task
         self.timeout = timeout
         self.task_type = task_type
+        self.progress_clock: Callable[[], float] = time.monotonic
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -164,9 +170,24 @@ class ImageToVideoTrigger(BaseTrigger):
         )
         return WaitSucceeded(self.topview_task_id, verdict.videos)
 
+    def _progress_interval(self) -> float:
+        """The triggerer's ``[topview] progress_interval``: a broken one (the worker checked its own) must
+        not end the wait."""
+        try:
+            return progress_interval()
+        except ValueError as exc:
+            self.log.warning("%s; a progress line every %g s instead", exc, PROGRESS_INTERVAL)
+            return PROGRESS_INTERVAL
+
     async def _wait(self) -> WaitEvent:
         """Poll until the final event; whatever goes wrong, the trigger still ends with exactly one event."""
-        watch = StatusWatch(self.topview_task_id, self.log, task_type_of(self.task_type))
+        watch = StatusWatch(
+            self.topview_task_id,
+            self.log,
+            task_type_of(self.task_type),
+            progress_interval=self._progress_interval(),
+            clock=self.progress_clock,
+        )
         hook: TopviewAsyncHook | None = None
         end_time = self.end_time if self.end_time is not None else time.time() + (self.timeout or 0.0)
         try:  # rendered in the triggerer when the task starts there: the sensor's own rule, no query
