@@ -33,7 +33,10 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-topview",
         "name": "TopView",
-        "description": "`TopView <https://www.topview.ai/>`__ AI video generation (Image-to-Video V2).",
+        "description": (
+            "`TopView <https://www.topview.ai/>`__ AI video generation: Image-to-Video V2, Text-to-Video "
+            "and Omni Reference."
+        ),
         "versions": [__version__],
         "integrations": [
             {
@@ -48,7 +51,12 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": INTEGRATION,
                 "python-modules": [
                     "airflow_topview.operators.image_to_video",
+                    "airflow_topview.operators.text_to_video",
+                    "airflow_topview.operators.omni_reference",
+                    "airflow_topview.operators.submit",
+                    "airflow_topview.operators.submit_base",
                     "airflow_topview.operators.files",
+                    "airflow_topview.operators.transfers",
                     "airflow_topview.operators.budget",
                 ],
             }
@@ -113,6 +121,17 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "float",
                         "example": "10.0",
                         "default": "10.0",
+                    },
+                    "progress_interval": {
+                        "description": (
+                            "Seconds between two progress lines in the task log while a TopView task keeps "
+                            "its status (elapsed time, status, polls); a status change is logged at once. "
+                            "Many waits share a triggerer, so not one line per poll."
+                        ),
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "60.0",
+                        "default": "60.0",
                     },
                 },
             }

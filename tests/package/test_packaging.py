@@ -90,15 +90,34 @@ def test_provider_config_is_declared(airflow_home: Path, tmp_path: Path) -> None
     assert all(option["description"] and option["version_added"] for option in options.values())
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        "airflow_topview.operators.image_to_video",
-        "airflow_topview.sensors.image_to_video",
-        "airflow_topview.operators.files",
-        "airflow_topview.operators.budget",
-    ],
-)
+def listed_modules(*kinds: str) -> list[str]:
+    """The modules the provider info lists under these kinds (``operators``, ``sensors``, ...)."""
+    info = get_provider_info()
+    return [module for kind in kinds for entry in info[kind] for module in entry["python-modules"]]
+
+
+@pytest.mark.parametrize(("package", "kind"), [("operators", "operators"), ("sensors", "sensors")])
+def test_provider_info_lists_every_module_with_an_operator(package: str, kind: str) -> None:
+    """Airflow's provider manager shows the modules listed: every one defining an operator is."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from airflow.sdk import BaseOperator
+
+    parent = importlib.import_module(f"airflow_topview.{package}")
+    defining = set()
+    for found in pkgutil.iter_modules(parent.__path__):
+        name = f"{parent.__name__}.{found.name}"
+        module = importlib.import_module(name)
+        classes = [value for value in vars(module).values() if inspect.isclass(value)]
+        if any(issubclass(cls, BaseOperator) and cls.__module__ == name for cls in classes):
+            defining.add(name)
+    assert defining
+    assert sorted(listed_modules(kind)) == sorted(defining)
+
+
+@pytest.mark.parametrize("module", listed_modules("operators", "sensors"))
 def test_operator_modules_import_nothing_heavy(module: str) -> None:
     # The baseline is what every operator module brings in through Airflow itself: the base classes
     # (on Airflow 3.4 BaseOperator's own imports pull pydantic.type_adapter) and the config.
