@@ -11,21 +11,20 @@ Needs a ``topview`` connection named ``topview_default``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import DAG, Asset, Param, task
 
 from airflow_topview.operators.files import DownloadVideosOperator, UploadFileOperator
 from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
+from airflow_topview.samples import sample_image
 
 # [START howto_topview_asset]
 #: The campaign's new videos, as an asset other DAGs can be scheduled on.
 CAMPAIGN_VIDEOS = Asset(name="topview_campaign_videos")
 # [END howto_topview_asset]
 
-ASSETS = Path(__file__).resolve().parent / "assets"
-SAMPLES = [str(ASSETS / name) for name in ("lighthouse_day.png", "paper_boat.png")]
+SAMPLES = [sample_image(name) for name in ("lighthouse_day.png", "paper_boat.png")]
 
 with DAG(
     dag_id="example_topview_assets",

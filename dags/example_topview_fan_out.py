@@ -11,16 +11,14 @@ Needs a ``topview`` connection named ``topview_default``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from airflow.sdk import DAG, Param, task
 
 from airflow_topview.operators.files import DownloadVideosOperator, UploadFileOperator
 from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
+from airflow_topview.samples import sample_image
 from airflow_topview.sensors.image_to_video import ImageToVideoSensor
 
-ASSETS = Path(__file__).resolve().parent / "assets"
-SAMPLES = [str(ASSETS / name) for name in ("lighthouse_day.png", "paper_boat.png", "meadow.jpg")]
+SAMPLES = [sample_image(name) for name in ("lighthouse_day.png", "paper_boat.png", "meadow.jpg")]
 
 with DAG(
     dag_id="example_topview_fan_out",

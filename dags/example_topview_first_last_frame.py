@@ -10,14 +10,11 @@ Needs a ``topview`` connection named ``topview_default``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from airflow.sdk import DAG, Param, XComArg
 
 from airflow_topview.operators.files import DownloadVideosOperator, UploadFileOperator
 from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
-
-ASSETS = Path(__file__).resolve().parent / "assets"
+from airflow_topview.samples import sample_image
 
 with DAG(
     dag_id="example_topview_first_last_frame",
@@ -26,8 +23,8 @@ with DAG(
     doc_md=__doc__,
     tags=["example", "topview"],
     params={
-        "first_image": Param(str(ASSETS / "lighthouse_day.png"), type="string", minLength=1),
-        "last_image": Param(str(ASSETS / "lighthouse_night.png"), type="string", minLength=1),
+        "first_image": Param(sample_image("lighthouse_day.png"), type="string", minLength=1),
+        "last_image": Param(sample_image("lighthouse_night.png"), type="string", minLength=1),
         "prompt": Param(
             "Time-lapse from a sunny afternoon to a starry night, the lighthouse lamp switches on",
             type="string",

@@ -2,8 +2,10 @@
 
 Shows the whole round trip with the provider's four building blocks:
 
-1. ``UploadFileOperator`` uploads ``image`` (a local path here; an http(s) URL or an object-storage path
-   such as ``s3://aws_default@bucket/key.png`` works the same) and returns its TopView file id;
+1. ``UploadFileOperator`` uploads ``image`` (a local path: by default a sample image installed with the
+   provider, ``airflow_topview.samples``, so this file runs wherever it is copied; an http(s) URL or an
+   object-storage path such as ``s3://aws_default@bucket/key.png`` works the same) and returns its TopView
+   file id;
 2. ``SubmitImageToVideoOperator`` submits one Image-to-Video V2 task with that image as first frame;
 3. ``ImageToVideoSensor`` waits in the triggerer (``deferrable=True``: no worker slot is held), polling
    every 4 s at first and every 15 s at most;
@@ -16,15 +18,12 @@ Needs a ``topview`` connection named ``topview_default``. ``make demo`` runs thi
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from airflow.sdk import DAG, Param
 
 from airflow_topview.operators.files import DownloadVideosOperator, UploadFileOperator
 from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
+from airflow_topview.samples import sample_image
 from airflow_topview.sensors.image_to_video import ImageToVideoSensor
-
-ASSETS = Path(__file__).resolve().parent / "assets"
 
 with DAG(
     dag_id="example_topview_image_to_video",
@@ -34,7 +33,7 @@ with DAG(
     tags=["example", "topview"],
     params={
         "image": Param(
-            str(ASSETS / "lighthouse_day.png"),
+            sample_image("lighthouse_day.png"),
             type="string",
             minLength=1,
             description="The first frame: a local path, an http(s) URL or an object-storage path.",

@@ -10,14 +10,11 @@ Needs a ``topview`` connection named ``topview_default``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from airflow.sdk import DAG, Param
 
 from airflow_topview.operators.files import DownloadVideosOperator, UploadFileOperator
 from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
-
-ASSETS = Path(__file__).resolve().parent / "assets"
+from airflow_topview.samples import sample_image
 
 with DAG(
     dag_id="example_topview_multi_reference",
@@ -35,7 +32,7 @@ with DAG(
     },
 ) as dag:
     references = UploadFileOperator.partial(task_id="upload_references").expand(
-        source=[str(ASSETS / "fox.png"), str(ASSETS / "meadow.jpg")]
+        source=[sample_image("fox.png"), sample_image("meadow.jpg")]
     )
     submit = SubmitImageToVideoOperator(
         task_id="submit",

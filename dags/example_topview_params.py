@@ -5,8 +5,9 @@ trigger form and Airflow checks when a run is triggered, from the form or from `
 templated operator fields reading them (``{{ params.* }}``; a boolean Param rendered as text works
 for ``sound``); a ``filename_template`` mixing Jinja (``{{ dag_run.run_after | ds }}``: every run has
 ``run_after``, while runs triggered from the UI or the REST API have no ``ds``) with the operator's own
-placeholders (``{topview_task_id}``, ``{index}``). The submit operator checks the combination against
-the model's known capabilities (for example a duration the model does not offer) before anything is paid for.
+placeholders (``{topview_task_id}``, ``{index}``). The form offers the default model's durations; the
+submit operator checks the combination against the model's known capabilities (for example a duration
+another model does not offer) and its estimated cost against ``max_credits`` before anything is paid for.
 
 Trigger it from the UI form, or from the CLI::
 
@@ -17,14 +18,11 @@ Needs a ``topview`` connection named ``topview_default``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from airflow.sdk import DAG, Param
 
 from airflow_topview.operators.files import DownloadVideosOperator, UploadFileOperator
 from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
-
-ASSETS = Path(__file__).resolve().parent / "assets"
+from airflow_topview.samples import sample_image
 
 with DAG(
     dag_id="example_topview_params",
@@ -34,7 +32,7 @@ with DAG(
     tags=["example", "topview"],
     params={
         "image": Param(
-            str(ASSETS / "paper_boat.png"),
+            sample_image("paper_boat.png"),
             type="string",
             minLength=1,
             title="Image",
@@ -54,9 +52,25 @@ with DAG(
             title="Model",
         ),
         "resolution": Param(720, type="integer", enum=[720, 1080], title="Resolution"),
-        "duration": Param(5, type="integer", minimum=3, maximum=15, title="Duration (seconds)"),
+        # The default model's durations (Seedance 1.5 Pro: 4 to 12 s, from the packaged model table), so the
+        # form never offers one it refuses; other models' are checked before the submit pays.
+        "duration": Param(
+            5,
+            type="integer",
+            minimum=4,
+            maximum=12,
+            title="Duration (seconds)",
+            description="4 to 12 s. Some models take only some: Veo 3.1 Fast 4, 6 or 8; Wan 2.6 5 or 10.",
+        ),
         "sound": Param(False, type="boolean", title="Generate sound"),
         "generating_count": Param(1, type="integer", minimum=1, maximum=4, title="Videos to generate"),
+        "max_credits": Param(
+            10,
+            type="number",
+            minimum=0,
+            title="Most credits to spend",
+            description="The submit fails before paying when the model table's estimate is higher.",
+        ),
         "output_dir": Param(
             "/tmp/topview-videos",
             type="string",
@@ -76,6 +90,7 @@ with DAG(
         duration="{{ params.duration }}",
         sound="{{ params.sound }}",  # a boolean Param rendered as text ("True"/"False") is on/off
         generating_count="{{ params.generating_count }}",
+        max_credits="{{ params.max_credits }}",
         wait_for_completion=True,
         deferrable=True,
         poll_interval=10,

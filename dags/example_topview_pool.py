@@ -21,18 +21,16 @@ and TopView's limit would be reached anyway. Needs a ``topview`` connection name
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from airflow.sdk import DAG, Param, task
 
 from airflow_topview.operators.files import DownloadVideosOperator, UploadFileOperator
 from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
+from airflow_topview.samples import sample_image
 
 #: The pool that stands for the TopView account's concurrency limit (created with the command above).
 TOPVIEW_POOL = "topview"
 
-ASSETS = Path(__file__).resolve().parent / "assets"
-SAMPLES = [str(ASSETS / name) for name in ("lighthouse_day.png", "paper_boat.png", "meadow.jpg")]
+SAMPLES = [sample_image(name) for name in ("lighthouse_day.png", "paper_boat.png", "meadow.jpg")]
 
 with DAG(
     dag_id="example_topview_pool",

@@ -11,7 +11,6 @@ Needs a ``topview`` connection named ``topview_default``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import DAG, Param, task
@@ -19,9 +18,9 @@ from airflow.sdk import DAG, Param, task
 from airflow_topview.operators.budget import RunBudgetOperator
 from airflow_topview.operators.files import DownloadVideosOperator, UploadFileOperator
 from airflow_topview.operators.omni_reference import SubmitOmniReferenceOperator
+from airflow_topview.samples import sample_image
 
-ASSETS = Path(__file__).resolve().parent / "assets"
-SHOTS = [str(ASSETS / name) for name in ("paper_boat.png", "fox.png")]
+SHOTS = [sample_image(name) for name in ("paper_boat.png", "fox.png")]
 SCENES = [
     "<<<Product1>>> floats past <<<Product2>>> on a calm lake at dawn",
     "<<<Product2>>> sniffs <<<Product1>>> on a wooden jetty, close-up",

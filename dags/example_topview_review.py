@@ -4,7 +4,8 @@ Shows human review with Airflow's own Human-in-the-loop operator (``HITLOperator
 TopView task makes several candidate videos of one image (``generating_count``), waiting in the
 triggerer; the review task then shows each candidate with its prompt, model, cost and a link to the
 video, and waits (without a worker slot) until someone chooses in the UI ("Required actions") or
-through the REST API. Only the chosen videos are downloaded.
+through the REST API. Only the chosen videos are downloaded, each named after its candidate
+(``<TopView task id>_video2.mp4``), so a second review of the same run adds files and overwrites none.
 
 Needs a ``topview`` connection named ``topview_default`` and Airflow 3.1 or later.
 """
@@ -12,13 +13,13 @@ Needs a ``topview`` connection named ``topview_default`` and Airflow 3.1 or late
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import DAG, Param, XComArg, task
 
 from airflow_topview.operators.files import DownloadVideosOperator, UploadFileOperator
 from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
+from airflow_topview.samples import sample_image
 
 try:
     from airflow.providers.standard.operators.hitl import HITLOperator
@@ -32,7 +33,7 @@ except ImportError as missing:  # Airflow 3.0, or apache-airflow-providers-stand
 #: How many candidate videos one TopView task makes (TopView allows 1 to 4); one review option each.
 CANDIDATES = 3
 OPTIONS = [f"Video {number}" for number in range(1, CANDIDATES + 1)]
-SAMPLE = str(Path(__file__).resolve().parent / "assets" / "lighthouse_day.png")
+SAMPLE = sample_image("lighthouse_day.png")
 
 REVIEW_BODY = """\
 {% set result = ti.xcom_pull(task_ids='generate', key='result') -%}
@@ -85,20 +86,26 @@ with DAG(
     )
 
     @task
-    def keep_chosen(result: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
-        """The TopView result with only the chosen videos, as ``DownloadVideosOperator`` takes it."""
-        chosen = {OPTIONS.index(option) for option in answer["chosen_options"]}
-        videos = [video for index, video in enumerate(result["videos"]) if index in chosen]
-        print(f"Keeping {len(videos)} of {len(result['videos'])} videos:", sorted(chosen))
-        return {**result, "videos": videos}
+    def keep_chosen(result: dict[str, Any], answer: dict[str, Any]) -> list[dict[str, Any]]:
+        """One download per chosen video, named after its candidate (``<task id>_video2.mp4``).
+
+        A candidate keeps its name however often the run is reviewed: choosing another video after a
+        clear adds a file, never overwrites the one kept before.
+        """
+        chosen = sorted(OPTIONS.index(option) for option in answer["chosen_options"])
+        print(f"Keeping {len(chosen)} of {len(result['videos'])} videos:", [OPTIONS[i] for i in chosen])
+        return [
+            {
+                "task_result": {**result, "videos": [result["videos"][index]]},
+                "filename_template": f"{{topview_task_id}}_video{index + 1}.mp4",
+            }
+            for index in chosen
+        ]
 
     generate >> review  # the review's body reads the finished task from XCom
     # The submit-and-wait task returns the TopView task id; the finished task is its XCom "result".
     kept = keep_chosen(XComArg(generate, key="result"), review.output)
-    DownloadVideosOperator(
-        task_id="download",
-        task_result=kept,
-        destination="{{ params.output_dir }}",
-        filename_template="{topview_task_id}_kept_{index}.mp4",  # numbered among the kept videos
+    DownloadVideosOperator.partial(task_id="download", destination="{{ params.output_dir }}").expand_kwargs(
+        kept
     )
     # [END howto_topview_review]

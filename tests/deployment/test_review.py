@@ -117,7 +117,7 @@ def test_person_picks_one_candidate_and_only_that_video_is_downloaded(
     assert deployment.wait_for_run_end(DAG_ID, run_id) == "success", deployment.logs()
 
     [written] = sorted(out.iterdir())
-    assert written.name == f"{topview_task_id}_kept_0.mp4"
+    assert written.name == f"{topview_task_id}_video2.mp4"  # named after the chosen candidate
     assert written.read_bytes()[4:8] == b"ftyp"
     [fetched] = simulator.requests_to("download")
     second = links[1].split("](")[1].split(")")[0]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from airflow_topview.samples import sample_image
 from airflow_topview.testing import TopviewSimulator
 from airflow_topview.testing.dag_runner import DagRunner
 
@@ -105,40 +106,6 @@ def test_example_dags_import_and_document_themselves() -> None:
         assert "topview_default" in dag.doc_md, dag_id
 
 
-def test_image_to_video_dag_through_airflow_cli(
-    airflow_home: Path, topview_simulator: TopviewSimulator, tmp_path: Path
-) -> None:
-    sim = topview_simulator
-    videos = tmp_path / "videos"
-    run = airflow_dags_test("example_topview_image_to_video", {"output_dir": str(videos)}, sim)
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output[-5000:]
-    assert "state=success" in output
-    endpoints = [entry.endpoint for entry in sim.journal]
-    assert endpoints[:4] == ["credential", "upload", "check", "submit"]
-    assert endpoints[-1] == "download"
-    assert set(endpoints[4:-1]) == {"query"}
-    [file_id] = sim.files
-    assert sim.journal[0].query == {"format": "png"}
-    image = EXAMPLE_DAGS / "assets" / "lighthouse_day.png"
-    assert sim.files[file_id].size == image.stat().st_size
-    assert not NO_TOPVIEW_HEADERS & set(sim.requests_to("upload")[0].headers)
-    assert submit_bodies(sim) == [
-        {
-            "model": "Seedance 1.5 Pro",
-            "firstFrameFileId": file_id,
-            "prompt": "Waves roll in under a clear sky while the camera slowly circles the lighthouse",
-            "resolution": 720,
-            "duration": 5,
-        }
-    ]
-    [topview_task_id] = sim.tasks
-    [video] = videos.iterdir()
-    assert video.name == f"{topview_task_id}_0.mp4"
-    assert video.read_bytes()[4:8] == b"ftyp"
-    assert "sk-test-key" not in output
-
-
 def test_first_last_frame_dag(
     topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path
 ) -> None:
@@ -147,8 +114,7 @@ def test_first_last_frame_dag(
     assert result.state == "success", result.log[-4000:]
     first, last = result.xcom("upload_first_frame"), result.xcom("upload_last_frame")
     assert {sim.files[first].size, sim.files[last].size} == {
-        (EXAMPLE_DAGS / "assets" / name).stat().st_size
-        for name in ("lighthouse_day.png", "lighthouse_night.png")
+        Path(sample_image(name)).stat().st_size for name in ("lighthouse_day.png", "lighthouse_night.png")
     }
     [body] = submit_bodies(sim)
     assert body["model"] == "Kling V3"
@@ -212,7 +178,7 @@ def test_product_shots_dag_keeps_the_same_references_in_every_scene(
 
 def test_fan_out_dag(topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path) -> None:
     sim = topview_connection
-    images = [str(EXAMPLE_DAGS / "assets" / name) for name in ("fox.png", "paper_boat.png", "meadow.jpg")]
+    images = [sample_image(name) for name in ("fox.png", "paper_boat.png", "meadow.jpg")]
     conf = {"images": images, "style": "slow dolly zoom", "output_dir": str(tmp_path)}
     result = dag_runner.run("example_topview_fan_out", conf=conf)
     assert result.state == "success", result.log[-4000:]
@@ -240,6 +206,7 @@ def test_params_dag_takes_its_parameters_from_conf(
         "resolution": 1080,
         "sound": True,
         "generating_count": 2,
+        "max_credits": 20,  # Kling V3 at 1080p with sound: 1.0 credits/s x 10 s x 2 videos
         "output_dir": str(tmp_path),
     }
     result = dag_runner.run("example_topview_params", conf=conf)
@@ -267,6 +234,9 @@ def test_params_dag_takes_its_parameters_from_conf(
     ("conf", "param"),
     [
         ({"duration": 99}, "duration"),
+        ({"duration": 3}, "duration"),  # only the default model's durations: Seedance 1.5 Pro takes 4-12 s
+        ({"duration": 13}, "duration"),
+        ({"max_credits": -1}, "max_credits"),
         ({"model": "no-such-model"}, "model"),
         ({"generating_count": 0}, "generating_count"),
         ({"image": ""}, "image"),
@@ -281,3 +251,13 @@ def test_params_dag_rejects_bad_conf_before_running(
     with pytest.raises((ParamValidationError, ValueError), match=f"Invalid input for param {param}: "):
         dag_runner.run("example_topview_params", conf=conf)
     assert topview_connection.journal == []
+
+
+def test_params_dag_refuses_a_run_over_max_credits_before_paying(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path
+) -> None:
+    conf = {"model": "kling-v3", "duration": 12, "max_credits": 5, "output_dir": str(tmp_path)}
+    result = dag_runner.run("example_topview_params", conf=conf)
+    assert result.state == "failed"
+    assert "max_credits" in result.log, result.log[-4000:]
+    assert not submit_bodies(topview_connection)  # Kling V3 720p: 0.5 credits/s x 12 s = 6 > 5, unpaid
