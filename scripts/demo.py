@@ -10,24 +10,33 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
 from itertools import groupby
 from pathlib import Path
 
+from airflow_topview.client.connection import DEFAULT_BASE_URL
 from airflow_topview.testing import JournalEntry, TopviewSimulator
 
 ROOT = Path(__file__).resolve().parent.parent
+DAGS_FOLDER = ROOT / "dags"
 DEMO_DIR = ROOT / ".demo"
+AIRFLOW_HOME = DEMO_DIR / "airflow"
 VIDEOS = DEMO_DIR / "videos"
+REAL_VIDEOS = DEMO_DIR / "real-videos"
+#: This virtualenv's ``airflow`` (not the resolved interpreter: that would leave the virtualenv).
+AIRFLOW = Path(sys.executable).with_name("airflow")
+#: What the user writes in the printed command in place of their TopView credentials.
+UID_PLACEHOLDER, KEY_PLACEHOLDER = "<Topview UID>", "<API key>"
 DAG_ID = "example_topview_image_to_video"
 UID, API_KEY = "demo-uid", "sk-demo-key"
 SECONDS_TO_FINISH = 2.5
 
 
 def airflow(args: list[str], env: dict[str, str], log: Path) -> int:
-    command = [str(Path(sys.executable).with_name("airflow")), *args]
+    command = [str(AIRFLOW), *args]
     with log.open("w") as out:
         return subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
 
@@ -51,15 +60,39 @@ def describe(entry: JournalEntry) -> str:
     return f"{entry.method:<4} {target} -> {entry.status}"
 
 
-def main() -> int:
-    airflow_home = DEMO_DIR / "airflow"
-    airflow_home.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
+def airflow_settings(airflow_home: Path) -> dict[str, str]:
+    """What the demo's Airflow runs with: its own home (metadata DB) and the project's example DAGs."""
+    return {
         "AIRFLOW_HOME": str(airflow_home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     }
+
+
+def real_run_command(airflow_home: Path = AIRFLOW_HOME, output_dir: Path = REAL_VIDEOS) -> str:
+    """The demo's DAG run against TopView itself, as one command that works from any new shell.
+
+    It names everything the demo set up (Airflow home, dags folder, this virtualenv's ``airflow``) and
+    the connection as an environment variable, with ``UID_PLACEHOLDER`` and ``KEY_PLACEHOLDER`` where
+    the user's credentials go; the host is TopView's API (``DEFAULT_BASE_URL``).
+    """
+    connection = {
+        "conn_type": "topview",
+        "login": UID_PLACEHOLDER,
+        "password": KEY_PLACEHOLDER,
+        "host": DEFAULT_BASE_URL,
+    }
+    settings = {**airflow_settings(airflow_home), "AIRFLOW_CONN_TOPVIEW_DEFAULT": json.dumps(connection)}
+    conf = json.dumps({"output_dir": str(output_dir)})
+    lines = ["env", *(f"{name}={shlex.quote(value)}" for name, value in settings.items())]
+    lines.append(shlex.join([str(AIRFLOW), "dags", "test", DAG_ID, "-c", conf]))
+    return " \\\n      ".join(lines)
+
+
+def main() -> int:
+    airflow_home = AIRFLOW_HOME
+    airflow_home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **airflow_settings(airflow_home)}
     print(f"TopView demo: {DAG_ID} against a local TopView simulator")
     if not (airflow_home / "airflow.db").exists():
         log = DEMO_DIR / "db-migrate.log"
@@ -95,9 +128,9 @@ def main() -> int:
             kind = "MP4" if head.read(8)[4:8] == b"ftyp" else "NOT an MP4"
         print(f"  {video}  ({video.stat().st_size} bytes, {kind})")
     print(
-        "\nTo make real videos, point the topview_default connection at TopView and trigger the same DAG:\n"
-        "  airflow connections add topview_default --conn-type topview "
-        "--conn-login <Topview UID> --conn-password <API key>"
+        "\nTo make real videos (they cost TopView credits), run the same DAG against TopView, from any shell,"
+        f"\nwith your Topview UID and API key (TopView web app, API Settings) in place of {UID_PLACEHOLDER}"
+        f" and {KEY_PLACEHOLDER}:\n\n    {real_run_command()}\n\nThe videos are written to {REAL_VIDEOS}/."
     )
     return 0
 
