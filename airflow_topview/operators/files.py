@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_topview import file_rules, lineage
 from airflow_topview.exceptions import RequestValidationError, TopviewTaskFailedError
 from airflow_topview.operators import upstream
-from airflow_topview.operators.labels import with_default_label
+from airflow_topview.operators.labels import set_label, with_default_label
 from airflow_topview.operators.transfers import CancellableTransfers, hook_failing_permanently
 from airflow_topview.task_outcome import decides_outcome
 
@@ -27,13 +27,6 @@ if TYPE_CHECKING:
     from airflow_topview.client.request import ImageToVideoTask
 
 
-#: Labels of mapped tasks in the UI instead of 0, 1, 2: the file uploaded, the TopView task downloaded.
-UPLOAD_LABEL = (
-    "{{ (task.source | string).replace('\\\\', '/').rstrip('/').rsplit('/', 1)[-1] | truncate(60) }}"
-)
-DOWNLOAD_LABEL = (
-    "{{ task.topview_task_id or (task.task_result.taskId if task.task_result is mapping else '') }}"
-)
 #: Key in the upload task's ``task_state_store``: SHA-256 of uploaded bytes -> TopView file id.
 UPLOADS_KEY = "topview_uploads"
 
@@ -72,7 +65,7 @@ class UploadFileOperator(CancellableTransfers):
     @classmethod
     def partial(cls, **kwargs: Any) -> Any:  # type: ignore[override]
         """Airflow's ``partial``; each mapped upload is labelled by its file name unless told otherwise."""
-        return super().partial(**with_default_label(kwargs, UPLOAD_LABEL))
+        return super().partial(**with_default_label(kwargs))
 
     ui_color = "#dcefff"
 
@@ -106,6 +99,8 @@ class UploadFileOperator(CancellableTransfers):
                 "source: nothing to upload (empty); give a path, URL or storage path"
             )
         file_rules.check_source(str(source))
+        # The file's name, never a presigned URL's query string.
+        set_label(context, str(source).split("?")[0].replace("\\", "/").rstrip("/").rsplit("/", 1)[-1])
         fmt = file_rules.upload_format(str(source), self.file_format)
         check_seconds("upload_check_timeout", self.upload_check_timeout)
         check_seconds("upload_check_interval", self.upload_check_interval)
@@ -173,7 +168,7 @@ class DownloadVideosOperator(CancellableTransfers):
     @classmethod
     def partial(cls, **kwargs: Any) -> Any:  # type: ignore[override]
         """Airflow's ``partial``; each mapped download is labelled by its TopView task id."""
-        return super().partial(**with_default_label(kwargs, DOWNLOAD_LABEL))
+        return super().partial(**with_default_label(kwargs))
 
     template_fields_renderers: ClassVar[dict[str, str]] = {"task_result": "json"}
     ui_color = "#dcefff"
@@ -216,6 +211,7 @@ class DownloadVideosOperator(CancellableTransfers):
                 task = _task_from_result(self.task_result)
             else:
                 task = hook.get_task(task_type, task_id)
+            set_label(context, task.task_id)
             if task.state != "success":
                 raise RequestValidationError(
                     f"TopView task {task.task_id} is {task.status!r}, not finished successfully: "

@@ -14,6 +14,7 @@ from airflow.providers.common.compat.sdk import conf
 
 from airflow_topview import lineage
 from airflow_topview.links import TOPVIEW_APP_URL, TopviewVideoLink, push_link, task_link, video_link
+from airflow_topview.operators.labels import set_label
 from airflow_topview.operators.submit_base import TopviewSubmitOperatorBase
 from airflow_topview.task_outcome import decides_outcome
 
@@ -191,6 +192,7 @@ class TopviewSubmitOperator(TopviewSubmitOperatorBase):
 
         # A key templated into the prompt is masked in rendered fields by Airflow; here by the hook.
         shown = self.hook.redactor.data(sent_request(request, topview_task_id))
+        set_label(context, request.prompt or request.model, self.hook.redactor.text)
         context["ti"].xcom_push(key=REQUEST_XCOM_KEY, value=shown)
         self.record_lineage(
             *lineage.submit_datasets(self.hook.base_url, request, topview_task_id, self.topview_task_type.key)

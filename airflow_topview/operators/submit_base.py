@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from airflow_topview.hooks.settings import TopviewHookSettings
     from airflow_topview.hooks.topview import TopviewHook
 
-#: The label of a mapped submit in the UI: its prompt, else its model (60 characters at most).
-MAP_INDEX_TEMPLATE = "{{ (task.prompt or task.model) | string | truncate(60) }}"
 #: What a retry does when an earlier try sent a submit whose answer never arrived (the task may exist).
 UNCERTAIN_SUBMIT_CHOICES = ("fail", "resubmit")
 #: What a retry does when its request rendered differently while an earlier try's task runs or succeeded.
@@ -74,7 +72,7 @@ class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
     @classmethod
     def partial(cls, **kwargs: Any) -> Any:  # type: ignore[override]
         """Airflow's ``partial``; each mapped submit is labelled by its prompt unless told otherwise."""
-        return super().partial(**with_default_label(kwargs, MAP_INDEX_TEMPLATE))
+        return super().partial(**with_default_label(kwargs))
 
     def __init__(
         self,
@@ -95,7 +93,6 @@ class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
         durable: bool = True,
         **kwargs: Any,
     ) -> None:
-        # A mapped submit is listed by its prompt (or model) in the UI, not as 0, 1, 2.
         super().__init__(**kwargs)
         self.topview_conn_id = topview_conn_id
         self.wait_for_completion = wait_for_completion

@@ -1,53 +1,42 @@
-"""Mapped tasks get a readable label by default (a file name, a prompt, a task id); a DAG's own wins."""
+"""Mapped tasks get a readable label by default (a file name, a prompt, a task id); a partial's own wins."""
 
 from __future__ import annotations
 
-import jinja2.sandbox
+from typing import Any
+
 import pytest
 from airflow.sdk import DAG
 
-from airflow_topview.operators.files import (
-    DOWNLOAD_LABEL,
-    UPLOAD_LABEL,
-    DownloadVideosOperator,
-    UploadFileOperator,
-)
-from airflow_topview.operators.submit_base import MAP_INDEX_TEMPLATE
+from airflow_topview.operators.files import DownloadVideosOperator, UploadFileOperator
+from airflow_topview.operators.labels import LABEL_TEMPLATE, LABEL_VARIABLE, set_label
 from airflow_topview.operators.text_to_video import SubmitTextToVideoOperator
-
-ENV = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined)
-
-
-class Task:
-    def __init__(self, **fields: object) -> None:
-        self.__dict__.update(fields)
 
 
 @pytest.mark.parametrize(
-    ("source", "label"),
+    ("text", "label"),
     [
-        ("/data/shots/paper_boat.png", "paper_boat.png"),
-        ("C:\\shots\\fox.png", "fox.png"),
-        ("s3://b/k/m.jpg", "m.jpg"),
+        ("A heron lands on a post", "A heron lands on a post"),
+        ("1984", "'1984'"),  # a native-rendering DAG would turn it into a number Airflow cannot show
+        ("[1, 2]", "'[1, 2]'"),
+        ("x" * 200, "x" * 57 + "..."),
+        ("two\nlines", "two lines"),
     ],
 )
-def test_an_upload_is_labelled_by_its_file_name(source: str, label: str) -> None:
-    assert ENV.from_string(UPLOAD_LABEL).render(task=Task(source=source)) == label
+def test_a_label_is_one_short_line_that_no_native_rendering_turns_into_a_number(
+    text: str, label: str
+) -> None:
+    context: dict[str, Any] = {}
+    set_label(context, text)
+    assert context[LABEL_VARIABLE] == label
 
 
-def test_a_download_is_labelled_by_its_topview_task_id_from_either_parameter() -> None:
-    template = ENV.from_string(DOWNLOAD_LABEL)
-    assert template.render(task=Task(topview_task_id="t1", task_result=None)) == "t1"
-    assert template.render(task=Task(topview_task_id=None, task_result={"taskId": "t2"})) == "t2"
+def test_a_label_is_masked() -> None:
+    context: dict[str, Any] = {}
+    set_label(context, "sk-secret rides a fox", lambda text: text.replace("sk-secret", "***"))
+    assert context[LABEL_VARIABLE] == "*** rides a fox"
 
 
-def test_a_submit_is_labelled_by_its_prompt_else_its_model() -> None:
-    template = ENV.from_string(MAP_INDEX_TEMPLATE)
-    assert template.render(task=Task(prompt=None, model="Kling V3")) == "Kling V3"
-    assert len(template.render(task=Task(prompt="x" * 200, model="m"))) <= 60
-
-
-def test_partial_sets_the_default_label_and_keeps_the_dags_own() -> None:
+def test_partial_sets_the_default_label_and_keeps_the_partials_own() -> None:
     with DAG("labels", schedule=None):
         uploads = UploadFileOperator.partial(task_id="upload").expand(source=["a.png"])
         downloads = DownloadVideosOperator.partial(task_id="download", destination="/tmp").expand(
@@ -57,7 +46,7 @@ def test_partial_sets_the_default_label_and_keeps_the_dags_own() -> None:
             prompt=["a"]
         )
         default = SubmitTextToVideoOperator.partial(task_id="default").expand(prompt=["a"])
-    assert uploads.map_index_template == UPLOAD_LABEL
-    assert downloads.map_index_template == DOWNLOAD_LABEL
+    assert uploads.map_index_template == LABEL_TEMPLATE
+    assert downloads.map_index_template == LABEL_TEMPLATE
     assert own.map_index_template == "{{ task.model }}"
-    assert default.map_index_template == MAP_INDEX_TEMPLATE
+    assert default.map_index_template == LABEL_TEMPLATE
