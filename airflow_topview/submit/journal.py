@@ -45,8 +45,14 @@ def task_state_store(context: Mapping[str, Any]) -> Any | None:
     return context.get("task_state_store")
 
 
-def fingerprint(body: dict[str, Any]) -> str:
-    """A stable hash of a submit body: equal for the same request, whatever the key order."""
+def fingerprint(body: dict[str, Any], task_type: str = "image2video") -> str:
+    """A stable hash of a submit body: equal for the same request, whatever the key order.
+
+    Task types can share a body (``{"model", "prompt"}``): another type's record is another request (an
+    operator changed between tries). Image-to-Video's hash stays as earlier releases wrote it.
+    """
+    if task_type != "image2video":
+        body = {"task type (not sent)": task_type, **body}
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -97,7 +97,7 @@ class PaidSubmit:
         """
         # ``identity``: the request as the user gave it (before catalog spellings), so that an upgrade or a
         # models file that changes how a model is spelled does not make the same request look new.
-        body_fingerprint = fingerprint((identity or request).to_body())
+        body_fingerprint = fingerprint((identity or request).to_body(), self.task_type.key)
         if not self.durable:
             self.log.warning(
                 "durable=False: submitting a new TopView task without reading or writing the submit journal; "
@@ -231,7 +231,8 @@ class PaidSubmit:
             "but Airflow is set to delete a task's state when it succeeds ([state_store] clear_on_success "
             "= True), so an earlier try may have submitted (and paid for) a TopView task this try cannot "
             f"see. Find its id in the earlier try's log ('{ACCEPTED_LOG_PREFIX}<id>') and pass it to "
-            "ImageToVideoSensor or DownloadVideosOperator; to submit anyway, set "
+            f"ImageToVideoSensor or DownloadVideosOperator (topview_task_type={self.task_type.key!r}); "
+            "to submit anyway, set "
             "on_uncertain_submit='resubmit'; or turn clear_on_success off."
         )
 
@@ -247,10 +248,10 @@ class PaidSubmit:
                 "try already submitted (and paid for) a TopView task is uncertain, because this Airflow "
                 "has no task_state_store to journal the submit in (it came in Airflow 3.3). Find the "
                 f"earlier try's task id in its log, on the line '{ACCEPTED_LOG_PREFIX}<id>'; to reuse "
-                "that task, pass the id to ImageToVideoSensor(topview_task_id=...) or "
-                "DownloadVideosOperator(topview_task_id=...) instead of submitting. A log with "
-                "'Submitting TopView Image-to-Video task' but no task id may still have created one: look "
-                "in the TopView web app. To submit anyway (a possible second charge), set "
+                f"that task, pass the id to ImageToVideoSensor(topview_task_id=..., topview_task_type="
+                f"{self.task_type.key!r}) or DownloadVideosOperator instead of submitting. A log with "
+                f"'Submitting TopView {self.task_type.label} task' but no task id may still have created "
+                "one: look in the TopView web app. To submit anyway (a possible second charge), set "
                 "on_uncertain_submit='resubmit'; on Airflow 3.3+ a retry reuses the earlier task by itself."
             )
         self.log.warning(

@@ -299,3 +299,30 @@ def test_mapped_submits_and_downloads_are_listed_by_prompt_and_task_id(
     assert len(long_label) <= 60
     assert long_label.endswith("...")
     assert {labels[("download", index)] for index in (0, 1)} == set(sim.tasks)
+
+
+def test_a_clear_after_the_operator_changed_task_type_never_takes_the_other_types_task(
+    topview_connection: TopviewSimulator,
+) -> None:
+    sim = topview_connection
+    store = DictStore()
+    body = {"model": "Standard", "prompt": "a heron at dawn"}  # the same body for both task types
+
+    def attempt(task_type: TaskType, try_number: int) -> str:
+        submitter = PaidSubmit(
+            TopviewHook(retry_limit=1),
+            logging.getLogger("tests.family"),
+            store=store,
+            try_number=try_number,
+            on_uncertain_submit="fail",
+            max_tries=try_number,  # each try a clear of the one before
+            task_type=task_type,
+        )
+        topview_task_id, _ = submitter.resume_or_submit(task_type.build_request(body))
+        return topview_task_id
+
+    text_clip = attempt(TEXT_TO_VIDEO, 1)
+    omni_clip = attempt(OMNI_REFERENCE, 2)
+    assert omni_clip != text_clip
+    assert [entry.endpoint for entry in sim.submits()] == ["text2video_submit", "omni_reference_submit"]
+    assert not sim.requests_to("omni_reference_query")  # the Text-to-Video task was never asked for there
