@@ -170,26 +170,32 @@ def check_covered(
 
 #: TopView's code for "not enough credits".
 NO_CREDITS = "4100"
-#: TopView's billing page: credits of the Ultra plan are for the web app; the API cannot spend them.
+#: TopView's billing rules: the Ultra plan's monthly credits are not available to the API.
 ULTRA_PLAN_NOTE = (
-    "TopView's billing page says credits of the Ultra plan cannot be spent through the API: "
-    "API calls need credits bought for the API"
+    "TopView's billing rules say the Ultra plan's monthly credits cannot be spent through the API (API "
+    "calls draw on standard subscription credits, purchased credit packs and other eligible balances)"
 )
 
 
 def explain_no_credits(exc: TopviewAPIError, approval: Any) -> TopviewAPIError:
-    """A 4100 ("not enough credits") that says why it may come although the account shows credits.
+    """A 4100 ("not enough credits") after a run budget's balance check saw enough: say what may explain it.
 
-    After a run budget's balance check saw enough credits, the likely cause is credits the API cannot
-    spend (the Ultra plan's); the error says so, with the balance the check saw.
+    Either the credits seen are ones the API cannot spend (the Ultra plan's), or they were spent since the
+    check (other runs, or this fan-out). Without such a check the error is TopView's own.
     """
     from airflow_topview.exceptions import TopviewAPIError
 
-    remaining = approval.get("remaining_credits") if isinstance(approval, dict) else None
-    if isinstance(remaining, (int, float)) and not isinstance(remaining, bool):
-        note = f"the run budget's balance check saw {remaining:g} credits on the account; {ULTRA_PLAN_NOTE}"
-    else:
-        note = ULTRA_PLAN_NOTE
+    approval = approval if isinstance(approval, dict) else {}
+    remaining, estimated = approval.get("remaining_credits"), approval.get("estimated_credits")
+    numbers = all(
+        isinstance(value, (int, float)) and not isinstance(value, bool) for value in (remaining, estimated)
+    )
+    if not numbers or remaining < estimated:
+        return exc
+    note = (
+        f"the run budget's balance check saw {remaining:g} credits on the account, enough for the "
+        f"{estimated:g} estimated: either {ULTRA_PLAN_NOTE}, or they were spent since the check"
+    )
     return TopviewAPIError(
         exc.code,
         f"{exc.message} ({note})",

@@ -219,9 +219,24 @@ def test_no_credits_after_a_passed_balance_check_names_the_ultra_plan(
     result = dag_runner.run("topview_family_t2v", conf={**conf, "board": "b1", "folder": str(tmp_path)})
     assert result.task_state("budget") == "success"
     assert result.task_state("submit") == "failed"
-    assert "the run budget's balance check saw 10000 credits on the account" in result.log
-    assert "credits of the Ultra plan cannot be spent through the API" in result.log
+    assert (
+        "the run budget's balance check saw 10000 credits on the account, enough for the 4 estimated"
+        in result.log
+    )
+    assert "the Ultra plan's monthly credits cannot be spent through the API" in result.log
+    assert "or they were spent since the check" in result.log
     assert not sim.tasks
+
+
+def test_no_credits_without_a_balance_check_is_topviews_own_answer(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    sim = topview_connection
+    sim.inject("text2video_submit", Fault.code("4100"))
+    result = dag_runner.run("topview_family_t2v_bad", conf={"model": "Kling V3", "prompt": "a fox"})
+    assert result.state == "failed"
+    assert "TopView error 4100" in result.log
+    assert "Ultra plan" not in result.log
 
 
 def test_a_sensor_below_submits_of_two_task_types_must_be_told_which(

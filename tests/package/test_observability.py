@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
+from airflow_topview.samples import sample_image
 from airflow_topview.testing import Fault, TopviewSimulator
-from tests.package.test_example_dags import EXAMPLE_DAGS, airflow_dags_test
+from tests.package.test_example_dags import airflow_dags_test
 
 pytestmark = pytest.mark.dag
 
@@ -135,7 +136,7 @@ def test_lineage_follows_the_image_through_topview_to_the_video(
     [file_id] = sim.files
     [topview_task_id] = sim.tasks
     api = sim.base_url.rstrip("/")
-    image = str(EXAMPLE_DAGS / "assets" / "lighthouse_day.png")
+    image = sample_image("lighthouse_day.png")
     [video] = sorted((tmp_path / "videos").iterdir())
 
     assert datasets(events, "upload_image", "inputs") == [("file", image)]
