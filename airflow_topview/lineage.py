@@ -119,7 +119,8 @@ def operator_lineage(inputs: Iterable[Dataset], outputs: Iterable[Dataset]) -> O
 
 def sent_request(request: SubmitRequest, topview_task_id: str) -> dict[str, Any]:
     """The XCom value for a submitted request: what it asked for, nothing that could be a secret."""
-    body = request.to_body()  # extra_body cannot set a shown field: only documented fields are copied
+    extra = set(request.extra_body or ())  # never copied: extra fields may carry tokens
+    body = {key: value for key, value in request.to_body().items() if key not in extra}
     return {"topview_task_id": topview_task_id, **{key: body[key] for key in SHOWN_FIELDS if key in body}}
 
 

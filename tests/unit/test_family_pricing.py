@@ -1,4 +1,4 @@
-"""A run budget prices any model's settings, whatever inputs its mode needs (none exist before the run)."""
+"""Pricing and what a submit reports, for every task type: stand-in inputs per mode, no extra_body in XCom."""
 
 from __future__ import annotations
 
@@ -37,3 +37,13 @@ def test_a_former_name_is_refused_naming_its_replacement() -> None:
 def test_settings_a_model_refuses_fail_the_budget() -> None:
     with pytest.raises(TopviewBudgetError, match="Invalid Text-to-Video settings: duration"):
         price_one({"model": "Kling 2.6", "duration": 7}, models_file=None, task_type=TEXT_TO_VIDEO)
+
+
+def test_the_request_xcom_never_copies_extra_body_fields() -> None:
+    from airflow_topview.lineage import sent_request
+
+    request = TEXT_TO_VIDEO.build_request(
+        {"prompt": "a fox", "extra_body": {"firstFrameFileId": "tok-123", "internetSearch": True}}
+    )
+    shown = sent_request(request, "t1")
+    assert shown == {"topview_task_id": "t1", "model": "Standard", "prompt": "a fox"}
