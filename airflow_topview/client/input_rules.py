@@ -89,7 +89,7 @@ def parse_list_literal(value: str) -> Any:
         pass
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, RecursionError, MemoryError):
         raise RequestValidationError(
             f"must be a list of file ids, got text that is not a list: {value!r}"
         ) from None

@@ -20,7 +20,7 @@ from airflow_topview.client.request_base import SubmitRequest, validate_request
 MAX_INPUT_IMAGES = 9
 MAX_INPUT_VIDEOS = 3
 #: ``<<<Name>>>`` in a prompt.
-PLACEHOLDER = re.compile(r"<<<(.*?)>>>")
+PLACEHOLDER = re.compile(r"<<<([^<>]*?)>>>")
 _NAME = re.compile(r"[^\s<>]+")
 
 
@@ -59,32 +59,69 @@ class InputFile(BaseModel):
         return {"fileId": self.file_id, "name": self.name}
 
 
-def _inputs(value: Any, kind: str) -> Any:
-    """A list of ``{file_id, name}``, a mapping name -> file id, or the text rendering of either."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("{"):
-            import ast
-            import json
+_SHAPES = "a list of {'file_id': ..., 'name': 'Image1'} items or a mapping name -> file id"
+_ONE_INPUT_KEYS = ({"file_id", "name"}, {"fileId", "name"})
 
-            try:
-                value = json.loads(text)
-            except ValueError:
-                try:
-                    value = ast.literal_eval(text)
-                except (ValueError, SyntaxError):
-                    raise ValueError(
-                        f"must be a list of {kind} or a mapping, got {rules.shown(value)}"
-                    ) from None
-        else:
-            value = rules.parse_list_literal(value)
+
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ValueError(
+            f"names {', '.join(map(repr, repeated))} twice; the prompt could not tell them apart"
+        )
+    return dict(pairs)
+
+
+def _parsed(text: str) -> Any:
+    """A template's text rendering of inputs: JSON, or a Python literal (repeated mapping keys refused)."""
+    import ast
+    import json
+
+    try:
+        return json.loads(text, object_pairs_hook=_no_repeated_keys)
+    except ValueError as exc:
+        if "twice" in str(exc):
+            raise
+    except RecursionError:
+        raise ValueError(f"must be {_SHAPES}, got text nested too deep: {rules.shown(text)}") from None
+    try:
+        tree = ast.parse(text, mode="eval")
+        if isinstance(tree.body, ast.Dict):
+            nodes = [key for key in tree.body.keys if key is not None]
+            keys = [key.value if isinstance(key, ast.Constant) else ast.unparse(key) for key in nodes]
+            _no_repeated_keys([(str(key), None) for key in keys])
+        return ast.literal_eval(tree)
+    except (SyntaxError, RecursionError, MemoryError):
+        raise ValueError(f"must be {_SHAPES}, got text that is neither: {rules.shown(text)}") from None
+
+
+def _inputs(value: Any, kind: str, limit: int) -> Any:
+    """A list of ``{file_id, name}``, a mapping name -> file id, or the text rendering of either.
+
+    Empty means none (not sent, as TopView's client leaves it out); the count is checked before the items.
+    """
+    if isinstance(value, str):
+        value = _parsed(value.strip()) if value.strip() else None
+    if isinstance(value, Mapping) and set(value) in _ONE_INPUT_KEYS:
+        value = [value]  # one input, not a mapping of names
     if isinstance(value, Mapping):
-        return [{"name": name, "file_id": file_id} for name, file_id in value.items()]
-    if isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
-        return list(value)
-    raise ValueError(f"must be a list of {{'file_id', 'name'}} or a mapping name -> file id, got {value!r}")
+        value = [{"name": name, "file_id": file_id} for name, file_id in value.items()]
+    elif isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
+        value = list(value)
+    elif value is not None:
+        raise ValueError(f"must be {_SHAPES}, got {type(value).__name__} {rules.shown(value)}")
+    if not value:
+        return None
+    if len(value) > limit:
+        raise ValueError(f"TopView takes at most {limit} {kind}, got {len(value)}")
+    unnamed = [item for item in value if not isinstance(item, Mapping)]
+    if unnamed:
+        raise ValueError(
+            f"each input needs a name for the prompt's <<<Name>>>: give {_SHAPES}, "
+            f"got {rules.shown(unnamed[0])}"
+        )
+    return value
 
 
 class OmniReferenceRequest(SubmitRequest):
@@ -105,12 +142,12 @@ class OmniReferenceRequest(SubmitRequest):
     @field_validator("input_images", mode="before")
     @classmethod
     def _images(cls, value: Any) -> Any:
-        return _inputs(value, "images")
+        return _inputs(value, "images", MAX_INPUT_IMAGES)
 
     @field_validator("input_videos", mode="before")
     @classmethod
     def _videos(cls, value: Any) -> Any:
-        return _inputs(value, "videos")
+        return _inputs(value, "videos", MAX_INPUT_VIDEOS)
 
     @field_validator("internet_search", mode="before")
     @classmethod
@@ -118,7 +155,7 @@ class OmniReferenceRequest(SubmitRequest):
         if isinstance(value, str) and value.strip().lower() in ("true", "false"):
             return value.strip().lower() == "true"
         if value is not None and not isinstance(value, bool):
-            raise ValueError(f"must be True or False, got {value!r}")
+            raise ValueError(f"must be True or False, got {rules.shown(value)}")
         return value
 
     @model_validator(mode="after")
@@ -135,12 +172,18 @@ class OmniReferenceRequest(SubmitRequest):
                         "the prompt could not tell them apart"
                     )
                 names[item.name] = field
+        leftover = PLACEHOLDER.sub("", self.prompt)
+        if "<<<" in leftover or ">>>" in leftover:
+            raise ValueError(
+                "prompt: has a '<<<' or '>>>' that is not part of a placeholder; a placeholder is "
+                "<<<Name>>>, the input's name exactly, without spaces or '<' '>'"
+            )
         missing = [name for name in dict.fromkeys(PLACEHOLDER.findall(self.prompt)) if name not in names]
         if missing:
             known = ", ".join(f"<<<{name}>>>" for name in names) or "none (no input_images or input_videos)"
             raise ValueError(
-                f"prompt: {', '.join(f'<<<{name}>>>' for name in missing)} names no input; "
-                f"the inputs are {known}"
+                f"prompt: {', '.join(f'<<<{name}>>>' for name in missing)} names no input (names are "
+                f"matched exactly); the inputs are {known}"
             )
         return self
 

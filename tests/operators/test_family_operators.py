@@ -177,9 +177,9 @@ BAD_OMNI = {
     "unknown placeholder": (
         "<<<Image2>>> waves",
         1,
-        "prompt: <<<Image2>>> names no input; the inputs are <<<Image1>>>",
+        "prompt: <<<Image2>>> names no input (names are matched exactly); the inputs are <<<Image1>>>",
     ),
-    "too many images": ("<<<Image1>>> waves", 10, "input_images: TopView takes at most 9, got 10"),
+    "too many images": ("<<<Image1>>> waves", 10, "input_images: TopView takes at most 9 images, got 10"),
 }
 
 

@@ -178,11 +178,11 @@ OMNI_REFUSED = {
     ),
     "10 images": (
         {"prompt": "x", "input_images": {f"Image{n}": f"f{n}" for n in range(10)}},
-        "input_images: TopView takes at most 9, got 10",
+        "input_images: TopView takes at most 9 images, got 10",
     ),
     "4 videos": (
         {"prompt": "x", "input_videos": {f"Video{n}": f"v{n}" for n in range(4)}},
-        "input_videos: TopView takes at most 3, got 4",
+        "input_videos: TopView takes at most 3 videos, got 4",
     ),
     "a space": ({"prompt": "x", "input_images": {"My hero": "f1"}}, "without spaces"),
     "angle brackets": ({"prompt": "x", "input_images": {"<Hero>": "f1"}}, "without spaces or '<' '>'"),
