@@ -163,7 +163,13 @@ class DownloadVideosOperator(CancellableTransfers):
     :param hook_params: extra keyword arguments for :class:`TopviewHook`.
     """
 
-    template_fields: Sequence[str] = ("destination", "task_result", "topview_task_id", "filename_template")
+    template_fields: Sequence[str] = (
+        "destination",
+        "task_result",
+        "topview_task_id",
+        "topview_task_type",
+        "filename_template",
+    )
 
     @classmethod
     def partial(cls, **kwargs: Any) -> Any:  # type: ignore[override]

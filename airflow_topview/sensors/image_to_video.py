@@ -15,6 +15,7 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
+from airflow_topview.exceptions import RequestValidationError
 from airflow_topview.links import TopviewVideoLink, push_link, task_link
 from airflow_topview.task_outcome import decides_outcome
 
@@ -55,7 +56,7 @@ class ImageToVideoSensor(BaseSensorOperator):
         ordinary deferrable sensor (Airflow starts only unmapped tasks in the triggerer).
     """
 
-    template_fields: Sequence[str] = ("topview_task_id",)
+    template_fields: Sequence[str] = ("topview_task_id", "topview_task_type")
     operator_extra_links = (TopviewVideoLink(),)
     ui_color = "#e8dcff"
 
@@ -161,6 +162,17 @@ class ImageToVideoSensor(BaseSensorOperator):
         from airflow_topview.settings import check_config, check_waiting
 
         topview_task_id = self._checked_task_id()
+        if (
+            self.start_from_trigger
+            and self.topview_task_type is None
+            and self.topview_type.key != "image2video"
+        ):
+            # In a deployment this sensor starts in the triggerer, at Image-to-Video's endpoint.
+            raise RequestValidationError(
+                f"topview_task_type: start_from_trigger=True waits for Image-to-Video unless told otherwise, "
+                f"but the submit upstream is {self.topview_type.label}: set topview_task_type="
+                f"{self.topview_type.key!r}"
+            )
         self.topview_type  # noqa: B018 (checked here, before anything is sent)
         check_config()
         push_link(context["ti"], task_link(topview_task_id))

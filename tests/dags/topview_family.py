@@ -153,3 +153,26 @@ with DAG("topview_family_mapped", schedule=None):
     DownloadVideosOperator.partial(
         task_id="download", destination="{{ dag_run.conf['folder'] }}", hook_params=FAST_HOOK
     ).expand(topview_task_id=clips.output)
+
+with DAG("topview_family_start_in_triggerer", schedule=None):
+    text_clip = SubmitTextToVideoOperator(task_id="submit", prompt="a fox", duration=5, hook_params=FAST_HOOK)
+    (
+        ImageToVideoSensor(
+            task_id="wait_untold",
+            topview_task_id="{{ dag_run.conf['id'] }}",
+            deferrable=True,
+            start_from_trigger=True,
+            poke_interval=0.05,
+            timeout=30,
+            hook_params=FAST_HOOK,
+        )
+        << text_clip
+    )
+    ImageToVideoSensor(
+        task_id="wait_from_conf",
+        topview_task_id="{{ dag_run.conf['id'] }}",
+        topview_task_type="{{ dag_run.conf['type'] }}",
+        poke_interval=0.05,
+        timeout=30,
+        hook_params=FAST_HOOK,
+    )

@@ -341,3 +341,20 @@ def test_a_clear_after_the_operator_changed_task_type_never_takes_the_other_type
     assert omni_clip != text_clip
     assert [entry.endpoint for entry in sim.submits()] == ["text2video_submit", "omni_reference_submit"]
     assert not sim.requests_to("omni_reference_query")  # the Text-to-Video task was never asked for there
+
+
+def test_a_sensor_starting_in_the_triggerer_must_name_a_type_other_than_image_to_video(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner
+) -> None:
+    sim = topview_connection
+    earlier = TEXT_TO_VIDEO.build_request({"prompt": "a heron"})
+    topview_task_id = TopviewHook(retry_limit=1).submit_task(TEXT_TO_VIDEO, earlier).task_id
+    result = dag_runner.run(
+        "topview_family_start_in_triggerer", conf={"id": topview_task_id, "type": "text2video"}
+    )
+    assert result.task_state("wait_untold") == "failed"
+    assert "set topview_task_type='text2video'" in result.log
+    # The type can come from the run's conf, like the id.
+    assert result.task_state("wait_from_conf") == "success"
+    assert result.xcom("wait_from_conf")["taskId"] == topview_task_id
+    assert not sim.requests_to("query")  # nothing asked at Image-to-Video's endpoint
