@@ -35,6 +35,8 @@ class TaskType:
     submit_path: str
     query_path: str
     request_builder: str
+    #: The ``model`` its submit operator sends when none is given.
+    default_model: str
 
     def build_request(self, params: Mapping[str, Any]) -> SubmitRequest:
         """Validate operator parameters into this type's request (pydantic is imported here, not before)."""
@@ -49,6 +51,7 @@ IMAGE_TO_VIDEO = TaskType(
     submit_path="/v2/common_task/image2video/task/submit",
     query_path="/v2/common_task/image2video/task/query",
     request_builder="airflow_topview.client.request:build_request",
+    default_model="seedance-1.5-pro",
 )
 
 TEXT_TO_VIDEO = TaskType(
@@ -57,6 +60,7 @@ TEXT_TO_VIDEO = TaskType(
     submit_path="/v1/common_task/text2video/task/submit",
     query_path="/v1/common_task/text2video/task/query",
     request_builder="airflow_topview.client.request_text_to_video:build_text_to_video_request",
+    default_model="Standard",
 )
 
 OMNI_REFERENCE = TaskType(
@@ -65,6 +69,7 @@ OMNI_REFERENCE = TaskType(
     submit_path="/v1/common_task/omni_reference/task/submit",
     query_path="/v1/common_task/omni_reference/task/query",
     request_builder="airflow_topview.client.request_omni_reference:build_omni_reference_request",
+    default_model="Standard",
 )
 
 #: Every task type, by key.

@@ -50,8 +50,9 @@ class RunBudgetOperator(BaseOperator):
     :param max_credits: the most the run may spend, in credits (templated).
     :param videos: how many submits: a number, or the list the submits are mapped over (templated; pass
         the same ``XComArg`` as the submit's ``expand``).
-    :param model: model of the submits (templated), and ``duration``, ``resolution``, ``sound``,
-        ``generating_count`` as given to them (templated; unset ones are priced as the catalog assumes).
+    :param model: model of the submits (templated; unset: the default model of the submit's task
+        type), and ``duration``, ``resolution``, ``sound``, ``generating_count`` as given to them
+        (templated; unset ones are priced as the catalog assumes).
     :param check_balance: also check the account's remaining credits (one read-only API call).
     :param models_file: a JSON file extending the model catalog (rates for new models).
     :param topview_conn_id: the ``topview`` connection (used only with ``check_balance``).
@@ -66,7 +67,7 @@ class RunBudgetOperator(BaseOperator):
         *,
         max_credits: float | str,
         videos: Any,
-        model: str = "seedance-1.5-pro",
+        model: str | None = None,
         duration: int | str | None = None,
         resolution: int | str | None = None,
         sound: str | bool | None = None,
@@ -103,6 +104,7 @@ class RunBudgetOperator(BaseOperator):
         task_type = self._submit_task_type()
         count = video_count(self.videos)
         settings = {name: getattr(self, name) for name in PRICED_SETTINGS}
+        settings["model"] = self.model if self.model is not None else task_type.default_model
         one = price_one(settings, models_file=self.models_file, task_type=task_type)
         remaining = self._remaining_credits() if self.check_balance else None
         approval = approve(count, one, max_credits=budget, remaining=remaining, approved_by=self.task_id)

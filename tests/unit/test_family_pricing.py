@@ -47,3 +47,18 @@ def test_the_request_xcom_never_copies_extra_body_fields() -> None:
     )
     shown = sent_request(request, "t1")
     assert shown == {"topview_task_id": "t1", "model": "Standard", "prompt": "a fox"}
+
+
+@pytest.mark.parametrize("operator", ["image_to_video", "text_to_video", "omni_reference"])
+def test_each_task_types_default_model_is_its_operators(operator: str) -> None:
+    import importlib
+    import inspect
+
+    module = importlib.import_module(f"airflow_topview.operators.{operator}")
+    cls = next(
+        value
+        for name, value in vars(module).items()
+        if name.startswith("Submit") and name.endswith("Operator")
+    )
+    default = inspect.signature(cls.__init__).parameters["model"].default
+    assert default == cls.topview_task_type.default_model
