@@ -9,7 +9,7 @@ task prices the whole fan-out before the first submit and pushes its approval, w
                                duration=5, resolution=720)
     submits = SubmitImageToVideoOperator.partial(task_id="generate", run_budget=budget.output, ...
                                                  ).expand(first_frame_file_id=...)
-    RunCostReportOperator(task_id="cost", budget_task_id="budget", trigger_rule="all_done")
+    report = RunCostReportOperator(task_id="cost", budget_task_id="budget", trigger_rule="all_done")
     submits >> report
 
 Imported when DAGs are parsed, so it imports nothing heavy at module level.

@@ -151,8 +151,8 @@ class DownloadVideosOperator(CancellableTransfers):
 
     :param destination: folder or storage prefix to write to (templated).
     :param task_result: the finished task, a dict with ``taskId`` and ``videos`` (templated; an ``XComArg``
-        such as ``wait.output`` passes the dict itself, a rendered JSON or Python literal is read too), or
-        a TopView task id such as ``submit.output`` (the task is then queried).
+        such as a sensor's ``wait.output`` passes the dict itself, of any task type; a rendered JSON or
+        Python literal is read too), or a TopView task id such as ``submit.output`` (then queried).
     :param topview_task_id: the TopView task id, when ``task_result`` is not given (templated).
     :param topview_task_type: ``image2video``, ``text2video`` or ``omni_reference``: where the task is
         queried (and fresh URLs asked for). Unset: the type of the submits upstream (Image-to-Video when

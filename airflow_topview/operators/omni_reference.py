@@ -40,17 +40,19 @@ class SubmitOmniReferenceOperator(TopviewSubmitOperator):
     against the model, XCom, deferrable wait, paying once, ``max_credits``, ``run_budget``).
 
     :param prompt: what the video should show, naming inputs as ``<<<Name>>>`` (required).
-    :param model: ``Standard`` or ``Fast`` (Seedance 2.0 quality), or a Video-Edit model.
+    :param model: ``Standard`` or ``Fast`` (Seedance 2.0 quality), another model of the Omni Reference
+        table (``python -m airflow_topview.catalog --task-type omni_reference``), or a Video-Edit model.
     :param input_images: reference images: a list of ``{"file_id": ..., "name": ...}`` (TopView's
         ``{"fileId", "name"}`` works too) or a mapping name -> file id, e.g. ``{"Image1": upload_id}``.
     :param input_videos: reference videos, the same shapes.
-    :param aspect_ratio: e.g. ``16:9`` (Standard and Fast only).
+    :param aspect_ratio: e.g. ``16:9``, for models with ratios (not the Video-Edit models).
     :param resolution: e.g. 480 or 720, one of the model's.
     :param duration: seconds of video, within the model's range.
     :param generating_count: how many videos to generate, 1 to 4.
     :param internet_search: let the model search the web (Standard and Fast only); sent only when True.
     :param board_id: TopView board to record the task on.
-    :param notice_url: URL TopView POSTs to when the task finishes (checked with TopView first).
+    :param notice_url: URL TopView POSTs to when the task finishes (checked with TopView first; TopView
+        documents it for Image-to-Video, for this task type it is unconfirmed).
     :param extra_body: extra JSON fields for API fields this release does not know; no known field.
     The connection, waiting, budget and paying-once parameters are those of
     :class:`~airflow_topview.operators.submit_base.TopviewSubmitOperatorBase`.

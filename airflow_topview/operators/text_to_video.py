@@ -39,13 +39,15 @@ class SubmitTextToVideoOperator(TopviewSubmitOperator):
 
     :param prompt: what the video should show (required).
     :param model: TopView model display name (``Standard``, ``Kling V3``, ``Veo 3.1``, ...).
-    :param aspect_ratio: e.g. ``16:9``, one of the model's ratios (Text-to-Video models take one).
+    :param aspect_ratio: e.g. ``16:9``, one of the model's ratios (most Text-to-Video models take one;
+        the MiniMax-Hailuo models take none).
     :param resolution: e.g. 720 or 1080, one of the model's.
     :param duration: seconds of video, within the model's range.
     :param sound: ``"on"`` or ``"off"`` (booleans accepted), for models with native audio.
     :param generating_count: how many videos to generate, 1 to 4.
     :param board_id: TopView board to record the task on.
-    :param notice_url: URL TopView POSTs to when the task finishes (checked with TopView first).
+    :param notice_url: URL TopView POSTs to when the task finishes (checked with TopView first; TopView
+        documents it for Image-to-Video, for this task type it is unconfirmed).
     :param extra_body: extra JSON fields for API fields this release does not know; no known field.
     The connection, waiting, budget and paying-once parameters are those of
     :class:`~airflow_topview.operators.submit_base.TopviewSubmitOperatorBase`.

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 
 class ImageToVideoTrigger(BaseTrigger):
-    """Poll a TopView Image-to-Video task until it finishes, fails, or the deadline passes.
+    """Poll a TopView task (of its ``task_type``) until it finishes, fails, or the deadline passes.
 
     Yields exactly one event. With ``end_task`` set, a success that needs no worker ends the task here
     (:class:`~airflow_topview.deferral.WaitSucceeded`, pushing the XComs the worker would push); every other
