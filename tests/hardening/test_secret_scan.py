@@ -3,20 +3,27 @@
 Artefacts: captured task logs, log files under AIRFLOW_HOME, XCom values, rendered template fields,
 trigger rows (class path and decrypted kwargs), the raw metadata DB, and the texts of the exceptions a
 wrong key produces.
+
+The examples are Image-to-Video; every other task type's operator runs the same scan, echoing servers
+and odd keys through the test DAGs of tests/dags/topview_family_hostile.py (``TYPE_RUNS``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from airflow_topview.client.task_types import IMAGE_TO_VIDEO, TASK_TYPES, TaskType
 from airflow_topview.exceptions import TopviewError
 from airflow_topview.hooks.topview import TopviewHook
-from airflow_topview.testing import Fault, TopviewSimulator
+from airflow_topview.hooks.topview_async import TopviewAsyncHook
+from airflow_topview.testing import Fault, TopviewSimulator, query_endpoint, submit_endpoint
 from airflow_topview.testing.dag_runner import DagRunner
 from tests.conftest import HardeningReport, read_without_opening
 
@@ -37,7 +44,88 @@ EXAMPLES: dict[str, Callable[[TopviewSimulator, Path], dict[str, Any]]] = {
         "output_dir": str(out),
     },
     "example_topview_params": lambda sim, out: {"output_dir": str(out)},
+    # Omni Reference. Not example_topview_brief_to_video (Text-to-Video): it waits for a person's approval,
+    # and runs in a deployment (tests/deployment/test_review.py); Text-to-Video is scanned with TYPE_RUNS.
+    "example_topview_product_shots": lambda sim, out: {"output_dir": str(out)},
 }
+
+
+@dataclass(frozen=True)
+class TypeRuns:
+    """The test DAGs that run one task type's operator, and the conf they all take (``out``: a folder)."""
+
+    submit: str  # the submit alone, with retries
+    deferred: str  # the submit waiting in the triggerer, then a download
+    sensor: str  # a submit, then sensors in poke and deferrable mode on its task
+    conf: Callable[[TopviewSimulator, Path], dict[str, Any]]
+
+
+def _omni_conf(sim: TopviewSimulator, out: Path) -> dict[str, Any]:
+    images = [{"file_id": sim.add_file("png"), "name": "Fox"}]
+    return {"prompt": "<<<Fox>>> runs through a meadow", "images": images, "count": "1", "folder": str(out)}
+
+
+TYPE_RUNS: dict[str, TypeRuns] = {
+    IMAGE_TO_VIDEO.key: TypeRuns(
+        "topview_test_bad_input",
+        "topview_hostile_deferred",
+        "topview_hostile_sensor",
+        lambda sim, out: {"first": sim.add_file("png"), "count": "1"},
+    ),
+    **{
+        key: TypeRuns(
+            f"topview_family_hostile_submit_{key}",
+            f"topview_family_hostile_deferred_{key}",
+            f"topview_family_hostile_sensor_{key}",
+            conf,
+        )
+        for key, conf in (
+            ("text2video", lambda sim, out: {"prompt": "a paper boat", "count": "1", "folder": str(out)}),
+            ("omni_reference", _omni_conf),
+        )
+    },
+}
+#: The task types beside Image-to-Video (whose runs are the examples above).
+OTHER_TYPES = [key for key in TASK_TYPES if key != IMAGE_TO_VIDEO.key]
+
+
+def test_every_task_type_has_its_runs() -> None:
+    assert set(TYPE_RUNS) == set(TASK_TYPES)
+
+
+def run_artefacts(name: str, result: Any) -> list[tuple[str, str]]:
+    """A DAG run's log, XCom values and rendered template fields."""
+    return [
+        (f"{name} log", result.log),
+        *((f"{name} xcom {key}", json.dumps(value, default=str)) for key, value in result.xcoms.items()),
+        *(
+            (f"{name} rendered {key}", json.dumps(fields, default=str))
+            for key, fields in result.rendered_fields.items()
+        ),
+    ]
+
+
+def home_artefacts(airflow_home: Path) -> list[tuple[str, str]]:
+    """Every log file under AIRFLOW_HOME, and the raw metadata DB."""
+    return [
+        *(
+            (f"log file {path.name}", path.read_text(errors="replace"))
+            for path in airflow_home.rglob("*.log")
+        ),
+        ("metadata DB", read_without_opening(airflow_home / "airflow.db").decode("latin-1")),
+    ]
+
+
+def exception_texts(task_type: TaskType, **hook_params: Any) -> list[tuple[str, str]]:
+    """The errors of a query of ``task_type`` through the sync hook and the async one (the triggers')."""
+    texts = []
+    with pytest.raises(TopviewError) as raised:
+        TopviewHook(**hook_params).get_task(task_type, "0" * 32)
+    texts.append((f"{task_type.key} query exception", f"{raised.value!r} {raised.value}"))
+    with pytest.raises(TopviewError) as raised:
+        asyncio.run(TopviewAsyncHook(**hook_params).get_task(task_type, "0" * 32))
+    texts.append((f"{task_type.key} async query exception", f"{raised.value!r} {raised.value}"))
+    return texts
 
 
 def use_connection(monkeypatch: pytest.MonkeyPatch, sim: TopviewSimulator, key: str) -> None:
@@ -84,12 +172,11 @@ def test_api_key_appears_in_no_artefact(
             (f"{dag_id} rendered {key}", json.dumps(fields, default=str))
             for key, fields in result.rendered_fields.items()
         ]
-    assert all(
-        entry.headers.get("Authorization") == f"Bearer {API_KEY}" for entry in sim.requests_to("submit")
-    )
+    assert all(entry.headers.get("Authorization") == f"Bearer {API_KEY}" for entry in sim.submits())
 
     triggers = trigger_rows()
     assert any("ImageToVideoTrigger" in row for row in triggers), "no trigger row to scan"
+    assert any('"task_type": "omni_reference"' in row for row in triggers), "no Omni Reference trigger row"
     artefacts += [("trigger row", row) for row in triggers]
 
     # A wrong key: the task fails with TopView's 401, and the key stays out of the failure too.
@@ -247,15 +334,20 @@ def written_back(value: str, encoding: str) -> str:
     return base64.b64encode(value.encode()).decode()
 
 
+@pytest.mark.parametrize("task_key", list(TASK_TYPES))
 @pytest.mark.parametrize("encoding", ["json", "url", "base64"])
 def test_an_encoded_echo_of_the_key_leaks_nowhere(
     dag_runner: DagRunner,
     airflow_home: Path,
     monkeypatch: pytest.MonkeyPatch,
     hardening_report: HardeningReport,
+    tmp_path: Path,
     encoding: str,
+    task_key: str,
 ) -> None:
-    """A server quoting the key JSON-escaped, URL-encoded or base64-encoded: never in logs or errors."""
+    """A server quoting the key JSON-escaped, URL-encoded or base64-encoded: never in logs or errors, for
+    every task type's submit, wait in the triggerer and query (sync and async hook)."""
+    task_type, runs = TASK_TYPES[task_key], TYPE_RUNS[task_key]
     header = f"Bearer {SPECIAL_KEY}"
     leaked = written_back(SPECIAL_KEY if encoding != "base64" else header, encoding)
     assert leaked != SPECIAL_KEY
@@ -266,30 +358,145 @@ def test_an_encoded_echo_of_the_key_leaks_nowhere(
             Fault.echo_auth(502, after_accepting=True, encoding=encoding),  # type: ignore[arg-type]
             Fault.echo_auth(code="4000", encoding=encoding),  # type: ignore[arg-type]
         ):
-            sim.inject("submit", fault, times=None)
-            result = dag_runner.run(
-                "topview_test_bad_input", conf={"first": sim.add_file("png"), "count": "1"}
-            )
+            sim.inject(submit_endpoint(task_type), fault, times=None)
+            result = dag_runner.run(runs.submit, conf=runs.conf(sim, tmp_path))
             assert result.state == "failed"
             artefacts.append((f"submit run ({fault.http_status})", result.log))
             sim.clear_faults()
-        sim.inject("query", Fault.echo_auth(code="4000", encoding=encoding), times=None)  # type: ignore[arg-type]
-        result = dag_runner.run("topview_hostile_deferred", conf={"first": sim.add_file("png")})
+        assert len(sim.submits(task_type)) == 2  # one each: neither answer is sent again
+        sim.inject(query_endpoint(task_type), Fault.echo_auth(code="4000", encoding=encoding), times=None)  # type: ignore[arg-type]
+        result = dag_runner.run(runs.deferred, conf=runs.conf(sim, tmp_path))
+        assert result.state == "failed"
+        assert sim.requests_to(query_endpoint(task_type)), "the wait never queried"
         artefacts.append(("deferred run", result.log))
         artefacts.extend(("deferred xcom", json.dumps(v, default=str)) for v in result.xcoms.values())
-        with pytest.raises(TopviewError) as raised:
-            TopviewHook(retry_limit=1).get_credit() if False else TopviewHook(
-                retry_limit=1
-            ).get_image_to_video_task("0" * 32)
-        artefacts.append(("query exception", f"{raised.value!r} {raised.value}"))
+        artefacts += exception_texts(task_type, retry_limit=1)
         sim.clear_faults()
     artefacts += [
         (f"log file {path.name}", path.read_text(errors="replace")) for path in airflow_home.rglob("*.log")
     ]
     hits = [where for where, text in artefacts if leaked in text or SPECIAL_KEY in text]
     hardening_report.note(
-        f"secret scan #12 {encoding}",
-        f"secrets #12: the key echoed {encoding}-encoded by the server: {len(hits)} hits in "
+        f"secret scan #12 {encoding} {task_key}",
+        f"secrets #12: the key echoed {encoding}-encoded by the server ({task_key}): {len(hits)} hits in "
         f"{len(artefacts)} artefacts",
+    )
+    assert hits == []
+
+
+@pytest.mark.parametrize("task_key", OTHER_TYPES)
+def test_api_key_appears_in_no_artefact_of_a_task_type(
+    scan_simulator: TopviewSimulator,
+    dag_runner: DagRunner,
+    airflow_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hardening_report: HardeningReport,
+    task_key: str,
+) -> None:
+    """The first scan for another task type's operator: a submit waiting in the triggerer (its trigger
+    row carries the task type), a download, sensors poke and deferrable, and a wrong key."""
+    sim = scan_simulator
+    task_type, runs = TASK_TYPES[task_key], TYPE_RUNS[task_key]
+    artefacts: list[tuple[str, str]] = []
+    for dag_id in (runs.deferred, runs.sensor, runs.submit):
+        result = dag_runner.run(dag_id, conf=runs.conf(sim, tmp_path / dag_id))
+        assert result.state == "success", result.log[-3000:]
+        artefacts += run_artefacts(dag_id, result)
+    submits = sim.submits(task_type)
+    assert len(submits) == 3
+    assert all(entry.headers.get("Authorization") == f"Bearer {API_KEY}" for entry in submits)
+    assert sim.requests_to(query_endpoint(task_type))
+    assert len(sim.submits()) == 3  # nothing went to another task type's endpoints
+
+    triggers = trigger_rows()
+    assert any(f'"task_type": "{task_key}"' in row for row in triggers), f"no {task_key} trigger row to scan"
+    artefacts += [("trigger row", row) for row in triggers]
+
+    use_connection(monkeypatch, sim, WRONG_KEY)
+    failed = dag_runner.run(runs.submit, conf=runs.conf(sim, tmp_path / "wrong"))
+    assert failed.state == "failed"
+    assert "TopView error 401" in failed.log
+    artefacts.append(("wrong-key run log", failed.log))
+    artefacts += exception_texts(task_type, retry_limit=1)
+    artefacts += home_artefacts(airflow_home)
+
+    hits = [where for where, text in artefacts if API_KEY in text or WRONG_KEY in text]
+    hardening_report.note(
+        f"secret scan {task_key}", f"secret scan ({task_key}): {len(hits)} hits in {len(artefacts)} artefacts"
+    )
+    assert hits == []
+
+
+@pytest.mark.parametrize("task_key", OTHER_TYPES)
+def test_padded_key_echoing_servers_and_a_broken_key_leak_nowhere_for_a_task_type(
+    scan_simulator: TopviewSimulator,
+    dag_runner: DagRunner,
+    airflow_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hardening_report: HardeningReport,
+    task_key: str,
+) -> None:
+    """The padded-key, echoing-server and control-character tests for another task type's operator."""
+    sim = scan_simulator
+    task_type, runs = TASK_TYPES[task_key], TYPE_RUNS[task_key]
+    use_connection(monkeypatch, sim, PADDED_KEY)
+    artefacts: list[tuple[str, str]] = []
+
+    for dag_id in (runs.deferred, runs.sensor):
+        result = dag_runner.run(dag_id, conf=runs.conf(sim, tmp_path / dag_id))
+        assert result.state == "success", result.log[-3000:]
+        artefacts += run_artefacts(dag_id, result)
+    assert {
+        entry.headers.get("Authorization") for entry in sim.journal if "Authorization" in entry.headers
+    } == {f"Bearer {API_KEY}"}
+
+    for name, fault in (
+        ("submit (502 page)", Fault.echo_auth(502, after_accepting=True)),
+        ("submit (4000)", Fault.echo_auth(code="4000")),
+    ):
+        sim.inject(submit_endpoint(task_type), fault, times=None)
+        before = len(sim.submits(task_type))
+        result = dag_runner.run(runs.submit, conf=runs.conf(sim, tmp_path / "submit"))
+        assert result.state == "failed"
+        assert "***" in result.log, f"{name}: the echoed header should show redacted"
+        assert len(sim.submits(task_type)) == before + 1, f"{name}: sent again"
+        artefacts += run_artefacts(name, result)
+        sim.clear_faults()
+
+    for name, dag_id, fault, times in (
+        ("deferred operator (query 4000)", runs.deferred, Fault.echo_auth(code="4000"), None),
+        ("deferred operator (query 502)", runs.deferred, Fault.echo_auth(502), 3),
+        ("sensors poke+deferrable (query 4000)", runs.sensor, Fault.echo_auth(code="4000"), None),
+    ):
+        sim.inject(query_endpoint(task_type), fault, times=times)
+        result = dag_runner.run(dag_id, conf=runs.conf(sim, tmp_path / "query"))
+        assert "Bearer ***" in result.log, f"{name}: the echoed header should reach the log redacted"
+        artefacts += run_artefacts(name, result)
+        sim.clear_faults()
+    for fault in (Fault.echo_auth(code="4000"), Fault.echo_auth(500)):
+        sim.inject(query_endpoint(task_type), fault, times=None)
+        artefacts += exception_texts(task_type, retry_limit=2, retry_delay=0.01)
+        sim.clear_faults()
+    artefacts += [("trigger row", row) for row in trigger_rows()]
+    artefacts += home_artefacts(airflow_home)
+    hits = [where for where, text in artefacts if API_KEY in text]
+
+    # A key with a control character: the submit fails at once, sends nothing and never quotes it.
+    use_connection(monkeypatch, sim, "sk-SCAN-qzkw\x07vxjy")
+    sent = len(sim.journal)
+    result = dag_runner.run(runs.submit, conf=runs.conf(sim, tmp_path / "broken"))
+    assert result.state == "failed"
+    assert result.tries[("submit", -1)] == 1
+    assert "the password (API key) contains control or non-ASCII" in result.log
+    assert "qzkw" not in result.log
+    assert "vxjy" not in result.log
+    assert len(sim.journal) == sent
+
+    hardening_report.note(
+        f"secret scan (padded key, echoing servers) {task_key}",
+        f"secret scan, padded key and echoing servers ({task_key}): {len(hits)} hits "
+        f"in {len(artefacts)} artefacts; a key with a control character sends nothing",
     )
     assert hits == []

@@ -65,3 +65,32 @@ def test_callback_tokens_and_a_prompt_holding_the_key_stay_out_of_logs_and_xcom(
     stored = json.dumps(result.xcom("submit", key="request"))
     assert sim.api_key not in stored
     assert "***" in stored  # the prompt named the key: masked, not dropped
+
+
+def _family_conf(task_key: str, sim: TopviewSimulator) -> dict[str, object]:
+    """The conf of ``topview_family_hostile_context_<task_key>``: a prompt naming the key."""
+    if task_key == "omni_reference":
+        return {
+            "prompt": f"<<<Fox>>> runs, key {sim.api_key}",
+            "images": [{"file_id": sim.add_file("png"), "name": "Fox"}],
+        }
+    return {"prompt": f"a fox, key {sim.api_key}"}
+
+
+@pytest.mark.parametrize("task_key", ["text2video", "omni_reference"])
+def test_callback_tokens_and_a_prompt_holding_the_key_stay_out_of_logs_and_xcom_of_a_task_type(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, task_key: str
+) -> None:
+    """The test above for the other task types' operators (tests/dags/topview_family_hostile.py)."""
+    sim = topview_connection
+    notice = f"https://hook-user:hook-pass-77@hooks.example/topview?token={TOKEN}"
+    conf = {**_family_conf(task_key, sim), "board": "b7", "notice": notice}
+    result = dag_runner.run(f"topview_family_hostile_context_{task_key}", conf=conf)
+    assert result.state == "success", result.log[-3000:]
+    [submit] = sim.submits(task_key)
+    assert submit.json["noticeUrl"] == notice  # TopView gets the URL whole; only what is shown is cut
+    assert TOKEN not in result.log
+    assert "hook-pass-77" not in result.log
+    stored = json.dumps(result.xcom("submit", key="request"))
+    assert sim.api_key not in stored
+    assert "***" in stored  # the prompt named the key: masked, not dropped

@@ -1,7 +1,16 @@
-"""Fault matrix: every call x every fault, expected outcomes read from docs/fault-matrix.md."""
+"""Fault matrix: every call x every fault, expected outcomes read from docs/fault-matrix.md.
+
+The table's task rows (submit, submit with the task created first, query) hold for every task type: each
+of their cells runs once per type of ``TASK_TYPES`` (Image-to-Video, Text-to-Video, Omni Reference) against
+that type's own simulator endpoint, with a valid request of that type, and no call may reach another
+type's endpoints. The query row also runs through the async hook (the triggers' path) for every type. The
+whole cross product runs, not a subset: most cells take hundredths of a second (a slow or Retry-After one
+up to a second), so the other types and the async row add about ten seconds on two workers.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from collections.abc import Callable
@@ -11,10 +20,11 @@ from typing import Any
 
 import pytest
 
-from airflow_topview.client.request import build_request
+from airflow_topview.client.task_types import IMAGE_TO_VIDEO, OMNI_REFERENCE, TASK_TYPES, TaskType
 from airflow_topview.exceptions import TopviewAPIError, TopviewError, TopviewSubmitUncertainError
 from airflow_topview.hooks.topview import TopviewHook
-from airflow_topview.testing import Fault, TopviewSimulator
+from airflow_topview.hooks.topview_async import TopviewAsyncHook
+from airflow_topview.testing import ENDPOINTS, Fault, TopviewSimulator, query_endpoint, submit_endpoint
 from tests.conftest import HardeningReport
 
 MATRIX_DOC = Path(__file__).resolve().parents[2] / "docs" / "fault-matrix.md"
@@ -81,12 +91,27 @@ class Call:
     run: Callable[[TopviewHook, Any], Any]
 
 
-def _submit_request(hook: TopviewHook, sim: TopviewSimulator, tmp: Path) -> Any:
-    return build_request({"first_frame_file_id": sim.add_file("png")})
+def valid_params(task_type: TaskType, sim: TopviewSimulator) -> dict[str, Any]:
+    """Operator parameters that make a valid request of ``task_type`` (uploaded inputs where it takes any)."""
+    if task_type is IMAGE_TO_VIDEO:
+        return {"first_frame_file_id": sim.add_file("png")}
+    if task_type is OMNI_REFERENCE:
+        return {
+            "prompt": "<<<Fox>>> runs through a meadow",
+            "input_images": [{"file_id": sim.add_file("png"), "name": "Fox"}],
+        }
+    return {"prompt": "a fox"}
 
 
-def _finished_task(hook: TopviewHook, sim: TopviewSimulator, tmp: Path) -> str:
-    return hook.submit_image_to_video(_submit_request(hook, sim, tmp)).task_id
+def _submit_request(task_type: TaskType) -> Callable[[TopviewHook, TopviewSimulator, Path], Any]:
+    return lambda hook, sim, tmp: task_type.build_request(valid_params(task_type, sim))
+
+
+def _finished_task(task_type: TaskType) -> Callable[[TopviewHook, TopviewSimulator, Path], str]:
+    def prepare(hook: TopviewHook, sim: TopviewSimulator, tmp: Path) -> str:
+        return hook.submit_task(task_type, _submit_request(task_type)(hook, sim, tmp)).task_id
+
+    return prepare
 
 
 def _credential(hook: TopviewHook, sim: TopviewSimulator, tmp: Path) -> Any:
@@ -100,14 +125,33 @@ def _uploaded(hook: TopviewHook, sim: TopviewSimulator, tmp: Path) -> str:
 
 
 def _video_url(hook: TopviewHook, sim: TopviewSimulator, tmp: Path) -> tuple[str, Path]:
-    task = hook.get_image_to_video_task(_finished_task(hook, sim, tmp))
+    task = hook.get_image_to_video_task(_finished_task(IMAGE_TO_VIDEO)(hook, sim, tmp))
     return str(task.videos[0].file_path), tmp / "video.mp4"
 
 
+def task_calls(task_type: TaskType) -> dict[str, Call]:
+    """The table's task rows for one task type: its own endpoints, requests and tasks."""
+
+    def submit(hook: TopviewHook, request: Any) -> Any:
+        return hook.submit_task(task_type, request)
+
+    return {
+        "submit": Call(submit_endpoint(task_type), _submit_request(task_type), submit),
+        CREATED_FIRST: Call(submit_endpoint(task_type), _submit_request(task_type), submit),
+        "query": Call(
+            query_endpoint(task_type),
+            _finished_task(task_type),
+            lambda hook, task_id: hook.get_task(task_type, task_id),
+        ),
+    }
+
+
+#: Rows of the table that hold per task type (run for each of TASK_TYPES).
+TASK_CALLS: dict[str, dict[str, Call]] = {key: task_calls(task_type) for key, task_type in TASK_TYPES.items()}
+TASK_ROWS = frozenset(TASK_CALLS[IMAGE_TO_VIDEO.key])
+
+#: Rows that are the same for every task type.
 CALLS: dict[str, Call] = {
-    "submit": Call("submit", _submit_request, lambda hook, request: hook.submit_image_to_video(request)),
-    CREATED_FIRST: Call("submit", _submit_request, lambda hook, request: hook.submit_image_to_video(request)),
-    "query": Call("query", _finished_task, lambda hook, task_id: hook.get_image_to_video_task(task_id)),
     "upload credential": Call(
         "credential", lambda *_: None, lambda hook, _: hook.get_upload_credential("png")
     ),
@@ -121,20 +165,99 @@ CALLS: dict[str, Call] = {
     "credit": Call("credit", lambda *_: None, lambda hook, _: hook.get_credit()),
 }
 
+#: (task type key, call, fault, outcome): task rows once per task type, the other rows once.
+CELLS = [
+    (key, call, fault, outcome)
+    for call, fault, outcome in MATRIX
+    for key in (TASK_TYPES if call in TASK_ROWS else (IMAGE_TO_VIDEO.key,))
+]
+CELL_IDS = [
+    f"{call}|{fault}|{key}" if call in TASK_ROWS else f"{call}|{fault}" for key, call, fault, _ in CELLS
+]
+QUERY_CELLS = [cell for cell in CELLS if cell[1] == "query"]
+
+
+def call_of(task_key: str, call_name: str) -> Call:
+    return TASK_CALLS[task_key][call_name] if call_name in TASK_ROWS else CALLS[call_name]
+
 
 def test_matrix_covers_every_call_and_fault() -> None:
-    assert {call for call, _, _ in MATRIX} == set(CALLS)
+    assert {call for call, _, _ in MATRIX} == set(CALLS) | TASK_ROWS
     assert {fault for _, fault, _ in MATRIX} == set(FAULTS)
     assert {outcome for _, _, outcome in MATRIX} <= {"retried", "fails at once", "not repeated", "n/a"}
 
 
-@pytest.mark.parametrize(
-    ("call_name", "fault_name", "outcome"), MATRIX, ids=[f"{c}|{f}" for c, f, _ in MATRIX]
-)
+def test_task_rows_run_for_every_task_type_at_its_own_endpoints() -> None:
+    for call_name in TASK_ROWS:
+        assert {key for key, call, _, _ in CELLS if call == call_name} == set(TASK_TYPES)
+    endpoints = {TASK_CALLS[key][call].endpoint for key in TASK_TYPES for call in TASK_ROWS}
+    assert len(endpoints) == 2 * len(TASK_TYPES)
+    assert endpoints <= set(ENDPOINTS)
+
+
+def check_cell(
+    sim: TopviewSimulator,
+    hardening_report: HardeningReport,
+    endpoint: str,
+    call_name: str,
+    fault_name: str,
+    outcome: str,
+    invoke: Callable[[], Any],
+    task_key: str = IMAGE_TO_VIDEO.key,
+) -> None:
+    """Fault ``endpoint`` as the cell says, ``invoke`` the call, and check what reached the simulator:
+    the attempts the cell allows, and the tasks created (only a submit creates one, of its own type, and
+    one at most: the one that went through, or the one a fault answered after creating)."""
+    before = len(sim.requests_to(endpoint))
+    tasks_before = set(sim.tasks)
+    fault = AFTER_ACCEPTING[fault_name]() if call_name == CREATED_FIRST else FAULTS[fault_name]()
+
+    if outcome == "retried":
+        sim.inject(endpoint, fault, times=2)
+        invoke()
+        attempts = sim.requests_to(endpoint)[before:]
+        ok = len(attempts) == 3
+        if fault_name == "HTTP 429 + Retry-After":
+            ok = ok and attempts[1].received_at - attempts[0].received_at >= RETRY_AFTER
+    else:
+        sim.inject(endpoint, fault, times=None)
+        expected = TopviewSubmitUncertainError if outcome == "not repeated" else TopviewAPIError
+        with pytest.raises(TopviewError) as raised:
+            invoke()
+        attempts = sim.requests_to(endpoint)[before:]
+        ok = isinstance(raised.value, expected) and len(attempts) == 1
+        if outcome == "fails at once":
+            ok = ok and re.search(rf"\b{fault_name}\b", str(raised.value)) is not None
+    # A slow answer comes after the endpoint's work; the other faults answer instead of it unless armed
+    # after_accepting (the row CREATED_FIRST).
+    paid = call_name in ("submit", CREATED_FIRST) and (
+        outcome == "retried" or fault.after_accepting or fault.kind == "slow"
+    )
+    created = [sim.tasks[task_id].task_type for task_id in set(sim.tasks) - tasks_before]
+    ok = ok and created == [task_key] * int(paid)
+    hardening_report.record("fault matrix", ok)
+    assert ok, (
+        f"{call_name} x {fault_name} ({task_key}): expected {outcome}, saw {len(attempts)} attempt(s) "
+        f"and new tasks {created}"
+    )
+
+
+def fast_hook_params() -> dict[str, Any]:
+    return {
+        "retry_limit": 3,
+        "retry_delay": 0.01,
+        "retry_max_delay": 1.0,
+        "busy_timeout": 5,
+        "timeout": CLIENT_TIMEOUT,
+    }
+
+
+@pytest.mark.parametrize(("task_key", "call_name", "fault_name", "outcome"), CELLS, ids=CELL_IDS)
 def test_fault_cell(
     topview_connection: TopviewSimulator,
     hardening_report: HardeningReport,
     tmp_path: Path,
+    task_key: str,
     call_name: str,
     fault_name: str,
     outcome: str,
@@ -144,32 +267,55 @@ def test_fault_cell(
         hardening_report.record("fault matrix", True)
         pytest.skip("this endpoint never answers that way")
     sim = topview_connection
-    call = CALLS[call_name]
-    hook = TopviewHook(
-        retry_limit=3, retry_delay=0.01, retry_max_delay=1.0, busy_timeout=5, timeout=CLIENT_TIMEOUT
-    )
+    call = call_of(task_key, call_name)
+    hook = TopviewHook(**fast_hook_params())
     prepared = call.prepare(hook, sim, tmp_path)
-    before = len(sim.requests_to(call.endpoint))
-    tasks_before = len(sim.tasks)
-    fault = AFTER_ACCEPTING[fault_name]() if call_name == CREATED_FIRST else FAULTS[fault_name]()
+    check_cell(
+        sim,
+        hardening_report,
+        call.endpoint,
+        call_name,
+        fault_name,
+        outcome,
+        lambda: call.run(hook, prepared),
+        task_key,
+    )
+    if call_name in TASK_ROWS:  # nothing reached another task type's endpoints
+        foreign = {
+            endpoint(key)
+            for key in TASK_TYPES
+            if key != task_key
+            for endpoint in (submit_endpoint, query_endpoint)
+        }
+        assert [entry.endpoint for entry in sim.journal if entry.endpoint in foreign] == []
 
-    if outcome == "retried":
-        sim.inject(call.endpoint, fault, times=2)
-        call.run(hook, prepared)
-        attempts = sim.requests_to(call.endpoint)[before:]
-        ok = len(attempts) == 3
-        if fault_name == "HTTP 429 + Retry-After":
-            ok = ok and attempts[1].received_at - attempts[0].received_at >= RETRY_AFTER
-    else:
-        sim.inject(call.endpoint, fault, times=None)
-        expected = TopviewSubmitUncertainError if outcome == "not repeated" else TopviewAPIError
-        with pytest.raises(TopviewError) as raised:
-            call.run(hook, prepared)
-        attempts = sim.requests_to(call.endpoint)[before:]
-        ok = isinstance(raised.value, expected) and len(attempts) == 1
-        if call_name == CREATED_FIRST:  # the task exists, and there is only the one
-            ok = ok and len(sim.tasks) == tasks_before + 1
-        if outcome == "fails at once":
-            ok = ok and re.search(rf"\b{fault_name}\b", str(raised.value)) is not None
-    hardening_report.record("fault matrix", ok)
-    assert ok, f"{call_name} x {fault_name}: expected {outcome}, saw {len(attempts)} attempt(s)"
+
+@pytest.mark.parametrize(
+    ("task_key", "call_name", "fault_name", "outcome"),
+    QUERY_CELLS,
+    ids=[f"async {cell_id}" for cell, cell_id in zip(CELLS, CELL_IDS, strict=True) if cell[1] == "query"],
+)
+def test_async_query_cell(
+    topview_connection: TopviewSimulator,
+    hardening_report: HardeningReport,
+    tmp_path: Path,
+    task_key: str,
+    call_name: str,
+    fault_name: str,
+    outcome: str,
+) -> None:
+    """The query row through the async hook, which triggers poll with: the same outcome for every cell."""
+    hardening_report.note("fault matrix", "cells as specified in docs/fault-matrix.md")
+    if outcome == "n/a":
+        hardening_report.record("fault matrix", True)
+        pytest.skip("this endpoint never answers that way")
+    sim = topview_connection
+    task_type = TASK_TYPES[task_key]
+    task_id = _finished_task(task_type)(TopviewHook(**fast_hook_params()), sim, tmp_path)
+
+    def invoke() -> Any:
+        return asyncio.run(TopviewAsyncHook(**fast_hook_params()).get_task(task_type, task_id))
+
+    check_cell(
+        sim, hardening_report, query_endpoint(task_type), call_name, fault_name, outcome, invoke, task_key
+    )
