@@ -26,7 +26,7 @@ def test_a_retry_after_a_submit_fails_as_uncertain_and_the_logged_id_can_be_reus
     assert len(sim.requests_to("submit")) == 1  # the retry sent nothing
     assert "Not submitting again: this is try 2 of the task" in result.log
     assert NO_STORE in result.log
-    assert "ImageToVideoSensor(topview_task_id=...)" in result.log
+    assert "ImageToVideoSensor(topview_task_id=..., topview_task_type='image2video')" in result.log
     # The message points at the first try's log line; the id there is the task TopView created.
     [logged] = re.findall(re.escape(ACCEPTED_LOG_PREFIX) + r"([\w-]+)", result.log)
     assert list(sim.tasks) == [logged]
