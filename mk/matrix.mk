@@ -2,11 +2,14 @@
 # docs/airflow-versions.md). Each row: every module imports, the provider registers, and the behaviour
 # tests pass; the table it prints is the last thing `make test` prints. One row alone:
 # `make matrix ROWS=3.2.2`. The latest row (3.3.2) is the main .venv: within one make invocation it
-# reuses the junit report `make unit` writes (below) instead of running the suite a second time.
+# reuses the junit report `make unit` writes (below) instead of running the suite a second time. The
+# test files that never touch Airflow (scripts/matrix.py AIRFLOW_FREE) run on the main row only.
 MATRIX_DIR := .matrix
 MATRIX_STARTED := $(shell date +%s)
 ROWS ?=
-MATRIX_WORKERS ?= 2
+# pytest processes in all; the rows run at once, one each (a process keeps about half a core busy), and
+# extra ones go to the rows that also run deployment tests.
+MATRIX_WORKERS ?= 3
 
 .PHONY: matrix matrix-lock
 
