@@ -128,6 +128,11 @@ def estimate_cost(request: object, spec: ModelSpec | None) -> CreditEstimate:
     count: int = _field(request, "generating_count") or DEFAULT_GENERATING_COUNT
 
     duration: int | None = _field(request, "duration")
+    edit_longest = spec.durations.longest if spec.video_edit and spec.durations is not None else None
+    if edit_longest is not None and duration != edit_longest:
+        # TopView follows the input video's length, not ``duration``: price the longest the model edits.
+        duration = edit_longest
+        assumed.append(f"duration follows the input video: priced at the longest allowed, {duration} s")
     if duration is None:
         duration = spec.durations.longest if spec.durations is not None else None
         if duration is None:

@@ -572,7 +572,7 @@ def test_text_to_video_takes_21_9_and_no_input_files() -> None:
             {"resolution": 2160, "sound": "on", "duration": 8, "generating_count": 2},
             32.0,
         ),
-        ("Kling O3 Video-Edit", OMNI, {"resolution": 1080, "duration": 5}, 10.0),
+        ("Kling O3 Video-Edit", OMNI, {"resolution": 1080, "duration": 5}, 20.0),  # the longest video: 10 s
         ("Standard", OMNI, {"duration": 10, "generating_count": 2}, 20.0),
     ],
 )

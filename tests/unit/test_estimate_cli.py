@@ -141,7 +141,7 @@ def test_inputs_are_stood_in_for_every_input_mode() -> None:
     edit = estimate_json(
         "--no-config", "--task-type", "omni_reference", "--model", "Kling O3 Video-Edit", "--duration", "5"
     )
-    assert (edit["credits"], edit["resolution"]) == (10.0, 1080)
+    assert (edit["credits"], edit["resolution"], edit["upper_bound"]) == (20.0, 1080, True)  # 10 s at most
     assert "sound: Omni Reference sends none; priced at the sound-off rate" in edit["assumed"]
     assert any("follows its length" in warning for warning in edit["warnings"])
 

@@ -15,7 +15,7 @@ from airflow_topview.submit.run_budget import price_one
         (IMAGE_TO_VIDEO, "Kling V3 Reference Video", None),  # multi-reference: two stand-in images
         (IMAGE_TO_VIDEO, "Seedance 1.5 Pro", 0.6),  # 0.12 x 5 s at 720p, sound off
         (TEXT_TO_VIDEO, "Kling V3", 2.5),  # 0.5 x 5 s at 720p, sound off
-        (OMNI_REFERENCE, "Kling O1 Video-Edit", 4.0),  # video edit: a stand-in video; 0.8 x 5 s
+        (OMNI_REFERENCE, "Kling O1 Video-Edit", 8.0),  # video edit: 0.8 x 10 s, the longest input video
     ],
 )
 def test_settings_are_priced_with_stand_in_inputs_of_the_models_mode(
