@@ -31,10 +31,41 @@ class DagRunResult:
     tries: dict[tuple[str, int], int] = field(default_factory=dict)
 
     def xcom(self, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
-        return self.xcoms[(task_id, key, map_index)]
+        try:
+            return self.xcoms[(task_id, key, map_index)]
+        except KeyError:
+            raise UnknownInRunError(
+                f"run {self.run_id!r} of DAG {self.dag_id!r} has no XCom {key!r} from task {task_id!r}"
+                f"{_map_index_text(map_index)}; {_task_list(self.task_states)}"
+            ) from None
 
     def task_state(self, task_id: str, map_index: int = -1) -> str:
-        return self.task_states[(task_id, map_index)]
+        try:
+            return self.task_states[(task_id, map_index)]
+        except KeyError:
+            raise UnknownInRunError(
+                f"run {self.run_id!r} of DAG {self.dag_id!r} has no task {task_id!r}"
+                f"{_map_index_text(map_index)}; {_task_list(self.task_states)}"
+            ) from None
+
+
+class UnknownInRunError(KeyError):
+    """A DAG id, task or XCom a test asked for is not there; the message lists what is.
+
+    A ``KeyError`` (what a dict lookup raised before), with a message instead of the bare key.
+    """
+
+    def __str__(self) -> str:  # KeyError's own str() quotes the message as a key
+        return str(self.args[0]) if self.args else ""
+
+
+def _map_index_text(map_index: int) -> str:
+    return "" if map_index == -1 else f" at map index {map_index}"
+
+
+def _task_list(task_states: Mapping[tuple[str, int], str]) -> str:
+    names = sorted({f"{task_id}[{index}]" if index != -1 else task_id for task_id, index in task_states})
+    return "the run's tasks: " + (", ".join(names) if names else "none")
 
 
 @functools.cache
@@ -45,7 +76,10 @@ def _dagbag(dags_folder: str) -> Any:
         from airflow.models.dagbag import DagBag  # type: ignore[attr-defined,no-redef,unused-ignore]
 
     bag = DagBag(dag_folder=dags_folder)
-    assert bag.import_errors == {}, bag.import_errors
+    if bag.import_errors:
+        errors = sorted(bag.import_errors.items())
+        failures = "\n".join(f"  {path}: {error.strip()}" for path, error in errors)
+        raise AssertionError(f"DAG files in {dags_folder} failed to import:\n{failures}")
     return bag
 
 
@@ -55,7 +89,14 @@ class DagRunner:
         self.capfd = capfd
 
     def dag(self, dag_id: str) -> Any:
-        return _dagbag(str(self.dags_folder)).dags[dag_id]
+        dags = _dagbag(str(self.dags_folder)).dags
+        if dag_id not in dags:
+            known = ", ".join(sorted(dags)) or "none"
+            raise UnknownInRunError(
+                f"no DAG with dag_id {dag_id!r} in {self.dags_folder} (the dags folder this runner reads); "
+                f"DAGs found there: {known}"
+            )
+        return dags[dag_id]
 
     def run(self, dag_id: str, conf: dict[str, Any] | None = None) -> DagRunResult:
         """Run like a trigger from the UI or the REST API: no logical date (so no ``ds`` in templates).
