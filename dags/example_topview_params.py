@@ -6,8 +6,10 @@ templated operator fields reading them (``{{ params.* }}``; a boolean Param rend
 for ``sound``); a ``filename_template`` mixing Jinja (``{{ dag_run.run_after | ds }}``: every run has
 ``run_after``, while runs triggered from the UI or the REST API have no ``ds``) with the operator's own
 placeholders (``{topview_task_id}``, ``{index}``). The form offers the default model's durations; the
-submit operator checks the combination against the model's known capabilities (for example a duration
-another model does not offer) and its estimated cost against ``max_credits`` before anything is paid for.
+first task, a ``RunBudgetOperator``, checks the form's combination against the model's known
+capabilities (for example a duration another model does not offer) and its estimated cost against
+``max_credits`` before the image is uploaded or anything is paid for; the submit then refuses to pay
+for more than that task approved.
 
 Trigger it from the UI form, or from the CLI::
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, Param
 
+from airflow_topview.operators.budget import RunBudgetOperator
 from airflow_topview.operators.files import DownloadVideosOperator, UploadFileOperator
 from airflow_topview.operators.image_to_video import SubmitImageToVideoOperator
 from airflow_topview.samples import sample_image
@@ -69,7 +72,7 @@ with DAG(
             type="number",
             minimum=0,
             title="Most credits to spend",
-            description="The submit fails before paying when the model table's estimate is higher.",
+            description="The run stops before uploading when the model table's estimate is higher.",
         ),
         "output_dir": Param(
             "/tmp/topview-videos",
@@ -80,7 +83,20 @@ with DAG(
         ),
     },
 ) as dag:
+    # The form's values, checked together before any upload: the model's durations, resolutions and
+    # sound, and the estimate against max_credits (the submit below is the one it approves).
+    check = RunBudgetOperator(
+        task_id="check_and_price",
+        max_credits="{{ params.max_credits }}",
+        videos=1,
+        model="{{ params.model }}",
+        duration="{{ params.duration }}",
+        resolution="{{ params.resolution }}",
+        sound="{{ params.sound }}",
+        generating_count="{{ params.generating_count }}",
+    )
     upload = UploadFileOperator(task_id="upload_image", source="{{ params.image }}")
+    check >> upload
     submit = SubmitImageToVideoOperator(
         task_id="submit",
         model="{{ params.model }}",
@@ -90,7 +106,7 @@ with DAG(
         duration="{{ params.duration }}",
         sound="{{ params.sound }}",  # a boolean Param rendered as text ("True"/"False") is on/off
         generating_count="{{ params.generating_count }}",
-        max_credits="{{ params.max_credits }}",
+        run_budget=check.output,
         wait_for_completion=True,
         deferrable=True,
         poll_interval=10,

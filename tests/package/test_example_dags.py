@@ -253,11 +253,25 @@ def test_params_dag_rejects_bad_conf_before_running(
     assert topview_connection.journal == []
 
 
-def test_params_dag_refuses_a_run_over_max_credits_before_paying(
+def test_params_dag_refuses_a_run_over_max_credits_before_uploading(
     topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path
 ) -> None:
     conf = {"model": "kling-v3", "duration": 12, "max_credits": 5, "output_dir": str(tmp_path)}
     result = dag_runner.run("example_topview_params", conf=conf)
     assert result.state == "failed"
-    assert "max_credits" in result.log, result.log[-4000:]
-    assert not submit_bodies(topview_connection)  # Kling V3 720p: 0.5 credits/s x 12 s = 6 > 5, unpaid
+    assert result.task_state("check_and_price") == "failed"
+    assert "above the run budget of 5" in result.log, result.log[-4000:]
+    assert topview_connection.journal == []  # Kling V3 720p: 0.5 credits/s x 12 s = 6 > 5: no upload, unpaid
+
+
+def test_params_dag_checks_the_form_against_the_model_before_uploading(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path
+) -> None:
+    """The form allows 4-12 s (the default model's); Veo 3.1 Fast takes 4, 6 or 8: refused before the upload."""
+    conf = {"model": "veo-3.1-fast", "duration": 5, "output_dir": str(tmp_path)}
+    result = dag_runner.run("example_topview_params", conf=conf)
+    assert result.state == "failed"
+    assert result.task_state("check_and_price") == "failed"
+    assert result.task_state("upload_image") == "upstream_failed"
+    assert "duration" in result.log and "Veo 3.1 Fast" in result.log, result.log[-4000:]
+    assert topview_connection.journal == []
