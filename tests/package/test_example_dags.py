@@ -267,11 +267,12 @@ def test_params_dag_refuses_a_run_over_max_credits_before_uploading(
 def test_params_dag_checks_the_form_against_the_model_before_uploading(
     topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path
 ) -> None:
-    """The form allows 4-12 s (the default model's); Veo 3.1 Fast takes 4, 6 or 8: refused before the upload."""
+    """The form allows 4-12 s (the default model's); Veo 3.1 Fast takes 4, 6 or 8: refused, nothing sent."""
     conf = {"model": "veo-3.1-fast", "duration": 5, "output_dir": str(tmp_path)}
     result = dag_runner.run("example_topview_params", conf=conf)
     assert result.state == "failed"
     assert result.task_state("check_and_price") == "failed"
     assert result.task_state("upload_image") == "upstream_failed"
-    assert "duration" in result.log and "Veo 3.1 Fast" in result.log, result.log[-4000:]
+    refused = "duration: veo-3.1-fast (Veo 3.1 Fast) takes 4, 6 or 8 seconds, got 5"
+    assert refused in result.log, result.log[-4000:]
     assert topview_connection.journal == []
