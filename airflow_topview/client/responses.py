@@ -103,6 +103,28 @@ class ImageToVideoTask(_TopviewResult):
     def failed_videos(self) -> list[Video]:
         return [video for video in self.videos if not video.succeeded]
 
+    def same_video(self, video: Video, position: int, *, complete: bool) -> Video | None:
+        """This task's entry for ``video`` (from an earlier answer about the task), e.g. with a fresh URL.
+
+        A video is known by its ``boardTaskId``, else by its URL without the query (the signature changes,
+        the object does not); its position counts only when ``complete`` says the earlier answer listed
+        every video (a caller may hold a subset, such as the videos a reviewer kept).
+        """
+        if video.board_task_id:
+            return next((fresh for fresh in self.videos if fresh.board_task_id == video.board_task_id), None)
+        place = _url_without_query(video.file_path)
+        if place:
+            found = [fresh for fresh in self.videos if _url_without_query(fresh.file_path) == place]
+            if len(found) == 1:
+                return found[0]
+        if complete and position < len(self.videos):
+            return self.videos[position]
+        return None
+
+
+def _url_without_query(url: str | None) -> str:
+    return (url or "").split("?", 1)[0].split("#", 1)[0]
+
 
 def problems(exc: ValidationError) -> str:
     """A result's validation errors in one line: where, and what (never the values)."""

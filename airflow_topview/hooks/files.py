@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import ObjectStoragePath
     from airflow.sdk.types import Logger
 
-    from airflow_topview.client.responses import ImageToVideoTask
+    from airflow_topview.client.responses import ImageToVideoTask, Video
     from airflow_topview.client.task_types import TaskType
     from airflow_topview.hooks.storage import StorageClient
 
@@ -262,15 +262,18 @@ class FileTransfers:
         if names:
             fsspec_view(folder).mkdir(parents=True, exist_ok=True)
         written: list[str] = []
-        refreshed = False
+        given, fresh_task = task, None
         for index, name in names.items():
             target = folder / name
             if "/" in name:
                 fsspec_view(target.parent).mkdir(parents=True, exist_ok=True)
+            video = given.videos[index]
+            if fresh_task is not None:  # URLs were refreshed: the rest come from the fresh answer
+                video = _fresh(fresh_task, video, index, given_count=len(given.videos))
             try:
-                size = self.download_video(str(task.videos[index].file_path), target)
+                size = self.download_video(str(video.file_path), target)
             except TopviewAPIError as exc:
-                if exc.http_status != 403 or refreshed or not refresh_expired_urls:
+                if exc.http_status != 403 or fresh_task is not None or not refresh_expired_urls:
                     raise
                 self.log.warning(
                     "The URL of video %d of TopView task %s was refused (%s); it has probably expired: "
@@ -279,19 +282,23 @@ class FileTransfers:
                     task.task_id,
                     exc.message,
                 )
-                task = self.get_task(task_type, task.task_id)
-                refreshed = True
-                fresh = task.videos[index] if index < len(task.videos) else None
-                if fresh is None or not fresh.succeeded:
-                    raise TopviewError(
-                        f"TopView task {task.task_id} no longer lists video {index} after a refresh"
-                    ) from None
-                size = self.download_video(str(fresh.file_path), target)
+                fresh_task = self.get_task(task_type, task.task_id)
+                video = _fresh(fresh_task, video, index, given_count=len(given.videos))
+                size = self.download_video(str(video.file_path), target)
             self.log.info(
                 "Wrote video %d of TopView task %s to %s (%d bytes)", index, task.task_id, target, size
             )
             written.append(str(target))
         return written
+
+
+def _fresh(task: ImageToVideoTask, video: Video, index: int, *, given_count: int) -> Video:
+    """The refreshed answer's entry for a video, found by identity (a subset's positions mean nothing)."""
+    fresh = task.same_video(video, index, complete=given_count == len(task.videos))
+    if fresh is None or not fresh.succeeded:
+        where = without_query(str(video.file_path))
+        raise TopviewError(f"TopView task {task.task_id} no longer lists video {where} after a refresh")
+    return fresh
 
 
 def _sha256(path: ObjectStoragePath) -> str:

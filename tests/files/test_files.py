@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -377,6 +378,38 @@ def test_expired_urls_are_refreshed_by_one_query(
     ]
     assert sent[1].query["taskId"] == task.task_id
     assert_no_topview_headers(sim)
+
+
+def test_a_kept_subset_is_refreshed_by_video_not_by_position(
+    topview_connection: TopviewSimulator, tmp_path: Path
+) -> None:
+    """A reviewer kept video 2 of 3: after the refresh it is still video 2 that lands in the file."""
+    sim, hook = topview_connection, fast_hook()
+    task = finished_task(sim, hook, count=3)
+    kept = task.model_copy(update={"videos": [task.videos[2], task.videos[1]]})
+    sim.expire_urls()
+    paths = hook.download_videos(kept, str(tmp_path), filename_template="{topview_task_id}_kept{index}.mp4")
+    assert_mp4s(paths, [f"{task.task_id}_kept0.mp4", f"{task.task_id}_kept1.mp4"])
+    sent = journal_after_submit(sim)
+    assert [(entry.endpoint, entry.path.rsplit("/", 1)[-1], entry.status) for entry in sent] == [
+        ("download", "2.mp4", 403),
+        ("query", "query", 200),
+        ("download", "2.mp4", 200),
+        ("download", "1.mp4", 200),
+    ]
+
+
+def test_a_video_the_refreshed_task_does_not_list_fails_by_name(
+    topview_connection: TopviewSimulator, tmp_path: Path
+) -> None:
+    sim, hook = topview_connection, fast_hook()
+    task = finished_task(sim, hook, count=2)  # one video held, not the whole list: no position to go by
+    gone = task.videos[0].model_copy(update={"file_path": f"{sim.base_url}/_videos/{task.task_id}/5.mp4?X=1"})
+    where = f"{sim.base_url}/_videos/{task.task_id}/5.mp4"
+    with pytest.raises(TopviewError, match=f"no longer lists video {re.escape(where)} after a refresh"):
+        hook.download_videos(task.model_copy(update={"videos": [gone]}), str(tmp_path))
+    assert [entry.endpoint for entry in journal_after_submit(sim)] == ["download", "query"]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_urls_refused_after_the_refresh_fail(topview_connection: TopviewSimulator, tmp_path: Path) -> None:
