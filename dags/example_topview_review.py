@@ -40,7 +40,8 @@ REVIEW_BODY = """\
 **Prompt:** {{ params.prompt }}
 
 **Model:** {{ params.model }} · **Cost:** {{ result.costCredit }} credits for {{ result.videos | length }}
-videos (estimated {{ ti.xcom_pull(task_ids='generate', key='estimated_credits') }}) · TopView task
+videos (estimated {{ 'at most ' if ti.xcom_pull(task_ids='generate', key='estimate_is_upper_bound') }}\
+{{- ti.xcom_pull(task_ids='generate', key='estimated_credits') }}) · TopView task
 `{{ ti.xcom_pull(task_ids='generate') }}`
 
 | candidate | video | size |

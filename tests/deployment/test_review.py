@@ -11,6 +11,7 @@ only the chosen video was fetched and written.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,8 @@ def test_person_picks_one_candidate_and_only_that_video_is_downloaded(
     assert prompt in body
     assert "seedance-1.5-pro" in body
     assert f"**Cost:** {task.cost} credits for 3" in body
+    # duration and resolution unset: priced at the model's most, so the estimate is an upper bound
+    assert re.search(r"credits for 3\s+videos \(estimated at most \d+(\.\d+)?\) ", body), body
     assert topview_task_id in body
     links = [line for line in body.splitlines() if line.startswith("| Video ")]
     assert len(links) == 3
