@@ -313,3 +313,39 @@ def test_the_module_imports_nothing_heavy() -> None:
     from tests.package import test_packaging
 
     test_packaging.test_operator_modules_import_nothing_heavy("airflow_topview.operators.video_group")
+
+
+def test_the_example_alone_runs_both_groups_with_its_default_image(
+    airflow_home: Path, topview_simulator: TopviewSimulator, tmp_path: Path
+) -> None:
+    """dags/example_topview_video_group.py copied alone into a dags folder, run by ``airflow dags test``."""
+    from tests.package.test_examples_alone import run_alone
+
+    sim = topview_simulator
+    videos = tmp_path / "videos"
+    run = run_alone("example_topview_video_group", {"output_dir": str(videos)}, sim, tmp_path)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-5000:]
+    assert "state=success" in output
+    [file_id] = sim.files
+    assert sim.files[file_id].size == Path(sample_image("lighthouse_day.png")).stat().st_size
+    assert [entry.json for entry in sim.requests_to("submit")] == [
+        {
+            "model": "Seedance 1.5 Pro",
+            "firstFrameFileId": file_id,
+            "prompt": "Waves roll in under a clear sky while the camera slowly circles the lighthouse",
+            "resolution": 720,
+            "duration": 5,
+        }
+    ]
+    assert [entry.json for entry in sim.requests_to("text2video_submit")] == [
+        {
+            "model": "Standard",
+            "prompt": "Dawn over a rocky coast, a lighthouse on the horizon, a slow aerial approach",
+            "aspectRatio": "16:9",
+            "resolution": 720,
+            "duration": 5,
+        }
+    ]
+    assert sorted(path.name for path in videos.iterdir()) == sorted(f"{task}_0.mp4" for task in sim.tasks)
+    assert sim.api_key not in output

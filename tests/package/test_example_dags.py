@@ -74,6 +74,7 @@ EXAMPLES = {
     "example_topview_budget",  # run by tests/operators/test_run_budget.py
     "example_topview_product_shots",
     "example_topview_brief_to_video",  # run in a real deployment: tests/deployment/test_review.py
+    "example_topview_video_group",  # run alone by tests/operators/test_video_group.py
 }
 NO_TOPVIEW_HEADERS = {"Authorization", "Topview-Uid"}
 
