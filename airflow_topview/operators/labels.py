@@ -2,9 +2,10 @@
 
 Airflow reads a mapped task's ``map_index_template`` from the arguments given to ``.partial()`` (not
 from ``default_args``, which ``partial`` fills in only for keys it was not given), so the operators' own
-``partial`` class methods set :data:`LABEL_TEMPLATE` unless the call names one. The label's text is set
-by the operator while it runs (:func:`set_label`): a value, not a template, so nothing a template renders
-can break the label after a paid submit, and the API key is masked like everywhere else.
+``partial`` class methods set :data:`LABEL_TEMPLATE` unless the call or the ``default_args`` name one.
+The label's text is set by the operator while it runs (:func:`set_label`): a value, not a template, so
+nothing a template renders can break the label after a paid submit, and the API key is masked like
+everywhere else.
 """
 
 from __future__ import annotations
@@ -23,10 +24,26 @@ MAX_LABEL_CHARS = 60
 
 
 def with_default_label(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """``.partial()``'s arguments with ``map_index_template`` set to :data:`LABEL_TEMPLATE` unless given."""
-    if kwargs.get("map_index_template") is None:
+    """``.partial()``'s arguments with ``map_index_template`` set to :data:`LABEL_TEMPLATE`, unless the call
+    names one or the ``default_args`` it would get (its own, its task group's, its DAG's) do."""
+    if kwargs.get("map_index_template") is None and not _default_args_name_a_template(kwargs):
         kwargs["map_index_template"] = LABEL_TEMPLATE
     return kwargs
+
+
+def _default_args_name_a_template(kwargs: dict[str, Any]) -> bool:
+    try:  # where Airflow's own partial() finds the DAG and task group being defined (3.1 to 3.4)
+        from airflow.sdk.definitions._internal.contextmanager import DagContext, TaskGroupContext
+    except ImportError:
+        return False
+    dag = kwargs.get("dag") or DagContext.get_current()
+    group = kwargs.get("task_group") or (TaskGroupContext.get_current(dag) if dag else None)
+    sources = [
+        kwargs.get("default_args"),
+        getattr(group, "default_args", None),
+        getattr(dag, "default_args", None),
+    ]
+    return any(isinstance(args, dict) and args.get("map_index_template") for args in sources)
 
 
 def set_label(context: Any, text: str, mask: Callable[[str], str] = str) -> None:

@@ -50,3 +50,23 @@ def test_partial_sets_the_default_label_and_keeps_the_partials_own() -> None:
     assert downloads.map_index_template == LABEL_TEMPLATE
     assert own.map_index_template == "{{ task.model }}"
     assert default.map_index_template == LABEL_TEMPLATE
+
+
+def test_a_template_in_default_args_wins_over_the_default_label() -> None:
+    from airflow.sdk import TaskGroup
+
+    with DAG("labels_from_dag", schedule=None, default_args={"map_index_template": "{{ task.task_id }}-dag"}):
+        from_dag = SubmitTextToVideoOperator.partial(task_id="submit").expand(prompt=["a"])
+        with TaskGroup("group", default_args={"map_index_template": "{{ task.task_id }}-group"}):
+            from_group = UploadFileOperator.partial(task_id="upload").expand(source=["a.png"])
+    with DAG("labels_from_task", schedule=None):
+        from_task = DownloadVideosOperator.partial(
+            task_id="download", destination="/tmp", default_args={"map_index_template": "{{ ti.map_index }}"}
+        ).expand(topview_task_id=["t1"])
+        default = DownloadVideosOperator.partial(task_id="plain", destination="/tmp").expand(
+            topview_task_id=["t1"]
+        )
+    assert from_dag.map_index_template == "{{ task.task_id }}-dag"
+    assert from_group.map_index_template == "{{ task.task_id }}-group"
+    assert from_task.map_index_template == "{{ ti.map_index }}"
+    assert default.map_index_template == LABEL_TEMPLATE
