@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow.providers.common.compat.sdk import Context
+    from airflow.sdk.definitions.mappedoperator import OperatorPartial
 
     from airflow_topview.client.request import ImageToVideoTask
 
@@ -63,7 +64,7 @@ class UploadFileOperator(CancellableTransfers):
     template_fields: Sequence[str] = ("source", "file_format")
 
     @classmethod
-    def partial(cls, **kwargs: Any) -> Any:  # type: ignore[override]
+    def partial(cls, **kwargs: Any) -> OperatorPartial:  # type: ignore[override]
         """Airflow's ``partial``; each mapped upload is labelled by its file name unless told otherwise."""
         return super().partial(**with_default_label(kwargs))
 
@@ -172,7 +173,7 @@ class DownloadVideosOperator(CancellableTransfers):
     )
 
     @classmethod
-    def partial(cls, **kwargs: Any) -> Any:  # type: ignore[override]
+    def partial(cls, **kwargs: Any) -> OperatorPartial:  # type: ignore[override]
         """Airflow's ``partial``; each mapped download is labelled by its TopView task id."""
         return super().partial(**with_default_label(kwargs))
 

@@ -17,6 +17,8 @@ from airflow_topview.lineage import ReportsLineage
 from airflow_topview.operators.labels import with_default_label
 
 if TYPE_CHECKING:
+    from airflow.sdk.definitions.mappedoperator import OperatorPartial
+
     from airflow_topview.catalog import CreditEstimate
     from airflow_topview.client.request_base import SubmitRequest
     from airflow_topview.client.task_types import TaskType
@@ -70,7 +72,7 @@ class TopviewSubmitOperatorBase(BaseOperator, ReportsLineage):
     topview_task_type: ClassVar[TaskType]
 
     @classmethod
-    def partial(cls, **kwargs: Any) -> Any:  # type: ignore[override]
+    def partial(cls, **kwargs: Any) -> OperatorPartial:  # type: ignore[override]
         """Airflow's ``partial``; each mapped submit is labelled by its prompt unless told otherwise."""
         return super().partial(**with_default_label(kwargs))
 
