@@ -47,12 +47,16 @@ def _default_args_name_a_template(kwargs: dict[str, Any]) -> bool:
 
 
 def set_label(context: Any, text: str, mask: Callable[[str], str] = str) -> None:
-    """The label this try shows: ``text`` masked, on one line, cut to 60 characters.
+    """The label this try shows: ``text`` masked (Airflow's masker, then ``mask``), on one line, cut to 60
+    characters.
 
     A DAG rendering templates as native objects turns a label such as ``1984`` into a number, which Airflow
     cannot show (and fails the try on): such text is quoted.
     """
-    line = " ".join(mask(str(text)).split())
+    from airflow.providers.common.compat.sdk import redact
+
+    # Airflow's masker (any connection secret a template put into a prompt), then the hook's (the API key).
+    line = " ".join(mask(str(redact(str(text)))).split())
     if len(line) > MAX_LABEL_CHARS:
         line = line[: MAX_LABEL_CHARS - 3] + "..."
     try:

@@ -36,6 +36,16 @@ def test_a_label_is_masked() -> None:
     assert context[LABEL_VARIABLE] == "*** rides a fox"
 
 
+def test_a_label_hides_what_airflow_masks() -> None:
+    """Another connection's secret templated into a prompt: masked in the label as in the logs."""
+    from airflow.providers.common.compat.sdk import mask_secret
+
+    mask_secret("other-conn-password-7731")
+    context: dict[str, Any] = {}
+    set_label(context, "Logo reads other-conn-password-7731 in neon")
+    assert context[LABEL_VARIABLE] == "Logo reads *** in neon"
+
+
 def test_partial_sets_the_default_label_and_keeps_the_partials_own() -> None:
     with DAG("labels", schedule=None):
         uploads = UploadFileOperator.partial(task_id="upload").expand(source=["a.png"])
