@@ -26,17 +26,21 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from airflow.providers.common.compat.sdk import XCom
 from airflow.triggers.base import TaskSuccessEvent, TriggerEvent
 
-from airflow_topview.links import LINK_XCOM_KEY, TopviewVideoLink, video_link
+from airflow_topview.links import LINK_XCOM_KEY, VIDEO_LINKS, link_xcoms, show_videos, video_link
 
 if TYPE_CHECKING:
+    from airflow.sdk.types import Logger
+
+    from airflow_topview.client.task_types import TaskType
+    from airflow_topview.hooks.topview import TopviewHook
     from airflow_topview.waiting import WaitEvent
 
 #: Seconds between a deferral and the earliest event that resumes the task on a worker.
 MIN_DEFERRAL = 10.0
 #: Seconds the trigger gives its XCom writes before it lets a worker finish the task instead.
 XCOM_PUSH_TIMEOUT = 60.0
-#: XCom key under which Airflow stores the "TopView video" extra link (``BaseOperatorLink.xcom_key``).
-EXTRA_LINK_XCOM_KEY = TopviewVideoLink().xcom_key
+#: XCom key under which Airflow stores the first "TopView video" extra link (``BaseOperatorLink.xcom_key``).
+EXTRA_LINK_XCOM_KEY = VIDEO_LINKS[0].xcom_key
 
 
 def min_deferral() -> float:
@@ -87,8 +91,8 @@ def success_xcoms(
 ) -> dict[str, Any]:
     """The XComs a successful wait leaves, whoever ends the task (worker or triggerer).
 
-    ``on_worker``: without ``return_value`` (the method returns it) and the extra link's own key (Airflow
-    stores it when a worker's try ends).
+    ``on_worker``: without ``return_value`` (the method returns it) and the extra links' own keys (Airflow
+    stores them when a worker's try ends: :func:`finish_on_worker`).
     """
     link = video_link(result)
     xcoms: dict[str, Any] = {}
@@ -98,22 +102,71 @@ def success_xcoms(
         xcoms["result"] = result
     if link:
         xcoms[LINK_XCOM_KEY] = link
-        if not on_worker:
-            xcoms[EXTRA_LINK_XCOM_KEY] = link
+    if not on_worker:
+        xcoms.update(link_xcoms(result))
     return xcoms
 
 
-class WaitEnded(TriggerEvent):
-    """A wait's final event that resumes the task on a worker; printed without the result's signed URLs."""
+def finish_on_worker(
+    task: Any, ti: Any, result: dict[str, Any], topview_task_id: str, returns: Literal["task_id", "result"]
+) -> None:
+    """A successful wait ending on a worker: push its XComs, and link its videos when the try ends."""
+    for key, value in success_xcoms(result, topview_task_id, returns, on_worker=True).items():
+        ti.xcom_push(key=key, value=value)
+    show_videos(task, result)
 
-    def __init__(self, wait_event: WaitEvent) -> None:
-        super().__init__(wait_event)  # type: ignore[no-untyped-call]
+
+class WaitEnded(TriggerEvent):
+    """A wait's final event that resumes the task on a worker: the outcome, never the finished task.
+
+    The finished task's video URLs are signed, and an event is stored in the metadata DB and printed by
+    Airflow (the triggerer's "Trigger fired event" line, ``TriggerEvent``'s own form wherever Airflow
+    rebuilds it): the payload leaves ``result`` out, and the resumed task reads the task once
+    (:func:`resumed_event`).
+    """
+
+    def __init__(self, wait_event: WaitEvent, task_type: str) -> None:
+        payload = {key: value for key, value in wait_event.items() if key != "result"}
+        super().__init__({**payload, "task_type": task_type})  # type: ignore[no-untyped-call]
 
     def __repr__(self) -> str:
         payload = self.payload if isinstance(self.payload, dict) else {}
         return f"WaitEnded<TopView task {payload.get('topview_task_id')}: {payload.get('status')}>"
 
     __str__ = __repr__
+
+
+def resumed_event(event: Any, hook: TopviewHook, task_type: TaskType, log: Logger) -> WaitEvent:
+    """The final event a resumed task goes on with, checked; a success as the trigger sends it, with one
+    read-only query for the finished task (through ``hook``, with its retries), at the endpoint the
+    trigger waited at (``task_type`` when the event does not say).
+
+    An event that holds its ``result`` is used as it is: one made on this worker, or one stored by an
+    earlier release of this provider. A query that fails after the hook's retries fails the try (a
+    transient error leaves it to Airflow's retries, which never submit again: the journal, or a refusal
+    on Airflow < 3.3).
+    """
+    from airflow_topview.client.task_types import task_type_of
+    from airflow_topview.exceptions import TopviewError, TopviewWaitEventError
+    from airflow_topview.waiting import WaitStatus, event_for, read_event
+
+    checked = read_event(event)
+    if checked["status"] != WaitStatus.SUCCESS or "result" in checked:
+        return checked
+    topview_task_id = checked["topview_task_id"]
+    if "task_type" in checked:
+        task_type = task_type_of(checked["task_type"])
+    try:
+        task = hook.get_task(task_type, topview_task_id)
+    except TopviewError as exc:
+        log.error("TopView task %s succeeded, but reading its videos failed: %s", topview_task_id, exc)
+        raise
+    finished = event_for(task)
+    if finished is None:
+        raise TopviewWaitEventError(
+            f"TopView task {topview_task_id} succeeded in the trigger, but now reads as {task.status!r}"
+        )
+    return finished
 
 
 class WaitSucceeded(TaskSuccessEvent):

@@ -3,6 +3,8 @@
 Every waiting path (trigger, sensor pokes, the operator's polling) polls through :class:`StatusWatch`
 and ends with the same typed event (:class:`WaitEvent`), which :func:`read_event` checks on the resuming
 worker and :func:`result_from_event` turns into the XCom value or the failure: one set of rules for all.
+A trigger's event leaves the finished task out (its video URLs are signed); the resumed worker reads it
+first (:func:`airflow_topview.deferral.resumed_event`).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 class WaitStatus(StrEnum):
     """How a wait ended."""
 
-    SUCCESS = "success"  # the task finished; ``result`` holds it
+    SUCCESS = "success"  # the task finished; ``result`` holds it (not in a trigger's event: signed URLs)
     FAIL = "fail"  # TopView reports the task failed (or ended without a video); ``message`` says why
     TIMEOUT = "timeout"  # the deadline passed while it ran; ``last_status`` is what it was
     ERROR = "error"  # a permanent error while polling; ``message`` and ``code``
@@ -53,6 +55,7 @@ class WaitEvent(TypedDict):
     message: NotRequired[str]
     code: NotRequired[str | None]
     last_status: NotRequired[str | None]
+    task_type: NotRequired[str]  # a trigger's event: the endpoint it waited at
 
 
 def make_event(status: WaitStatus, topview_task_id: str, **payload: Any) -> WaitEvent:
@@ -76,8 +79,10 @@ def read_event(event: Any) -> WaitEvent:
         raise TopviewWaitEventError(
             f"The TopView wait's {status!r} event carries no topview_task_id; this is a provider error"
         )
-    if status == WaitStatus.SUCCESS and not isinstance(event.get("result"), dict):
-        raise TopviewWaitEventError(f"The TopView wait's success event for task {task_id} carries no result")
+    if "result" in event and not isinstance(event["result"], dict):  # a trigger's success has none
+        raise TopviewWaitEventError(
+            f"The TopView wait's {status!r} event for task {task_id} has an odd result"
+        )
     return event  # type: ignore[return-value]
 
 
@@ -200,6 +205,8 @@ def result_from_event(
     checked = read_event(event)
     status, topview_task_id = checked["status"], checked["topview_task_id"]
     if status == WaitStatus.SUCCESS:
+        if "result" not in checked:  # a trigger's event: deferral.resumed_event reads the task first
+            raise TopviewWaitEventError(f"TopView task {topview_task_id} succeeded, but was not read again")
         verdict = judge_success(checked["result"], fail_on_partial=fail_on_partial)
         if verdict.fails_task:
             raise TopviewTaskFailedError(verdict.failed_summary)

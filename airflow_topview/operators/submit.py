@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import conf
 
 from airflow_topview import lineage
-from airflow_topview.links import TOPVIEW_APP_URL, TopviewVideoLink, push_link, task_link, video_link
+from airflow_topview.links import TOPVIEW_APP_URL, VIDEO_LINKS, push_link, task_link, video_link
 from airflow_topview.operators.labels import set_label
 from airflow_topview.operators.submit_base import TopviewSubmitOperatorBase
 from airflow_topview.task_outcome import decides_outcome
@@ -36,7 +36,7 @@ class TopviewSubmitOperator(TopviewSubmitOperatorBase):
 
     #: Operator parameter names of the submit body, in the order TopView documents them.
     body_parameters: ClassVar[tuple[str, ...]]
-    operator_extra_links = (TopviewVideoLink(),)
+    operator_extra_links = VIDEO_LINKS
     ui_color = "#e8dcff"
     # Rendered fields are stored again when the try ends: ``model`` as sent, mapped ids as a list.
     overwrite_rtif_after_execution = True
@@ -139,11 +139,15 @@ class TopviewSubmitOperator(TopviewSubmitOperatorBase):
 
         A success usually ends the task in the triggerer instead (:mod:`airflow_topview.deferral`), with
         the same XComs; this runs for failures, for tasks whose success needs a worker, and on the worker.
+        A trigger's success carries no video URLs: the finished task is read once here.
         """
-        from airflow_topview.deferral import success_xcoms
-        from airflow_topview.waiting import read_event, result_from_event
+        from airflow_topview.deferral import finish_on_worker, resumed_event
+        from airflow_topview.waiting import result_from_event
 
-        checked = read_event(event)
+        try:
+            checked = resumed_event(event, self.hook, self.topview_task_type, self.log)
+        finally:
+            self.hook.close()
         request = self._request_after_wait()
         ti = context["ti"]
         estimated = ti.xcom_pull(task_ids=ti.task_id, key="estimated_credits", map_indexes=ti.map_index)
@@ -157,9 +161,7 @@ class TopviewSubmitOperator(TopviewSubmitOperatorBase):
         )
         if video_link(result) is None:
             push_link(ti, task_link(checked["topview_task_id"]))
-        xcoms = success_xcoms(result, checked["topview_task_id"], "task_id", on_worker=True)
-        for key, value in xcoms.items():
-            ti.xcom_push(key=key, value=value)
+        finish_on_worker(self, ti, result, checked["topview_task_id"], "task_id")
         if self._lineage is None and request is not None:  # resumed after deferring: not recorded yet
             self._record_lineage_after_wait(request, checked["topview_task_id"])
         return checked["topview_task_id"]

@@ -16,7 +16,7 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_topview.exceptions import RequestValidationError
-from airflow_topview.links import TopviewVideoLink, push_link, task_link
+from airflow_topview.links import VIDEO_LINKS, push_link, task_link
 from airflow_topview.task_outcome import decides_outcome
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ class ImageToVideoSensor(BaseSensorOperator):
     """
 
     template_fields: Sequence[str] = ("topview_task_id", "topview_task_type")
-    operator_extra_links = (TopviewVideoLink(),)
+    operator_extra_links = VIDEO_LINKS
     ui_color = "#e8dcff"
 
     def __init__(
@@ -219,7 +219,8 @@ class ImageToVideoSensor(BaseSensorOperator):
 
     @decides_outcome
     def execute_complete(self, context: Context, event: Any) -> dict[str, Any]:
-        """Resume after the trigger; the event carries all (``airflow dags test`` drops defer kwargs)."""
+        """Resume after the trigger, whose event names the task and its outcome (``airflow dags test``
+        drops defer kwargs); a success is read once, for its videos."""
         from airflow_topview.exceptions import TopviewWaitTimeout
 
         try:
@@ -228,13 +229,12 @@ class ImageToVideoSensor(BaseSensorOperator):
             raise AirflowSensorTimeout(str(exc)) from None
 
     def _finish(self, event: Any, context: Context) -> dict[str, Any]:
-        from airflow_topview.deferral import success_xcoms
+        from airflow_topview.deferral import finish_on_worker, resumed_event
         from airflow_topview.waiting import result_from_event
 
-        result = result_from_event(event, fail_on_partial=self.fail_on_partial, log=self.log)
-        task_id = self._checked_task_id()
-        for key, value in success_xcoms(result, task_id, "result", on_worker=True).items():
-            context["ti"].xcom_push(key=key, value=value)
+        checked = resumed_event(event, self.hook, self.topview_type, self.log)
+        result = result_from_event(checked, fail_on_partial=self.fail_on_partial, log=self.log)
+        finish_on_worker(self, context["ti"], result, self._checked_task_id(), "result")
         return result
 
 

@@ -48,10 +48,12 @@ class ImageToVideoTrigger(BaseTrigger):
 
     Yields exactly one event. With ``end_task`` set, a success that needs no worker ends the task here
     (:class:`~airflow_topview.deferral.WaitSucceeded`, pushing the XComs the worker would push); every other
-    outcome resumes the task on a worker with a dict holding ``status`` and ``topview_task_id``, never
-    sooner than ``not_before`` (the floor against Airflow's defer race, :mod:`airflow_topview.deferral`):
+    outcome resumes the task on a worker with a dict holding ``status``, ``topview_task_id`` and
+    ``task_type``, never sooner than ``not_before`` (the floor against Airflow's defer race,
+    :mod:`airflow_topview.deferral`):
 
-    - ``success``: ``result`` holds the finished task (TopView's JSON, camelCase);
+    - ``success``: the task finished; the event leaves it out, as its video URLs are signed and an event is
+      stored and printed by Airflow: the resumed task reads it once (``deferral.resumed_event``);
     - ``fail``: ``message`` holds TopView's ``errorMsg``;
     - ``timeout``: the deadline passed while the task was still running (``last_status``: what it was);
     - ``error``: a permanent API error (``message``, ``code``), or an unexpected failure of the wait.
@@ -129,7 +131,7 @@ class ImageToVideoTrigger(BaseTrigger):
                 return
         if self.not_before is not None and (early := self.not_before - time.time()) > 0:
             await asyncio.sleep(early)  # resuming sooner would meet Airflow's defer race
-        yield WaitEnded(event)
+        yield WaitEnded(event, self.task_type)
 
     async def _end_task(self, event: WaitEvent, end_task: EndInTriggerer) -> WaitSucceeded | None:
         """End the task here: push its XComs, report the success; None resumes it on a worker instead.

@@ -81,7 +81,10 @@ async def test_trigger_reaches_the_verdict_with_one_event(
     sim = topview_connection
     task_id, status, text = armed(sim, name)
     events = await events_of(make_trigger(task_id))
-    ok = len(events) == 1 and events[0]["status"] == status and text in json.dumps(events[0])
+    # A success event names the task without the task itself (signed URLs): the worker reads it, and
+    # the sensor's test below checks what it makes of the answer (a cost as text).
+    shown = "" if status == "success" else text
+    ok = len(events) == 1 and events[0]["status"] == status and shown in json.dumps(events[0])
     hardening_report.record("waiting #8-9 odd status answers (trigger)", ok)
     hardening_report.note(
         "waiting #8-9 odd status answers (trigger)",
@@ -91,7 +94,8 @@ async def test_trigger_reaches_the_verdict_with_one_event(
     assert len(events) == 1
     [event] = events
     assert event["status"] == status, event
-    assert text in json.dumps(event)
+    assert shown in json.dumps(event)
+    assert "result" not in event
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))

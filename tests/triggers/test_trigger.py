@@ -13,6 +13,7 @@ import pytest
 from airflow_topview.client.request import build_request
 from airflow_topview.hooks.topview import TopviewHook
 from airflow_topview.hooks.topview_async import SHARED_SESSIONS
+from airflow_topview.links import VIDEO_LINKS
 from airflow_topview.testing import Fault, TopviewSimulator
 from airflow_topview.triggers.image_to_video import ImageToVideoTrigger
 
@@ -68,15 +69,15 @@ def test_serialize_round_trip_holds_no_secret() -> None:
     assert "sk-" not in json.dumps(kwargs)
 
 
-async def test_success_event_carries_the_finished_task(topview_connection: TopviewSimulator) -> None:
+async def test_success_event_names_the_task_without_its_signed_videos(
+    topview_connection: TopviewSimulator,
+) -> None:
+    """The event is stored in the metadata DB and printed by Airflow: the worker reads the videos."""
     sim = topview_connection
     sim.polls_to_finish = 3
     task_id = submit(sim, generating_count=2)
     [event] = await events_of(make_trigger(task_id))
-    assert event["status"] == "success"
-    assert event["topview_task_id"] == task_id
-    assert event["result"]["taskId"] == task_id
-    assert len(event["result"]["videos"]) == 2
+    assert event == {"status": "success", "topview_task_id": task_id, "task_type": "image2video"}
     queries = sim.requests_to("query")
     assert len(queries) == 3
     assert all(entry.headers["Authorization"] == "Bearer sk-test-key" for entry in queries)
@@ -99,6 +100,7 @@ async def test_timeout_event_when_deadline_passes(topview_connection: TopviewSim
         "topview_task_id": task_id,
         "message": "the task did not finish in time",
         "last_status": "running",
+        "task_type": "image2video",
     }
 
 
@@ -149,6 +151,7 @@ async def test_many_triggers_share_one_http_session(topview_connection: TopviewS
     assert SHARED_SESSIONS._sessions == {}  # closed with the last trigger
 
 
+LINK_KEYS = [link.xcom_key for link in VIDEO_LINKS]
 END_AS_SUBMIT = {"returns": "task_id", "fail_on_partial": False, "model": "Kling", "estimated_credits": 2.5}
 WHERE = {"dag_id": "batch", "task_id": "generate", "run_id": "manual__1", "map_index": 3}
 
@@ -190,7 +193,7 @@ async def test_success_ends_the_task_in_the_triggerer_with_the_operators_xcoms(
 
     sim = topview_connection
     sim.polls_to_finish = 2
-    task_id = submit(sim, generating_count=2)
+    task_id = submit(sim, generating_count=3)
     [event] = [event async for event in in_triggerer(make_trigger(task_id, end_task=END_AS_SUBMIT)).run()]
     assert isinstance(event, TaskSuccessEvent)
     assert event.xcoms is None  # not through the event: Airflow 3.3.2 would store them encoded twice
@@ -198,8 +201,12 @@ async def test_success_ends_the_task_in_the_triggerer_with_the_operators_xcoms(
     result = xcoms["result"]
     assert xcoms["return_value"] == task_id
     assert result["taskId"] == task_id
-    assert len(result["videos"]) == 2
-    assert xcoms["topview_url"] == xcoms["_link_TopviewVideoLink"] == result["videos"][0]["filePath"]
+    urls = [video["filePath"] for video in result["videos"]]
+    assert len(urls) == 3
+    # No worker ends this try, so the trigger stores each video's link itself; none for a fourth video.
+    assert xcoms["topview_url"] == urls[0]
+    assert [xcoms[key] for key in LINK_KEYS[:3]] == urls
+    assert LINK_KEYS[3] not in xcoms
     assert sim.base_url not in repr(event)
     assert sim.base_url not in str(event)
     assert task_id in repr(event)
@@ -209,11 +216,19 @@ async def test_sensor_success_returns_the_finished_task(
     topview_connection: TopviewSimulator, supervisor: RecordingSupervisor
 ) -> None:
     sim = topview_connection
-    task_id = submit(sim)
+    sim.script_next_task(outcome="partial", failed_videos=[1])
+    task_id = submit(sim, generating_count=3)
     end_as_sensor = {**END_AS_SUBMIT, "returns": "result", "model": None, "estimated_credits": None}
     [_event] = [event async for event in in_triggerer(make_trigger(task_id, end_task=end_as_sensor)).run()]
-    assert supervisor.xcoms["return_value"]["taskId"] == task_id
-    assert "result" not in supervisor.xcoms
+    xcoms = supervisor.xcoms
+    assert xcoms["return_value"]["taskId"] == task_id
+    assert "result" not in xcoms
+    # The failed second video has no link: the links open the first and the third video.
+    videos = xcoms["return_value"]["videos"]
+    made = [videos[0]["filePath"], videos[2]["filePath"]]
+    assert [xcoms[key] for key in LINK_KEYS[:2]] == made
+    assert xcoms["topview_url"] == made[0]
+    assert LINK_KEYS[2] not in xcoms
 
 
 async def test_without_a_task_instance_success_resumes_on_the_worker(
@@ -223,8 +238,7 @@ async def test_without_a_task_instance_success_resumes_on_the_worker(
     sim = topview_connection
     task_id = submit(sim)
     [payload] = await events_of(make_trigger(task_id, end_task=END_AS_SUBMIT))
-    assert payload["status"] == "success"
-    assert payload["result"]["taskId"] == task_id
+    assert payload == {"status": "success", "topview_task_id": task_id, "task_type": "image2video"}
 
 
 async def test_when_xcoms_cannot_be_pushed_success_resumes_on_the_worker(
@@ -250,7 +264,7 @@ async def test_partial_failure_with_fail_on_partial_resumes_on_the_worker(
     strict = {**END_AS_SUBMIT, "fail_on_partial": True}
     [payload] = await events_of(in_triggerer(make_trigger(task_id, end_task=strict)))
     assert payload["status"] == "success"
-    assert "failedVideos" not in payload["result"]  # the worker decides, with the same rule
+    assert "result" not in payload  # the worker reads the task and decides, with the same rule
     assert supervisor.xcoms == {}
 
 
