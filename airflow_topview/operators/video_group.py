@@ -191,6 +191,11 @@ def _check_sources(kind: TaskType, sources: Mapping[str, Any]) -> None:
             f"topview_video_group: {kind.label} ({kind.key}) needs a source to upload: "
             f"give {' or '.join(needed)} (got none)"
         )
+    if "end_frame" in sources and "first_frame" not in sources:  # the request's own rule, before uploading
+        raise ValueError(
+            f"topview_video_group: end_frame={sources['end_frame']!r} needs first_frame (a last frame "
+            "without a first one)"
+        )
     for name in ("input_images", "input_videos"):
         if name in sources and not isinstance(sources[name], Mapping):
             raise TypeError(

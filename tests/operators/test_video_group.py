@@ -210,6 +210,11 @@ BAD_CALLS: dict[str, tuple[dict[str, Any], type[Exception], str]] = {
         ValueError,
         "Image-to-Video (image2video) needs a source to upload: give first_frame or reference_images",
     ),
+    "a last frame with references but no first frame": (
+        {"task_type": "image2video", "end_frame": "/b.png", "reference_images": ["/c.png"], "prompt": "x"},
+        ValueError,
+        "end_frame='/b.png' needs first_frame (a last frame without a first one)",
+    ),
     "omni reference without a source": (
         {"task_type": "omni_reference", "prompt": "x"},
         ValueError,
