@@ -18,6 +18,7 @@ for deferrable in (True, False):
         SubmitImageToVideoOperator(
             task_id="submit",
             first_frame_file_id="{{ dag_run.conf['first'] }}",
+            generating_count="{{ dag_run.conf.get('count', 1) }}",
             wait_for_completion=True,
             deferrable=deferrable,
             poll_interval=1,
