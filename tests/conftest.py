@@ -19,6 +19,7 @@ import pytest
 from packaging.version import Version
 
 from airflow_topview.testing.dag_runner import DagRunner
+from tests import airflow_db
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DAG_SOURCES = (PROJECT_ROOT / "dags", PROJECT_ROOT / "tests" / "dags")
@@ -93,14 +94,50 @@ def read_without_opening(path: Path) -> bytes:
     return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, check=True).stdout
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Name this test run for the migrated database its processes share (workers inherit the name)."""
+    if airflow_db.start_run() is not None:
+        config.stash[_NAMED_RUN] = True
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_NAMED_RUN, False):
+        airflow_db.end_run()
+
+
+_NAMED_RUN = pytest.StashKey[bool]()
+
+
+#: The test files that take longest, longest first (deployments, then the suite's). pytest-xdist
+#: (``--dist loadfile --no-loadscope-reorder``, the Makefile's) hands whole files to its workers in
+#: collection order: a long file handed out last would run alone at the end while the other workers
+#: idle, so these are collected first, the rest in their usual order.
+LONGEST_FIRST = (
+    "tests/deployment/test_batch.py",
+    "tests/deployment/test_restarts.py",
+    "tests/deployment/test_clear_discards.py",
+    "tests/deployment/test_review.py",
+    "tests/hardening/test_secret_scan.py",
+    "tests/simulator/test_user_project.py",
+    "tests/hardening/test_load.py",
+    "tests/package/test_observability.py",
+    "tests/operators/test_run_budget.py",
+    "tests/sensors/test_waiting.py",
+    "tests/package/test_examples_alone.py",
+    "tests/hooks/test_fault_matrix.py",
+    "tests/package/test_example_dags.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))  # stable: rest kept
+
+
 @pytest.fixture(scope="session")
 def airflow_home() -> Path:
-    """An Airflow home whose sqlite metadata DB was created with ``airflow db migrate``."""
-    airflow = Path(sys.executable).with_name("airflow")
-    result = subprocess.run(
-        [str(airflow), "db", "migrate"], capture_output=True, text=True, env=os.environ.copy(), check=False
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    """An Airflow home with a migrated sqlite metadata DB (``airflow db migrate``, once per test run)."""
+    airflow_db.migrated_home(_AIRFLOW_HOME)
     return _AIRFLOW_HOME
 
 

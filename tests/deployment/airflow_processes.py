@@ -23,6 +23,7 @@ import psutil
 import requests
 
 from airflow_topview.deferral import MIN_DEFERRAL
+from tests.airflow_db import migrated_home
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -94,9 +95,8 @@ class AirflowDeployment:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def migrate(self) -> None:
-        log = self.home / "db-migrate.log"
-        with log.open("wb") as out:
-            subprocess.run([AIRFLOW, "db", "migrate"], env=self.env, stdout=out, stderr=out, check=True)
+        """A migrated metadata DB: a copy of the one this test run migrated once (tests/airflow_db.py)."""
+        migrated_home(self.home)
 
     def start(self, component: str, *, name: str | None = None, env: dict[str, str] | None = None) -> None:
         """Start ``airflow <component>`` (e.g. ``"triggerer"``, ``"celery worker"``) in its own process group.
@@ -120,15 +120,25 @@ class AirflowDeployment:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
 
-    def stop_all(self) -> None:
-        for component in list(self.processes):
-            process = self.processes[component]
-            try:
+    def stop_all(self, *, timeout: float = 15) -> None:
+        """SIGTERM every component at once and wait for all of them (one after the other cost each one's
+        shutdown in turn); SIGKILL what is left after ``timeout`` s, and what a component left in its group.
+        """
+        processes = list(self.processes.items())
+        for _, process in processes:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=15)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
+        deadline = time.monotonic() + timeout
+        for name, process in processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+            with contextlib.suppress(ProcessLookupError):  # log servers, pools the component left behind
                 os.killpg(process.pid, signal.SIGKILL)
-            self.processes.pop(component)
+            self.processes.pop(name, None)
 
     def get(self, path: str, **params: Any) -> Any:
         response = requests.get(self.api + path, params=params or None, timeout=10)
