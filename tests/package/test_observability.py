@@ -21,6 +21,7 @@ import pytest
 
 from airflow_topview.samples import sample_image
 from airflow_topview.testing import Fault, TopviewSimulator
+from airflow_topview.testing.pytest_plugin import TEST_API_KEY, TEST_UID
 from tests.package.test_example_dags import airflow_dags_test
 
 pytestmark = pytest.mark.dag
@@ -123,21 +124,47 @@ def datasets(events: list[dict[str, Any]], task: str, side: str) -> list[tuple[s
     return [(dataset["namespace"], dataset["name"]) for dataset in complete[side]]
 
 
-def test_lineage_follows_the_image_through_topview_to_the_video(
-    airflow_home: Path,
-    topview_simulator: TopviewSimulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    statsd: StatsdListener,
-) -> None:
-    sim = topview_simulator
-    returncode, output, events = observed_run(monkeypatch, statsd, tmp_path, sim)
-    assert returncode == 0, output[-5000:]
+@dataclass
+class ObservedRun:
+    """One run of the example with two busy answers (4007) before its submit went through."""
+
+    sim: TopviewSimulator
+    returncode: int
+    output: str
+    events: list[dict[str, Any]]
+    videos: Path
+    counters: list[tuple[str, dict[str, str], float]]
+    statsd_lines: list[str]
+
+
+@pytest.fixture(scope="module")
+def busy_run(airflow_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ObservedRun]:
+    """The run both the lineage and the metrics test read: one ``airflow dags test`` for the two."""
+    with (
+        TopviewSimulator(uid=TEST_UID, api_key=TEST_API_KEY, polls_to_finish=1) as sim,
+        pytest.MonkeyPatch.context() as monkeypatch,
+    ):
+        listener = StatsdListener()
+        try:
+            sim.inject("submit", Fault.code("4007"), times=2)  # the account's concurrency limit, twice
+            tmp_path = tmp_path_factory.mktemp("observed")
+            returncode, output, events = observed_run(monkeypatch, listener, tmp_path, sim)
+            counters = listener.drain() if returncode == 0 else []
+            yield ObservedRun(
+                sim, returncode, output, events, tmp_path / "videos", counters, list(listener.lines)
+            )
+        finally:
+            listener.close()
+
+
+def test_lineage_follows_the_image_through_topview_to_the_video(busy_run: ObservedRun) -> None:
+    sim, events = busy_run.sim, busy_run.events
+    assert busy_run.returncode == 0, busy_run.output[-5000:]
     [file_id] = sim.files
     [topview_task_id] = sim.tasks
     api = sim.base_url.rstrip("/")
     image = sample_image("lighthouse_day.png")
-    [video] = sorted((tmp_path / "videos").iterdir())
+    [video] = sorted(busy_run.videos.iterdir())
 
     assert datasets(events, "upload_image", "inputs") == [("file", image)]
     assert datasets(events, "upload_image", "outputs") == [(api, f"file/{file_id}")]
@@ -149,20 +176,12 @@ def test_lineage_follows_the_image_through_topview_to_the_video(
     assert API_KEY not in text
 
 
-def test_metrics_show_submits_busy_answers_and_credits_per_dag(
-    airflow_home: Path,
-    topview_simulator: TopviewSimulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    statsd: StatsdListener,
-) -> None:
-    sim = topview_simulator
-    sim.inject("submit", Fault.code("4007"), times=2)  # the account's concurrency limit, twice
-    returncode, output, _ = observed_run(monkeypatch, statsd, tmp_path, sim)
-    assert returncode == 0, output[-5000:]
-    [task] = sim.tasks.values()
+def test_metrics_show_submits_busy_answers_and_credits_per_dag(busy_run: ObservedRun) -> None:
+    assert busy_run.returncode == 0, busy_run.output[-5000:]
+    [task] = busy_run.sim.tasks.values()
+    assert len(busy_run.sim.requests_to("submit")) == 3  # two busy answers, then the task
     tags = {"dag_id": DAG_ID, "task_id": "submit", "model": "Seedance_1.5_Pro"}
-    counters = statsd.drain()
+    counters = busy_run.counters
 
     def sent(name: str) -> list[tuple[dict[str, str], float]]:
         return [(tags, value) for metric, tags, value in counters if metric == name]
@@ -179,8 +198,8 @@ def test_metrics_show_submits_busy_answers_and_credits_per_dag(
     assert sent("topview.submits_uncertain") == []
     # The resume decision under Airflow's own durable-operator name (ResumableJobMixin's metrics).
     assert sent("resumable_job.fresh_submit") == [({"operator": "SubmitImageToVideoOperator"}, 1.0)]
-    assert not any(API_KEY in line for line in statsd.lines)
-    assert API_KEY not in output
+    assert not any(API_KEY in line for line in busy_run.statsd_lines)
+    assert API_KEY not in busy_run.output
 
 
 def test_an_uncertain_submit_is_counted(

@@ -117,21 +117,45 @@ def test_provider_info_lists_every_module_with_an_operator(package: str, kind: s
     assert sorted(listed_modules(kind)) == sorted(defining)
 
 
-@pytest.mark.parametrize("module", listed_modules("operators", "sensors"))
-def test_operator_modules_import_nothing_heavy(module: str) -> None:
-    # The baseline is what every operator module brings in through Airflow itself: the base classes
-    # (on Airflow 3.4 BaseOperator's own imports pull pydantic.type_adapter) and the config.
-    probe = (
-        "import sys, json, airflow.sdk\n"
-        "from airflow.sdk import BaseOperator, BaseOperatorLink, BaseSensorOperator\n"
-        "from airflow.providers.common.compat.sdk import conf\n"
-        "conf.getboolean('operators', 'default_deferrable', fallback=False)\n"
-        "before = set(sys.modules)\n"
-        f"import {module}\n"
-        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
+#: Imports every listed module from the same baseline, each in a child forked from one interpreter that
+#: holds only the baseline: what every operator module brings in through Airflow itself, the base classes
+#: (on Airflow 3.4 BaseOperator's own imports pull pydantic.type_adapter) and the config. One interpreter
+#: start for all of them instead of one each; a child sees nothing an earlier child imported.
+IMPORT_PROBE = """
+import json, os, sys, airflow.sdk
+from airflow.sdk import BaseOperator, BaseOperatorLink, BaseSensorOperator
+from airflow.providers.common.compat.sdk import conf
+conf.getboolean('operators', 'default_deferrable', fallback=False)
+before = set(sys.modules)
+for module in sys.argv[1:]:
+    sys.stdout.flush()
+    child = os.fork()
+    if child == 0:
+        __import__(module)
+        print(json.dumps([module, sorted(set(sys.modules) - before)]), flush=True)
+        os._exit(0)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, module
+"""
+
+
+@pytest.fixture(scope="module")
+def added_by_import() -> dict[str, list[str]]:
+    """Module -> the modules importing it added to the baseline (``IMPORT_PROBE``)."""
+    modules = listed_modules("operators", "sensors")
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE, *modules], capture_output=True, text=True, check=False
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    added = json.loads(result.stdout.strip().splitlines()[-1])
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    found = dict(json.loads(line) for line in result.stdout.splitlines() if line.startswith("["))
+    assert sorted(found) == sorted(modules)
+    return found
+
+
+@pytest.mark.parametrize("module", listed_modules("operators", "sensors"))
+def test_operator_modules_import_nothing_heavy(module: str, added_by_import: dict[str, list[str]]) -> None:
+    added = added_by_import[module]
+    assert module in added  # the child really imported it, from the baseline
     heavy = [
         name
         for name in added
