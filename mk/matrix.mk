@@ -3,13 +3,14 @@
 # tests pass; the table it prints is the last thing `make test` prints. One row alone:
 # `make matrix ROWS=3.2.2`. The latest row (3.3.2) is the main .venv: within one make invocation it
 # reuses the junit report `make unit` writes (below) instead of running the suite a second time. The
-# test files that never touch Airflow (scripts/matrix.py AIRFLOW_FREE) run on the main row only.
+# test files that never touch Airflow (scripts/matrix.py AIRFLOW_FREE) and those whose proof does not
+# depend on the Airflow version or is scale (MAIN_ROW_ONLY) run on the main row only.
 MATRIX_DIR := .matrix
 MATRIX_STARTED := $(shell date +%s)
 ROWS ?=
-# pytest processes in all; the rows run at once, one each (a process keeps about half a core busy), and
-# extra ones go to the rows that also run deployment tests.
-MATRIX_WORKERS ?= 3
+# pytest processes in all for the rows' suites, which run at once: two each (a process keeps about half a
+# core busy); extra ones go to the rows that also run deployment tests.
+MATRIX_WORKERS ?= 6
 
 .PHONY: matrix matrix-lock
 

@@ -4,8 +4,9 @@ Each row installs ``-e '.[dev]'`` with a committed lock file (``make matrix-lock
 run is reproducible and needs nothing but PyPI. Per row: every module imports, the provider registers
 (scripts/matrix_checks.py), and the suite's behaviour tests pass (``-m "not deploy and not celery"``;
 the deployment tests run on the latest Airflow only). The test files that never touch Airflow
-(``AIRFLOW_FREE``) run on the main row only, there with Airflow unimportable. The floor row is the
-lowest-direct resolution: every declared floor in pyproject.toml at once. The latest row is the main
+(``AIRFLOW_FREE``) run on the main row only, there with Airflow unimportable; so do the few files that
+touch Airflow but prove scale, or nothing that depends on its version (``MAIN_ROW_ONLY``). The floor row
+is the lowest-direct resolution: every declared floor in pyproject.toml at once. The latest row is the main
 .venv: it reuses the junit report of a ``make unit`` run from the same make invocation instead of running
 the suite twice. Prints version x tests run/passed/failed/skipped/errors and exits non-zero when any row
 fails.
@@ -68,6 +69,38 @@ AIRFLOW_FREE = (
     "tests/unit/test_retry_policy.py",
     "tests/unit/test_submit_journal.py",
 )
+# Test files that touch Airflow and still run on the main row only: what they prove is scale, or is the
+# same on every Airflow version. Each names why one row is enough, and the files that prove on every row
+# what in it does depend on Airflow (those must run on every row). The other rows leave them out
+# (--ignore), as they do the airflow-free files; docs/airflow-versions.md lists them with the same
+# reasons, and tests/package/test_airflow_versions.py checks both (and that no deployment test is here).
+MAIN_ROW_ONLY: dict[str, tuple[str, tuple[str, ...]]] = {
+    "tests/hardening/test_load.py": (
+        "scale: 100 mapped submit+wait tasks against the concurrency limit; the hook absorbs 4007 the same "
+        "way on every Airflow",
+        ("tests/hooks/test_fault_matrix.py", "tests/package/test_observability.py"),
+    ),
+    "tests/hardening/test_secret_scan_types.py": (
+        "the other task types' keys reach Airflow through the same hook and masker as Image-to-Video's; "
+        "what differs by type is the provider's endpoints and bodies",
+        ("tests/hardening/test_secret_scan.py",),
+    ),
+    "tests/package/test_demo_hint.py": (
+        "`make demo` and the command it prints run the main .venv's Airflow only",
+        ("tests/package/test_example_dags.py",),
+    ),
+    "tests/package/test_examples_alone.py": (
+        "what lies beside a copied example (nothing: the samples come from the installed package) is the "
+        "same on every Airflow; the examples parse and run with `airflow dags test` on every row",
+        ("tests/package/test_example_dags.py", "tests/package/test_observability.py"),
+    ),
+    "tests/simulator/test_user_project.py": (
+        "pytest loading the plugin in a user's project is pytest's; the plugin's Airflow parts (a home set "
+        "before Airflow is imported, `airflow db migrate`, the DAG runner) are what tests/conftest.py and "
+        "every DAG test run on every row",
+        ("tests/package/test_example_dags.py", "tests/sensors/test_waiting.py"),
+    ),
+}
 # pytest in a process where importing Airflow fails and is recorded (with the test that tried): the
 # airflow-free files must pass there, and must not even try (code that falls back on ImportError).
 NO_AIRFLOW = """
@@ -155,6 +188,7 @@ class Result:
     note: str = ""
     seconds: float = 0.0
     free: int = 0  # airflow-free tests run in the main .venv with Airflow unimportable (main row only)
+    main_only: int = 0  # tests of MAIN_ROW_ONLY files in the row's suite (main row only)
 
     @property
     def ok(self) -> bool:
@@ -240,59 +274,87 @@ def reusable(row: Row, reuse_after: float | None) -> bool:
 
 
 def run_row(row: Row, workers: int, reuse_after: float | None) -> Result:
+    """Checks, then the row's parts side by side: its suite, the airflow-free files, its deploy tests."""
     result = Result(row)
     started = time.monotonic()
-    log_dir = row.junit.parent
-    log_dir.mkdir(parents=True, exist_ok=True)
-    python = str(row.venv / "bin" / "python")
+    row.junit.parent.mkdir(parents=True, exist_ok=True)
     reused = reusable(row, reuse_after)  # before this run writes the main row's report
     for check in ("imports", "registration"):
         done = subprocess.run(
-            [python, str(ROOT / "scripts" / "matrix_checks.py"), check],
+            [str(row.venv / "bin" / "python"), str(ROOT / "scripts" / "matrix_checks.py"), check],
             capture_output=True, text=True, cwd=ROOT, env=row_env(row), check=False,
         )  # fmt: skip
         result.checks[check] = done.returncode == 0
         output = done.stdout.strip().splitlines()[-1:] if done.returncode == 0 else [done.stdout[-3000:]]
         detail = "".join(output) or f"{check}: no output\n{done.stderr[-2000:]}"
         print(f"[{row.version}] {detail}", flush=True)
-    if reused:
-        result.suite_rc, result.note = 0, "suite: make unit's run"
-    else:
-        row.junit.unlink(missing_ok=True)
-        log = log_dir / "pytest.log"
-        # One worker: plain pytest in one process (no xdist controller, one Airflow home to migrate).
-        spread = ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else ["-p", "no:xdist"]
-        # Every row but the main one leaves the airflow-free files out; the main one runs them below.
-        ignore = [f"--ignore={path}" for path in AIRFLOW_FREE]
-        command = f"pytest {' '.join(spread[:2])} -m '{MARKERS}' (airflow-free files left out)"
-        print(f"[{row.version}] {command} > {log.relative_to(ROOT)}", flush=True)
-        with log.open("w") as out:
-            result.suite_rc = subprocess.run(
-                [python, "-m", "pytest", *spread, "-m", MARKERS, *ignore, "-p", "no:cacheprovider",
-                 f"--junitxml={row.junit}"],
-                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=row_env(row), check=False,
-            ).returncode  # fmt: skip
-        print(f"[{row.version}] {summary_line(log)}", flush=True)
-        if result.suite_rc:
-            result.note = f"pytest exit code {result.suite_rc}, see {log.relative_to(ROOT)}"
-    if row.junit.is_file():
-        read_junit(result, row.junit)
-    else:
-        result.note = "no junit report"
-    if row.main_venv:
-        run_airflow_free(row, result, count=not reused)
-    if row.deploy:
-        run_deploy_tests(row, result)
+    # Each part is its own pytest process (or xdist workers) writing its own report: they run side by
+    # side (a deployment mostly waits on Airflow's components and the simulator), and are read after.
+    with ThreadPoolExecutor(3) as pool:
+        suite = pool.submit(run_suite, row, workers) if not reused else None
+        free = pool.submit(run_airflow_free, row) if row.main_venv else None
+        deploy = pool.submit(run_deploy_tests, row) if row.deploy else None
+        if suite is None:
+            result.suite_rc, result.note = 0, "suite: make unit's run"
+        else:
+            result.suite_rc = suite.result()
+            if result.suite_rc:
+                log = row.junit.with_name("pytest.log")
+                result.note = f"pytest exit code {result.suite_rc}, see {log.relative_to(ROOT)}"
+        if row.junit.is_file():
+            read_junit(result, row.junit)
+            result.main_only = sum(1 for case in testcases(row.junit) if file_of(case) in MAIN_ROW_ONLY)
+        else:
+            result.note += "; no junit report"
+        if free is not None:
+            add_airflow_free(result, *free.result(), count=not reused)
+        if deploy is not None:
+            add_deploy_tests(result, deploy.result())
     result.seconds = time.monotonic() - started
     return result
 
 
-def run_airflow_free(row: Row, result: Result, *, count: bool) -> None:
-    """The main row's airflow-free files, in a process where importing Airflow fails (``NO_AIRFLOW``).
+def left_out(row: Row) -> tuple[str, ...]:
+    """The test files a row's suite leaves out: the airflow-free ones (the main row runs them apart,
+    without Airflow) and, but on the main row, the main-row-only ones."""
+    return AIRFLOW_FREE if row.main_venv else (*AIRFLOW_FREE, *MAIN_ROW_ONLY)
 
-    Within ``make test`` the suite ``make unit`` ran had them already (``count`` is false: their outcomes
-    are in its report); ``make matrix`` alone ran the main row's suite without them, so they count here.
-    """
+
+def run_suite(row: Row, workers: int) -> int:
+    """The row's suite less the files it leaves out; returns pytest's exit code."""
+    row.junit.unlink(missing_ok=True)
+    log = row.junit.with_name("pytest.log")
+    # One worker: plain pytest in one process (no xdist controller, one Airflow home to migrate).
+    spread = ["-n", str(workers), "--dist", "loadfile", "--no-loadscope-reorder"]  # Makefile's XDIST
+    spread = spread if workers > 1 else ["-p", "no:xdist"]
+    which = "airflow-free" if row.main_venv else "airflow-free and main-row-only"
+    command = f"pytest {' '.join(spread[:2])} -m '{MARKERS}' ({which} files left out)"
+    print(f"[{row.version}] {command} > {log.relative_to(ROOT)}", flush=True)
+    with log.open("w") as out:
+        code = subprocess.run(
+            [str(row.venv / "bin" / "python"), "-m", "pytest", *spread, "-m", MARKERS,
+             *(f"--ignore={path}" for path in left_out(row)), "-p", "no:cacheprovider",
+             f"--junitxml={row.junit}"],
+            stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=row_env(row), check=False,
+        ).returncode  # fmt: skip
+    print(f"[{row.version}] {summary_line(log)}", flush=True)
+    return code
+
+
+def testcases(report: Path) -> list[ET.Element]:
+    return list(ET.parse(report).getroot().iter("testcase"))
+
+
+def file_of(case: ET.Element) -> str:
+    """The test file of a junit testcase (``classname`` is its dotted module, then any class names)."""
+    parts = case.get("classname", "").split(".")
+    while parts and not parts[-1].startswith("test_"):
+        parts.pop()
+    return "/".join(parts) + ".py"
+
+
+def run_airflow_free(row: Row) -> tuple[int, Path]:
+    """The main row's airflow-free files, in a process where importing Airflow fails (``NO_AIRFLOW``)."""
     report = row.junit.with_name("airflow-free-junit.xml")
     report.unlink(missing_ok=True)
     log = row.junit.with_name("airflow-free.log")
@@ -304,7 +366,15 @@ def run_airflow_free(row: Row, result: Result, *, count: bool) -> None:
             stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=row_env(row), check=False,
         ).returncode  # fmt: skip
     print(f"[{row.version}] airflow-free: {summary_line(log)}", flush=True)
-    free = Result(row)
+    return code, report
+
+
+def add_airflow_free(result: Result, code: int, report: Path, *, count: bool) -> None:
+    """Within ``make test`` the suite ``make unit`` ran had the airflow-free files already (``count`` is
+    false: their outcomes are in its report); ``make matrix`` alone ran the main row's suite without them,
+    so they count here."""
+    log = report.with_name("airflow-free.log")
+    free = Result(result.row)
     if report.is_file():
         read_junit(free, report)
     result.free = sum(free.outcomes.values())
@@ -325,7 +395,7 @@ def summary_line(log: Path) -> str:
     return (summaries or lines or ["no output"])[-1]
 
 
-def run_deploy_tests(row: Row, result: Result) -> None:
+def run_deploy_tests(row: Row) -> int:
     """The row's deployment tests (``-m deploy``), one at a time: each starts a whole Airflow deployment."""
     report = row.junit.with_name("deploy-junit.xml")
     report.unlink(missing_ok=True)
@@ -338,9 +408,15 @@ def run_deploy_tests(row: Row, result: Result) -> None:
             stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=row_env(row), check=False,
         ).returncode  # fmt: skip
     print(f"[{row.version}] deploy: {summary_line(log)}", flush=True)
+    return code
+
+
+def add_deploy_tests(result: Result, code: int) -> None:
+    report = result.row.junit.with_name("deploy-junit.xml")
     if report.is_file():
         read_junit(result, report)
     if code or not report.is_file():
+        log = report.with_name("deploy.log")
         result.suite_rc = result.suite_rc or code or 1
         result.note += f"; deploy tests: exit code {code}, see {log.relative_to(ROOT)}"
 
@@ -352,20 +428,20 @@ def pins_of(lock: Path) -> str:
 
 def report(results: list[Result], seconds: float) -> None:
     header = ["airflow", "resolution", "imports", "register", "tests", "passed", "failed", "skipped"]
-    header += ["errors", "airflow-free tests", "time", ""]
+    header += ["errors", "airflow-free tests", "main-row-only tests", "time", ""]
     table = [header]
     for r in results:
         counts = [str(r.outcomes[kind]) for kind in ("passed", "failed", "skipped", "errors")]
         checks = ["ok" if r.checks.get(name) else "FAIL" for name in ("imports", "registration")]
         if r.row.main_venv:
             free = f"{r.free} ran" if r.checks.get("airflow-free") else "FAIL"
+            main_only = f"{r.main_only} ran"
         else:
-            free = "left out"
+            free = main_only = "left out"
         verdict = "ok" if r.ok else "FAIL"
         ran = str(sum(r.outcomes.values()))
-        table.append(
-            [r.row.version, r.row.resolution, *checks, ran, *counts, free, f"{r.seconds:.0f}s", verdict]
-        )
+        cells = [r.row.version, r.row.resolution, *checks, ran, *counts, free, main_only]
+        table.append([*cells, f"{r.seconds:.0f}s", verdict])
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     print("\n" + "=" * 30 + f" Airflow version matrix ({seconds:.0f}s) " + "=" * 30)
     for line in table:
@@ -379,15 +455,23 @@ def report(results: list[Result], seconds: float) -> None:
     where = f"ran on the main row ({main[0]}) only" if main else "ran on no row (the main row did not run)"
     print(
         f"airflow-free tests ({len(AIRFLOW_FREE)} files, scripts/matrix.py AIRFLOW_FREE): {where}, in a "
-        "process where Airflow cannot be imported; every other test ran on every row"
+        f"process where Airflow cannot be imported; main-row-only tests ({len(MAIN_ROW_ONLY)} files, "
+        f"MAIN_ROW_ONLY: scale, or the same on every Airflow): {where}; every other test ran on every row"
     )
 
 
+#: A row's suite alone on the two cores gains nothing from more processes (each one imports Airflow and
+#: parses the DAGs folder once more).
+MOST_PER_ROW = 3
+
+
 def share_workers(suites: list[Row], workers: int) -> dict[Row, int]:
-    """Pytest processes per row: one each, the extra ones to the rows whose suite a deployment follows."""
+    """Pytest processes per row: at least one each, shared evenly (the rows with deployment tests first),
+    at most ``MOST_PER_ROW``."""
     share = dict.fromkeys(suites, 1)
     order = sorted(suites, key=lambda row: not row.deploy)
-    for extra in range(max(0, workers - len(suites)) if suites else 0):
+    extras = min(workers, MOST_PER_ROW * len(suites)) - len(suites)
+    for extra in range(max(0, extras)):
         share[order[extra % len(order)]] += 1
     return share
 
@@ -399,9 +483,9 @@ def main() -> int:
     parser.add_argument(
         "--workers",
         type=int,
-        default=3,
-        help="pytest processes in all for the rows' suites, which run at once: each row gets one, the extra "
-        "ones go to the rows with deployment tests first (a row with one runs plain pytest, no xdist)",
+        default=6,
+        help="pytest processes in all for the rows' suites, which run at once: shared evenly, the extra "
+        "ones to the rows with deployment tests first (a row with one runs plain pytest, no xdist)",
     )
     parser.add_argument("--reuse-after", type=float, help="latest row: reuse a junit report newer than this")
     args = parser.parse_args()
@@ -423,7 +507,7 @@ def main() -> int:
             build(row, sys.executable)
     workers = share_workers([row for row in rows if not reusable(row, args.reuse_after)], args.workers)
     # Every row at once: a pytest process keeps about half a core busy (the rest of its time it waits on
-    # the simulator, Airflow's subprocesses and timers), so one per row uses the cores without crowding them.
+    # the simulator, Airflow's subprocesses and timers), so two per row keep the two cores busy.
     with ThreadPoolExecutor(len(rows)) as pool:
         results = list(pool.map(lambda row: run_row(row, workers.get(row, 1), args.reuse_after), rows))
     report(results, time.monotonic() - started)

@@ -108,17 +108,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 _NAMED_RUN = pytest.StashKey[bool]()
 
 
-#: The test files that take longest, longest first (deployments, then the suite's). pytest-xdist
-#: (``--dist loadfile --no-loadscope-reorder``, the Makefile's) hands whole files to its workers in
-#: collection order: a long file handed out last would run alone at the end while the other workers
-#: idle, so these are collected first, the rest in their usual order.
+#: The test files that take longest, longest first. pytest-xdist (``--dist loadfile
+#: --no-loadscope-reorder``, the Makefile's) hands whole files to its workers in collection order: a long
+#: file handed out last would run alone at the end while the other workers idle, so these are collected
+#: first, the rest in their usual order. Of the deployment files only test_batch.py (three runs of 24
+#: tasks: as long as the others on one worker); xdist queues a file behind one with two tests left, so
+#: more long ones up front would pile up on the workers behind them.
 LONGEST_FIRST = (
     "tests/deployment/test_batch.py",
-    "tests/deployment/test_restarts.py",
-    "tests/deployment/test_clear_discards.py",
-    "tests/deployment/test_review.py",
     "tests/hardening/test_secret_scan.py",
     "tests/simulator/test_user_project.py",
+    "tests/hardening/test_secret_scan_types.py",
     "tests/hardening/test_load.py",
     "tests/package/test_observability.py",
     "tests/operators/test_run_budget.py",

@@ -4,7 +4,9 @@ The connection form: Airflow 3.2+ reads ``ui-field-behaviour`` from the provider
 the registered hook class's own ``get_ui_field_behaviour()``; both must describe the same form. The
 config defaults: Airflow < 3.2 expands ``{...}`` in them unless the option is marked as a template.
 The version matrix (``make matrix``) runs the test files it lists as airflow-free on the main row only:
-none of them may touch Airflow, and no test of Airflow behaviour may be among them (the last tests here).
+none of them may touch Airflow, and no test of Airflow behaviour may be among them. It runs its few
+main-row-only files there too: each says why one row is enough and names files that prove the Airflow
+part on every row, which docs/airflow-versions.md repeats (the last tests here).
 """
 
 from __future__ import annotations
@@ -230,3 +232,46 @@ def test_the_airflow_check_finds_airflow() -> None:
     assert touches_airflow(TESTS / "hardening/test_load.py")  # runs a DAG (dag_runner)
     assert touches_airflow(TESTS / "simulator/test_user_project.py")  # a DAG file's code, run by Airflow
     assert touches_airflow(TESTS / "package/test_docs.py")  # Airflow's CLI parser, in a subprocess
+
+
+def test_main_row_only_files_say_why_and_where_else_it_is_proven() -> None:
+    """MAIN_ROW_ONLY: few files, each with its reason, and files that prove the Airflow part on every row."""
+    script = matrix_script()
+    only, free = script.MAIN_ROW_ONLY, set(script.AIRFLOW_FREE)
+    assert 0 < len(only) <= 8, "a row that leaves out much proves little: keep MAIN_ROW_ONLY short"
+    for path, (why, proven_by) in only.items():
+        assert re.fullmatch(r"tests/(\w+/)+test_\w+\.py", path), f"{path}: list test files, not directories"
+        assert (PROJECT_ROOT / path).is_file(), f"{path}: gone; remove it from MAIN_ROW_ONLY"
+        assert path not in free, path
+        assert not path.startswith("tests/deployment/"), f"{path}: deployment tests are not in a row's suite"
+        assert len(why.split()) >= 8, f"{path}: say why one row is enough"
+        assert proven_by, f"{path}: name the files that prove on every row what in it depends on Airflow"
+        for other in proven_by:
+            assert (PROJECT_ROOT / other).is_file(), f"{path}: {other} is gone"
+            assert other not in {*only, *free}, f"{path}: {other} does not run on every row"
+            assert touches_airflow(PROJECT_ROOT / other), f"{path}: {other} does not run Airflow"
+
+
+def test_every_other_row_leaves_out_exactly_the_listed_files() -> None:
+    script = matrix_script()
+    for row in script.ROWS:
+        expected = set(script.AIRFLOW_FREE) | (set() if row.main_venv else set(script.MAIN_ROW_ONLY))
+        assert set(script.left_out(row)) == expected, row.version
+
+
+def test_the_docs_give_each_main_row_only_file_its_reason() -> None:
+    """docs/airflow-versions.md's table of main-row-only files is MAIN_ROW_ONLY, reasons and all."""
+    text = (PROJECT_ROOT / "docs" / "airflow-versions.md").read_text()
+    rows = re.findall(r"^\| `(tests/[\w/]+\.py)` \| (.+?) \| (.+?) \|$", text, re.MULTILINE)
+    documented = {path: (why, re.findall(r"`(tests/[\w/]+\.py)`", proven)) for path, why, proven in rows}
+    expected = {path: (why, list(proven)) for path, (why, proven) in matrix_script().MAIN_ROW_ONLY.items()}
+    assert documented == expected
+
+
+def test_the_longest_first_files_exist() -> None:
+    """tests/conftest.py LONGEST_FIRST orders xdist's hand-out; a file gone from it would order nothing."""
+    from tests.conftest import LONGEST_FIRST
+
+    assert len(set(LONGEST_FIRST)) == len(LONGEST_FIRST)
+    for path in LONGEST_FIRST:
+        assert (PROJECT_ROOT / path).is_file(), f"{path}: gone; remove it from LONGEST_FIRST"
