@@ -8,7 +8,10 @@ runs on, then the system's), a fresh ``HOME``, and the machine's network setting
 
 What only the test changes, all below: :data:`PORTS` (free ports, set with the page's "Ports" block),
 :func:`installer` (``uv pip install`` with this repository's pinned versions, from uv's cache, for ``pip
-install`` with Airflow's constraints URL), and the API server listening on 127.0.0.1 only.
+install`` with Airflow's constraints URL), the API server listening on 127.0.0.1 only, and unbuffered
+Python output (a failure shows every line). Where the page says "once the DAG shows" or "after a minute",
+the test waits for that in Airflow's metadata database, with a deadline. It stops everything as the page's
+"Stopping" section says and prints how long each step took.
 """
 
 from __future__ import annotations
