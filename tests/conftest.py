@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.version import Version
@@ -74,6 +75,60 @@ def _build_the_in_process_api_once() -> None:
 
 if AIRFLOW_VERSION.release < (3, 3):
     _build_the_in_process_api_once()
+
+
+def _sync_the_dags_folder_once() -> None:
+    """dag.test() on Airflow 3.3+ parses the whole dags folder and writes every DAG in it to the metadata
+    DB on each call (apache/airflow#64884: so that a TriggerDagRunOperator's target is there too); 3.1
+    and 3.2 do it only while the DAG has no serialized version. This suite's folder holds some 80 DAGs:
+    that parse and sync was half the CPU of a small DAG's run, and most of the suite's on 3.3 and 3.4.
+
+    The folder does not change during a session, so this parses and syncs it again only when a file in
+    it changed (name, size or mtime) or when a DAG of it has no serialized version in the DB; otherwise
+    the call finds what the first one wrote. Applied by the ``airflow_home`` fixture (importing Airflow
+    here would break the airflow-free run of the version matrix).
+    """
+    from airflow.dag_processing import dagbag
+    from airflow.models.serialized_dag import SerializedDagModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    if getattr(dagbag.sync_bag_to_db, "syncs_once", False):  # applied already
+        return
+    parse, sync = dagbag.BundleDagBag, dagbag.sync_bag_to_db
+    bags: dict[tuple[object, ...], tuple[object, Any]] = {}
+    synced: set[tuple[object, ...]] = set()
+
+    def folder_state(folder: object) -> tuple[tuple[str, int, int], ...]:
+        files = sorted(Path(str(folder)).rglob("*.py"))
+        return tuple((str(file), file.stat().st_mtime_ns, file.stat().st_size) for file in files)
+
+    def bundle_dag_bag(*args: Any, **kwargs: Any) -> Any:
+        if args or "dag_folder" not in kwargs:
+            return parse(*args, **kwargs)
+        key = tuple(sorted((name, str(value)) for name, value in kwargs.items()))
+        state = folder_state(kwargs["dag_folder"])
+        if key not in bags or bags[key][0] != state:
+            bags[key] = (state, parse(**kwargs))
+        return bags[key][1]
+
+    def all_serialized(dag_ids: list[str]) -> bool:
+        with create_session() as session:
+            query = select(SerializedDagModel.dag_id).where(SerializedDagModel.dag_id.in_(dag_ids))
+            return set(session.scalars(query)) == set(dag_ids)
+
+    @functools.wraps(sync)
+    def sync_bag_to_db(bag: Any, bundle_name: str, bundle_version: str | None, **kwargs: Any) -> None:
+        key = (id(bag), bundle_name, bundle_version)
+        if key in synced and all_serialized(list(bag.dag_ids)):
+            return
+        sync(bag, bundle_name, bundle_version, **kwargs)
+        synced.add(key)
+
+    sync_bag_to_db.syncs_once = True  # type: ignore[attr-defined]
+    dagbag.BundleDagBag = bundle_dag_bag  # type: ignore[misc,assignment]
+    dagbag.sync_bag_to_db = sync_bag_to_db
+
 
 if AIRFLOW_VERSION.release < (3, 2):
     # Airflow < 3.2 keeps DagBag in airflow.models.dagbag; the tests import it from where 3.2+ has it.
@@ -138,6 +193,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def airflow_home() -> Path:
     """An Airflow home with a migrated sqlite metadata DB (``airflow db migrate``, once per test run)."""
     airflow_db.migrated_home(_AIRFLOW_HOME)
+    if AIRFLOW_VERSION.release >= (3, 3):
+        _sync_the_dags_folder_once()
     return _AIRFLOW_HOME
 
 
