@@ -12,6 +12,7 @@ Imported at DAG parse time: only the operator modules, which import nothing heav
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 
     from airflow_topview.client.task_types import TaskType
     from airflow_topview.operators.submit import TopviewSubmitOperator
+
+#: What Airflow accepts in a task id (the names of Omni Reference inputs become ``upload_<Name>``).
+_TASK_ID_PART = re.compile(r"[\w.-]+", re.ASCII)
 
 #: The submit operator of each task type.
 SUBMIT_OPERATORS: dict[str, type[TopviewSubmitOperator]] = {
@@ -93,7 +97,7 @@ def topview_video_group(
     reference_images: Any = None,
     input_images: Mapping[str, Any] | None = None,
     input_videos: Mapping[str, Any] | None = None,
-    topview_conn_id: str = "topview_default",
+    topview_conn_id: str | None = None,
     upload_kwargs: Mapping[str, Any] | None = None,
     submit_kwargs: Mapping[str, Any] | None = None,
     wait_kwargs: Mapping[str, Any] | None = None,
@@ -117,7 +121,8 @@ def topview_video_group(
     :param group_id: the task group's id, in front of its tasks' ids (``clip.submit``).
     :param task_type: ``image2video``, ``text2video`` or ``omni_reference``.
     :param destination: where the videos are written (templated), as in :class:`DownloadVideosOperator`.
-    :param topview_conn_id: the ``topview`` connection of every task (a task's ``*_kwargs`` may override).
+    :param topview_conn_id: the ``topview`` connection of every task (a task's ``*_kwargs`` may override);
+        unset: the ``default_args``' (the group's, the DAG's), else ``topview_default``.
     :param upload_kwargs: other arguments of every upload task (``retries``, ``pool``, ``hook_params``, ...).
     :param submit_kwargs: other arguments of the submit (``max_credits``, ``run_budget``, ``retries``, ...).
     :param wait_kwargs: other arguments of the :class:`ImageToVideoSensor` (``deferrable``, default True;
@@ -155,7 +160,8 @@ def topview_video_group(
     }
     _check_task_kwargs(operator, task_kwargs)
     steps = "upload, submit, wait, download" if SOURCES[kind.key] else "submit, wait, download"
-    shared: dict[str, Any] = {"topview_conn_id": topview_conn_id}
+    # Only when given: a value passed to every task would hide the default_args' connection.
+    shared: dict[str, Any] = {} if topview_conn_id is None else {"topview_conn_id": topview_conn_id}
     group_arguments: dict[str, Any] = {
         "group_id": group_id,
         "default_args": default_args or {},
@@ -196,6 +202,24 @@ def _check_sources(kind: TaskType, sources: Mapping[str, Any]) -> None:
             f"topview_video_group: end_frame={sources['end_frame']!r} needs first_frame (a last frame "
             "without a first one)"
         )
+    for name, value in sources.items():
+        if isinstance(value, list | tuple | Mapping) and not value:
+            raise ValueError(f"topview_video_group: {name}={value!r}: give at least one source (got none)")
+    names: dict[str, str] = {}
+    for name in ("input_images", "input_videos"):
+        given = sources.get(name)
+        for reference in given if isinstance(given, Mapping) else ():
+            if not isinstance(reference, str) or not _TASK_ID_PART.fullmatch(reference):
+                raise ValueError(
+                    f"topview_video_group: {name}: the name {reference!r} becomes the task id "
+                    f"upload_{reference}: use letters, digits, '_', '-' and '.' only"
+                )
+            if reference in names:
+                raise ValueError(
+                    f"topview_video_group: {name}: the name {reference!r} is also in {names[reference]}; "
+                    "each input needs its own name"
+                )
+            names[reference] = name
     for name in ("input_images", "input_videos"):
         if name in sources and not isinstance(sources[name], Mapping):
             raise TypeError(

@@ -215,6 +215,26 @@ BAD_CALLS: dict[str, tuple[dict[str, Any], type[Exception], str]] = {
         ValueError,
         "end_frame='/b.png' needs first_frame (a last frame without a first one)",
     ),
+    "no reference image": (
+        {"task_type": "image2video", "reference_images": [], "prompt": "x"},
+        ValueError,
+        "reference_images=[]: give at least one source (got none)",
+    ),
+    "an input name that cannot be a task id": (
+        {"task_type": "omni_reference", "input_images": {"Product 1": "/a.png"}, "prompt": "x"},
+        ValueError,
+        "input_images: the name 'Product 1' becomes the task id upload_Product 1: use letters, digits",
+    ),
+    "one name for an image and a video": (
+        {
+            "task_type": "omni_reference",
+            "input_images": {"Hero": "/a.png"},
+            "input_videos": {"Hero": "/a.mp4"},
+            "prompt": "x",
+        },
+        ValueError,
+        "input_videos: the name 'Hero' is also in input_images; each input needs its own name",
+    ),
     "omni reference without a source": (
         {"task_type": "omni_reference", "prompt": "x"},
         ValueError,
@@ -354,3 +374,20 @@ def test_the_example_alone_runs_both_groups_with_its_default_image(
     ]
     assert sorted(path.name for path in videos.iterdir()) == sorted(f"{task}_0.mp4" for task in sim.tasks)
     assert sim.api_key not in output
+
+
+def test_the_connection_of_default_args_reaches_every_task_unless_the_group_names_one() -> None:
+    """A connection passed by the group to every task would hide default_args' (another account)."""
+    from airflow.sdk import DAG
+
+    from airflow_topview.operators.video_group import topview_video_group
+
+    clip: dict[str, Any] = {"task_type": "text2video", "prompt": "x", "destination": "/tmp/v"}
+    with DAG("conn_from_default_args", schedule=None, default_args={"topview_conn_id": "tv_prod"}) as dag:
+        topview_video_group("dag_level", **clip)
+        topview_video_group("group_level", default_args={"topview_conn_id": "tv_team"}, **clip)
+        topview_video_group("named", topview_conn_id="tv_own", **clip)
+    expected = {"dag_level": "tv_prod", "group_level": "tv_team", "named": "tv_own"}
+    for group, conn_id in expected.items():
+        steps = [dag.get_task(f"{group}.{step}") for step in ("submit", "wait", "download")]
+        assert [step.topview_conn_id for step in steps] == [conn_id] * 3
