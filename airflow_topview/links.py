@@ -117,9 +117,6 @@ class TopviewVideoLink(BaseOperatorLink):
     def __eq__(self, other: object) -> bool:  # Airflow's base compares no field: every link equal
         return type(other) is type(self) and getattr(other, "position", None) == self.position
 
-    def __hash__(self) -> int:  # equal links hash alike (a set or dict of links keeps working)
-        return hash((type(self), self.position))
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.position})"
 
