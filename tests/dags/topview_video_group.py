@@ -7,6 +7,7 @@ from typing import Any
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Param, task
 
+from airflow_topview.operators.budget import RunBudgetOperator
 from airflow_topview.operators.video_group import topview_video_group
 
 FAST_HOOK = {"retry_limit": 3, "retry_delay": 0.01, "retry_max_delay": 0.05, "timeout": 5}
@@ -97,3 +98,30 @@ with DAG("topview_video_group_omni", schedule=None):
         wait_kwargs={**FAST_WAIT, "deferrable": False},
         download_kwargs={"hook_params": FAST_HOOK},
     )
+
+
+with DAG("topview_video_group_budget_first", schedule=None):
+    # docs/files.md: a run budget in front checks the model's rules and the price before any upload.
+    budget = RunBudgetOperator(
+        task_id="budget",
+        max_credits="{{ dag_run.conf['max_credits'] }}",
+        videos=1,
+        model="Kling V3",
+        duration="{{ dag_run.conf['duration'] }}",
+        resolution=720,
+    )
+    checked = topview_video_group(
+        "checked",
+        task_type="image2video",
+        first_frame="{{ dag_run.conf['first'] }}",
+        model="Kling V3",
+        prompt="a lighthouse at dusk",
+        resolution=720,
+        duration="{{ dag_run.conf['duration'] }}",
+        destination="{{ dag_run.conf['folder'] }}",
+        upload_kwargs=FAST_UPLOADS,
+        submit_kwargs={"hook_params": FAST_HOOK, "run_budget": budget.output},
+        wait_kwargs=FAST_WAIT,
+        download_kwargs={"hook_params": FAST_HOOK},
+    )
+    budget >> checked

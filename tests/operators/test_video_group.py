@@ -391,3 +391,19 @@ def test_the_connection_of_default_args_reaches_every_task_unless_the_group_name
     for group, conn_id in expected.items():
         steps = [dag.get_task(f"{group}.{step}") for step in ("submit", "wait", "download")]
         assert [step.topview_conn_id for step in steps] == [conn_id] * 3
+
+
+def test_a_run_budget_in_front_of_the_group_refuses_before_any_upload(
+    topview_connection: TopviewSimulator, dag_runner: DagRunner, tmp_path: Path
+) -> None:
+    conf = {"first": DAY, "folder": str(tmp_path / "out"), "duration": 12, "max_credits": 5}
+    result = dag_runner.run("topview_video_group_budget_first", conf=conf)
+    assert result.state == "failed"
+    assert result.task_state("budget") == "failed"
+    assert "above the run budget of 5" in result.log  # Kling V3 720p: 0.5 credits/s x 12 s = 6
+    assert topview_connection.journal == []  # no upload, no submit
+
+    conf = {**conf, "duration": 5, "max_credits": 5}
+    result = dag_runner.run("topview_video_group_budget_first", conf=conf)
+    assert result.state == "success", result.log[-3000:]
+    assert [entry.endpoint for entry in topview_connection.journal].count("submit") == 1
