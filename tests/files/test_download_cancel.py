@@ -193,7 +193,7 @@ def test_sigterm_to_a_running_task_cancels_its_download(
         text=True,
     )
     try:
-        wait_until(lambda: partial_bytes(dest) > 0 or child.poll() is not None, 60, "a partial download")
+        wait_until(lambda: partial_bytes(dest) > 0 or child.poll() is not None, 240, "a partial download")
         assert child.poll() is None, "the task ended before it was stopped"
         child.send_signal(signal.SIGTERM)
         log, _ = child.communicate(timeout=30)  # the run also records the failure in the metadata DB

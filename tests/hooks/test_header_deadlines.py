@@ -70,7 +70,8 @@ def test_dripped_headers_end_a_query_at_its_deadline(
     started = time.monotonic()
     with pytest.raises(TopviewConnectionError, match=r"no complete answer within 1\.5 s"):
         hook.get_image_to_video_task("0" * 32)
-    assert time.monotonic() - started < 1.5 + 2.0  # the drip would last 45 s
+    # The drip would last 45 s: ending near the 1.5 s deadline, with room for a loaded machine.
+    assert time.monotonic() - started < 1.5 + 10
 
 
 def test_dripped_headers_to_a_submit_end_it_as_uncertain(
@@ -82,7 +83,7 @@ def test_dripped_headers_to_a_submit_end_it_as_uncertain(
     started = time.monotonic()
     with pytest.raises(TopviewSubmitUncertainError):
         hook.submit_image_to_video(build_request({"first_frame_file_id": "file-1"}))
-    assert time.monotonic() - started < 1.5 + 2.0
+    assert time.monotonic() - started < 1.5 + 10
 
 
 def test_dripped_headers_end_a_download_within_the_stall_window(
@@ -101,7 +102,7 @@ def test_dripped_headers_end_a_download_within_the_stall_window(
     with pytest.raises(TopviewConnectionError, match="stall window"):
         hook.download_videos(task, str(tmp_path))
     elapsed = time.monotonic() - started
-    assert elapsed < 1.5 + 2.0
+    assert elapsed < 1.5 + 10  # the drip would last 45 s; room for a loaded machine
     assert list(tmp_path.iterdir()) == []
     hardening_report.note(
         "deadlines #8 headers",
