@@ -171,15 +171,15 @@ _NAMED_RUN = pytest.StashKey[bool]()
 #: more long ones up front would pile up on the workers behind them.
 LONGEST_FIRST = (
     "tests/deployment/test_batch.py",
+    "tests/hardening/test_load.py",
     "tests/hardening/test_secret_scan.py",
     "tests/simulator/test_user_project.py",
     "tests/hardening/test_secret_scan_types.py",
-    "tests/hardening/test_load.py",
+    "tests/hooks/test_fault_matrix.py",
+    "tests/package/test_examples_alone.py",
+    "tests/sensors/test_waiting.py",
     "tests/package/test_observability.py",
     "tests/operators/test_run_budget.py",
-    "tests/sensors/test_waiting.py",
-    "tests/package/test_examples_alone.py",
-    "tests/hooks/test_fault_matrix.py",
     "tests/package/test_example_dags.py",
 )
 
