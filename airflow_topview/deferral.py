@@ -143,8 +143,8 @@ def resumed_event(event: Any, hook: TopviewHook, task_type: TaskType, log: Logge
 
     An event that holds its ``result`` is used as it is: one made on this worker, or one stored by an
     earlier release of this provider. A query that fails after the hook's retries fails the try (a
-    transient error leaves it to Airflow's retries, which never submit again: the journal, or a refusal
-    on Airflow < 3.3).
+    transient error leaves it to Airflow's retries: on 3.3+ the journal reuses the task, on earlier
+    versions the retry fails as uncertain; only ``durable=False`` would submit again, as it always does).
     """
     from airflow_topview.client.task_types import task_type_of
     from airflow_topview.exceptions import TopviewError, TopviewWaitEventError
